@@ -1,0 +1,42 @@
+"""Diagnostics: every failure a user can cause carries a stable code, a message, a place and a hint.
+
+Codes by family: XP0xx usage and options, XP1xx parsing, XP2xx compiling, XP3xx running, XP4xx arguments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+    detail: str | None = None  # compiler output or stderr, shown on demand
+
+    def __str__(self) -> str:
+        where = f"{self.line}:{self.column}: " if self.line is not None else ""
+        text = f"{where}{self.code}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class XpilerError(Exception):
+    """An error with a diagnostic; the CLI and the magic render it instead of a traceback."""
+
+    def __init__(self, code: str, message: str, line: int | None = None, column: int | None = None,
+                 hint: str | None = None, detail: str | None = None):
+        self.diagnostic = Diagnostic(code, message, line, column, hint, detail)
+        super().__init__(str(self.diagnostic))
+
+    @property
+    def code(self) -> str:
+        return self.diagnostic.code
+
+    @property
+    def message(self) -> str:
+        d = self.diagnostic
+        return d.message + (f"\n{d.detail}" if d.detail else "")

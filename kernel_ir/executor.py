@@ -1,0 +1,123 @@
+"""The CPU executor: run a kernel of any dialect on numpy arrays with its platform's semantics.
+
+The kernel is lowered to C++ (`lower_cpu`), compiled by g++ against the dialect's emulation header
+(`runtime/xp_<dialect>.h`) into a shared library, and called in a sandboxed child process (`sandbox`).
+Builds are cached by the hash of everything that goes into them, so re-running a kernel costs one process start.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .diagnostics import XpilerError
+from .lower_cpu import RUNTIME_HEADER, lower
+from .sandbox import Limits, run_library
+
+RUNTIME_DIR = Path(__file__).parent / "runtime"
+INCLUDE_DIR = RUNTIME_DIR / "include"
+BASE_FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-pthread", "-fopenmp", "-fwrapv",
+              "-ffp-contract=off", "-fno-strict-aliasing", "-w")
+BOUNDS_FLAGS = ("-fsanitize=address", "-fno-omit-frame-pointer", "-g", "-O1")
+NATIVE_FLAGS = ("-O3", "-march=native")  # cpp only: the real intrinsics on this CPU, as the user would build it
+
+ExecutionError = XpilerError  # the name callers catch; every failure carries a code and a message
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("XPILER_CACHE_DIR") or Path.home() / ".cache" / "xpiler"
+    path = Path(root) / "builds"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@functools.cache
+def _runtime_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(RUNTIME_DIR.rglob("*.h")):
+        digest.update(str(path.relative_to(RUNTIME_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def compile_flags(dialect: str, bounds_check: bool, native: bool = False) -> list[str]:
+    if native:
+        if dialect != "cpp":
+            raise XpilerError("XP005", f"native execution of {dialect} needs its device, not the CPU",
+                              hint="use the devices package for GPUs; the CPU executor emulates them")
+        return [*BASE_FLAGS, *NATIVE_FLAGS, *(BOUNDS_FLAGS if bounds_check else ()), "-I", str(RUNTIME_DIR)]
+    flags = [*BASE_FLAGS, *(BOUNDS_FLAGS if bounds_check else ()), "-I", str(INCLUDE_DIR), "-I", str(RUNTIME_DIR)]
+    return flags + ["-include", str(RUNTIME_DIR / RUNTIME_HEADER[dialect])]
+
+
+def build(source: str, dialect: str, entry: str, args: list[tuple[str, object]], launch: dict | None = None,
+          bounds_check: bool = False, native: bool = False) -> Path:
+    """Compile the lowered kernel into a shared library (cached) and return its path."""
+    lowered = lower(source, dialect, entry, args, launch)
+    flags = compile_flags(dialect, bounds_check, native)
+    key = hashlib.sha256("\0".join([_runtime_fingerprint(), lowered.source, *flags]).encode()).hexdigest()[:32]
+    library = cache_dir() / f"{key}.so"
+    if library.exists():
+        return library
+    compiler = shutil.which("g++")
+    if compiler is None:
+        raise XpilerError("XP201", "g++ is not installed", hint="install it (apt-get install g++)")
+    with tempfile.TemporaryDirectory(prefix="xpiler-build-") as tmp:
+        src = Path(tmp) / "lowered.cpp"
+        src.write_text(lowered.source)
+        out = Path(tmp) / "kernel.so"
+        proc = subprocess.run([compiler, *flags, "-o", str(out), str(src)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise compile_error(proc.stderr, lowered.filename)
+        staged = library.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(out, staged)
+        os.replace(staged, library)  # atomic: a concurrent run sees the whole library or none
+    return library
+
+
+def compile_error(stderr: str, filename: str) -> XpilerError:
+    """The first compiler error, placed at the user's line and column."""
+    for line in stderr.splitlines():
+        parts = line.split(":", 4)
+        if len(parts) == 5 and parts[3].strip() in ("error", "fatal error") and parts[1].isdigit():
+            where = parts[0]
+            message = parts[4].strip()
+            if where.endswith(filename):
+                return XpilerError("XP201", f"does not compile: {message}", int(parts[1]), int(parts[2]),
+                                   hint="the CPU executor compiles the kernel with g++ against an emulation of the platform",
+                                   detail=stderr[-4000:])
+            return XpilerError("XP202", f"the executor cannot compile this kernel: {message} ({where})",
+                               hint="a construct the emulation does not support yet", detail=stderr[-4000:])
+    return XpilerError("XP201", "does not compile", detail=stderr[-4000:])
+
+
+def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]], launch: dict | None = None,
+            bounds_check: bool = False, timeout_s: float = 120.0, native: bool = False) -> dict[str, np.ndarray]:
+    """Run `entry` of `source` on `args` ((name, array or numpy scalar) in parameter order).
+
+    Returns the final contents of every pointer argument by name. The input arrays are not modified.
+    `native=True` (cpp only) builds with the real intrinsics for this CPU instead of the portable emulation.
+    """
+    args = [(name, value if isinstance(value, np.ndarray) else np.asarray(value)[()]) for name, value in args]
+    library = build(source, dialect, entry, args, launch, bounds_check, native)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH")]))}
+    limits = Limits(timeout_s=timeout_s)
+    if bounds_check:
+        env.update(asan_environment())
+        limits = Limits(timeout_s=timeout_s, memory_bytes=None)
+    return run_library(library, args, limits, env)
+
+
+@functools.cache
+def asan_environment() -> dict[str, str]:
+    runtime = subprocess.run(["g++", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    if not runtime or not Path(runtime).exists():
+        raise XpilerError("XP204", "bounds checking needs AddressSanitizer's runtime (libasan)",
+                          hint="install it with apt-get install libasan8 (or the one matching your g++)")
+    return {"LD_PRELOAD": runtime, "ASAN_OPTIONS": "detect_leaks=0:halt_on_error=1:allocator_may_return_null=1"}
