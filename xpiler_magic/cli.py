@@ -1,0 +1,133 @@
+"""`xpile`: the command line for scripts and CI. Argument parsing, one library call, and a readable result.
+
+Every failure prints a diagnostic (code, place, message, hint) on stderr and exits non-zero; never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from kernel_ir.detect import detect_dialect
+from kernel_ir.diagnostics import Diagnostic, XpilerError
+from kernel_ir.entry import bind_arguments, find_entry
+from kernel_ir.executor import execute
+from kernel_ir.parse import ParseError, parse
+
+DIALECTS = ("cuda", "hip", "bang", "cpp")
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def parse_launch(items: list[str] | None) -> dict | None:
+    """`grid=64x2 block=256 shared=4096` or `tasks=16 cores=4` -> the executor's launch dict."""
+    if not items:
+        return None
+    keys = {"grid": "grid", "block": "block", "shared": "shared", "tasks": "task_dim", "cores": "cores_per_cluster"}
+    launch: dict = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in keys or not value:
+            raise XpilerError("XP002", f"bad --launch item {item!r}",
+                              hint="use grid=X[xYxZ] block=X[xYxZ] shared=BYTES (CUDA/HIP) or tasks=N cores=N (BANG)")
+        try:
+            dims = tuple(int(v) for v in value.lower().split("x"))
+        except ValueError:
+            raise XpilerError("XP002", f"--launch {key} needs integers, got {value!r}") from None
+        if any(d < (0 if key == "shared" else 1) for d in dims) or len(dims) > 3:
+            raise XpilerError("XP002", f"--launch {key}={value} is out of range")
+        launch[keys[key]] = dims[0] if key in ("shared", "cores") else dims
+    return launch
+
+
+def load_inputs(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise XpilerError("XP003", f"input file {path} does not exist") from None
+    except (OSError, ValueError) as err:
+        raise XpilerError("XP003", f"cannot read {path} as .npz: {err}") from None
+
+
+def read_source(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        raise XpilerError("XP003", f"kernel file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise XpilerError("XP003", f"kernel file {path} is not text") from None
+
+
+def parse_module(source: str, dialect: str):
+    try:
+        return parse(source, dialect)
+    except ParseError as err:
+        first = err.diagnostics[0]
+        more = f" (and {len(err.diagnostics) - 1} more)" if len(err.diagnostics) > 1 else ""
+        raise XpilerError(first.code, first.message + more, first.line or None, first.column or None) from None
+
+
+def command_run(args: argparse.Namespace) -> int:
+    source = read_source(args.kernel)
+    dialect = args.dialect or detect_dialect(source)
+    entry = find_entry(parse_module(source, dialect), args.entry)
+    inputs = load_inputs(args.args) if args.args else {}
+    bound = bind_arguments(entry, inputs)
+    outputs = execute(source, dialect, entry.name, bound, launch=parse_launch(args.launch),
+                      bounds_check=args.bounds_check, timeout_s=args.timeout, native=args.native)
+    np.savez(args.output, **outputs)
+    shapes = ", ".join(f"{k}{list(v.shape)}" for k, v in outputs.items())
+    print(f"ran {entry.name} ({dialect}, {'native' if args.native else 'CPU executor'}): wrote {shapes} to {args.output}")
+    return 0
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return 0 if run_demo() else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xpile", description="Port tensor kernels between CUDA, HIP, BANG C and C/VNNI.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the embedded example end to end and show the evidence")
+    demo.set_defaults(handler=command_demo)
+    run = sub.add_parser("run", help="execute a kernel on the CPU executor with arrays from an .npz file")
+    run.add_argument("kernel", type=Path, help="kernel source file")
+    run.add_argument("--args", type=Path, help="inputs: an .npz whose names are parameter names (or arg0, arg1, ...)")
+    run.add_argument("-o", "--output", type=Path, required=True, help="where to write every pointer argument (.npz)")
+    run.add_argument("--dialect", choices=DIALECTS, help="source dialect (default: detected from the text)")
+    run.add_argument("--entry", help="function to call (default: the host launcher / __mlu_global__ / exported function)")
+    run.add_argument("--launch", nargs="+", metavar="KEY=VALUE",
+                     help="launch for a kernel entry: grid=X[xYxZ] block=X[xYxZ] shared=BYTES, or tasks=N cores=N (BANG)")
+    run.add_argument("--bounds-check", action="store_true", help="report the first out-of-bounds access (slower)")
+    run.add_argument("--native", action="store_true", help="cpp only: build with the real intrinsics for this CPU")
+    run.add_argument("--timeout", type=float, default=120.0, help="seconds before the run is stopped (default 120)")
+    run.set_defaults(handler=command_run)
+    return parser
+
+
+def render(diagnostic: Diagnostic, source_name: str | None) -> str:
+    prefix = f"{source_name}:" if source_name and diagnostic.line else ""
+    return f"xpile: {prefix}{diagnostic}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except XpilerError as err:
+        print(render(err.diagnostic, str(getattr(args, "kernel", "") or "")), file=sys.stderr)
+        if err.diagnostic.detail and getattr(args, "verbose", False):
+            print(err.diagnostic.detail, file=sys.stderr)
+        return EXIT_USAGE if err.code.startswith(("XP0", "XP4")) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("xpile: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
