@@ -1,6 +1,7 @@
 // Adapters for the executor's entry wrapper: every argument arrives as a void*, and these convert to whatever
 // type the entry declares, so the wrapper needs no knowledge of the parameter types.
 #pragma once
+#include <cstdint>
 #include <type_traits>
 
 namespace xp_args {

@@ -1,0 +1,3 @@
+// Some BANG kernels include "mlu.h"; it is the same emulation as <bang.h>.
+#pragma once
+#include "bang.h"
