@@ -16,7 +16,7 @@ __global__ void row_sum_kernel(const float* __restrict__ x, float* __restrict__ 
     if (lane == 0) y[row] = acc;
 }
 
-extern "C" void sum(const float* x, float* y, int rows, int cols) {
+extern "C" void reduce_sum(const float* x, float* y, int rows, int cols) {
     float* d_x;
     float* d_y;
     hipMalloc(&d_x, sizeof(float) * rows * cols);

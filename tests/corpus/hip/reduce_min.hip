@@ -22,7 +22,7 @@ __global__ void __launch_bounds__(kThreads) row_min_kernel(const float* __restri
     if (tid == 0) y[blockIdx.x] = smem[0];
 }
 
-extern "C" void min(const float* x, float* y, int rows, int cols) {
+extern "C" void reduce_min(const float* x, float* y, int rows, int cols) {
     const size_t n = static_cast<size_t>(rows) * cols;
     float* d_x = nullptr;
     float* d_y = nullptr;

@@ -26,7 +26,7 @@ __global__ void __launch_bounds__(256) row_mean_kernel(const float* __restrict__
     }
 }
 
-extern "C" void mean(const float* x, float* y, int rows, int cols) {
+extern "C" void reduce_mean(const float* x, float* y, int rows, int cols) {
     const size_t in_bytes = static_cast<size_t>(rows) * cols * sizeof(float);
     const size_t out_bytes = static_cast<size_t>(rows) * sizeof(float);
     float *d_x, *d_y;

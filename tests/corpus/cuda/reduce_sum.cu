@@ -40,7 +40,7 @@ __global__ void __launch_bounds__(BLOCK) row_sum_kernel(const float* __restrict_
     }
 }
 
-extern "C" void sum(const float* x, float* y, int rows, int cols) {
+extern "C" void reduce_sum(const float* x, float* y, int rows, int cols) {
     if (rows <= 0) return;
     const size_t in_bytes = (size_t)rows * cols * sizeof(float);
     const size_t out_bytes = (size_t)rows * sizeof(float);

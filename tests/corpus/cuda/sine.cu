@@ -13,7 +13,7 @@ __global__ void unary_map_kernel(const float* __restrict__ in, float* __restrict
     }
 }
 
-extern "C" void sin(const float* x, float* y, int n) {
+extern "C" void sine(const float* x, float* y, int n) {
     if (n <= 0) return;
     const size_t bytes = (size_t)n * sizeof(float);
     float* d_in = nullptr;

@@ -41,7 +41,7 @@ __global__ void row_max_kernel(const float* __restrict__ x, float* __restrict__ 
     }
 }
 
-extern "C" void max(const float* x, float* y, int rows, int cols) {
+extern "C" void reduce_max(const float* x, float* y, int rows, int cols) {
     if (rows <= 0 || cols <= 0) return;
     const size_t in_bytes = static_cast<size_t>(rows) * cols * sizeof(float);
     float* d_x = nullptr;

@@ -57,7 +57,7 @@ __global__ void row_min_final_kernel(const float* __restrict__ partial, float* _
         y[blockIdx.x] = m;
 }
 
-extern "C" void min(const float* x, float* y, int rows, int cols)
+extern "C" void reduce_min(const float* x, float* y, int rows, int cols)
 {
     if (rows <= 0 || cols <= 0) return;
     const int chunks = (cols + CHUNK_ELEMS - 1) / CHUNK_ELEMS;

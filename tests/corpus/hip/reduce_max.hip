@@ -28,7 +28,7 @@ row_reduce_kernel(const float* __restrict__ x, float* __restrict__ y, int rows, 
     }
 }
 
-extern "C" void max(const float* x, float* y, int rows, int cols) {
+extern "C" void reduce_max(const float* x, float* y, int rows, int cols) {
     constexpr int kWaves = 4;
     float *d_x, *d_y;
     hipMalloc(&d_x, sizeof(float) * static_cast<size_t>(rows) * cols);

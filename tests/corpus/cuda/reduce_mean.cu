@@ -24,7 +24,7 @@ __global__ void row_mean_warp_kernel(const float* __restrict__ x, float* __restr
         y[row] = partial / (float)cols;
 }
 
-extern "C" void mean(const float* x, float* y, int rows, int cols)
+extern "C" void reduce_mean(const float* x, float* y, int rows, int cols)
 {
     if (rows <= 0 || cols <= 0) return;
     float* d_x;
