@@ -23,7 +23,7 @@ from .sandbox import Limits, run_library
 RUNTIME_DIR = Path(__file__).parent / "runtime"
 INCLUDE_DIR = RUNTIME_DIR / "include"
 BASE_FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-pthread", "-fopenmp", "-fwrapv",
-              "-ffp-contract=off", "-fno-strict-aliasing", "-w")
+              "-ffp-contract=off", "-fno-strict-aliasing", "-w", "-Wno-psabi")
 BOUNDS_FLAGS = ("-fsanitize=address", "-fno-omit-frame-pointer", "-g", "-O1")
 NATIVE_FLAGS = ("-O3", "-march=native")  # cpp only: the real intrinsics on this CPU, as the user would build it
 
