@@ -87,7 +87,7 @@ def describe_out_of_bounds(output: str, buffers: dict[str, list[int]]) -> str:
                       if start - 64 <= address < start + nbytes + 64), None)
         if owner:
             name, start, nbytes, item = owner
-            parts.append(f"at {name}[{(address - start) // item}] ({name} has {nbytes // item} elements)")
+            parts.append(f"reaching {name}[{(address - start) // item}] ({name} has {nbytes // item} elements)")
         else:
             region = _ASAN_REGION.search(output)
             if region:

@@ -262,5 +262,18 @@ def test_out_of_bounds_write_is_reported_in_bounds_checked_mode() -> None:
                 launch={"grid": 1, "block": 4}, bounds_check=True)
     assert err.value.code == "XP304"
     message = err.value.diagnostic.message
-    assert "write of 4 bytes at x[4] (x has 4 elements)" in message
+    assert "write of 4 bytes reaching x[4] (x has 4 elements)" in message
     assert "kernel.cu:1" in message and "thread (2,0,0) of block (0,0,0)" in message
+
+
+def test_bounds_checked_bang_names_the_task() -> None:
+    src = """
+    __mlu_global__ void k(float* x, int n) {
+        __nram__ float buf[64];
+        __memcpy(buf, x + taskId * 4, 64 * sizeof(float), GDRAM2NRAM);
+    }"""
+    with pytest.raises(XpilerError) as err:
+        execute(src, "bang", "k", [("x", np.zeros(64, np.float32)), ("n", np.int32(64))], bounds_check=True)
+    message = err.value.diagnostic.message
+    assert err.value.code == "XP304" and "reaching x[64] (x has 64 elements)" in message
+    assert "kernel.mlu:4" in message and "by task " in message

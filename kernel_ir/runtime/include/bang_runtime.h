@@ -72,6 +72,15 @@ namespace xp_bang {
 
 inline thread_local bool in_task = false;
 
+#if defined(__SANITIZE_ADDRESS__)
+// In bounds-checked builds, AddressSanitizer calls this before it aborts: name the offending task.
+extern "C" void __sanitizer_set_death_callback(void (*)(void));
+inline void report_current_task() {
+    if (in_task) std::fprintf(stderr, "xpiler thread: task %d (cluster %d, core %d)\n", taskId, clusterId, coreId);
+}
+inline const bool death_callback_installed = (__sanitizer_set_death_callback(report_current_task), true);
+#endif
+
 // Prints a diagnosis in the executor's format and ends the process (exit status 86 = diagnosed runtime error).
 [[noreturn]] __attribute__((format(printf, 1, 2))) inline void fail(const char* format, ...) {
     char message[1024];
