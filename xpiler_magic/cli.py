@@ -14,7 +14,7 @@ from kernel_ir.detect import detect_dialect
 from kernel_ir.diagnostics import Diagnostic, XpilerError
 from kernel_ir.entry import bind_arguments, find_entry
 from kernel_ir.executor import execute
-from kernel_ir.parse import ParseError, parse
+from kernel_ir.parse import parse
 
 DIALECTS = ("cuda", "hip", "bang", "cpp")
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -60,19 +60,10 @@ def read_source(path: Path) -> str:
         raise XpilerError("XP003", f"kernel file {path} is not text") from None
 
 
-def parse_module(source: str, dialect: str):
-    try:
-        return parse(source, dialect)
-    except ParseError as err:
-        first = err.diagnostics[0]
-        more = f" (and {len(err.diagnostics) - 1} more)" if len(err.diagnostics) > 1 else ""
-        raise XpilerError(first.code, first.message + more, first.line or None, first.column or None) from None
-
-
 def command_run(args: argparse.Namespace) -> int:
     source = read_source(args.kernel)
     dialect = args.dialect or detect_dialect(source)
-    entry = find_entry(parse_module(source, dialect), args.entry)
+    entry = find_entry(parse(source, dialect), args.entry)
     inputs = load_inputs(args.args) if args.args else {}
     bound = bind_arguments(entry, inputs)
     outputs = execute(source, dialect, entry.name, bound, launch=parse_launch(args.launch),
