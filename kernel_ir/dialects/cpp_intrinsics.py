@@ -25,7 +25,7 @@ from kernel_ir.ir import (
 )
 from passes.base import PassRefused
 from passes.detensorize import (
-    IntrinsicTable, LowerContext, add, cast, const, index, loop, mul, scalar, view,
+    IntrinsicTable, LowerContext, add, cast, const, index, loop, mul, view,
 )
 
 F32, F64, I32, I64, I16, I8, U8, U16, U32, U64, F16 = (
@@ -71,7 +71,7 @@ PREFIXES = {"_mm512": 64, "_mm256": 32, "_mm": 16}
 
 
 def _is_intrinsic(name: str) -> bool:
-    return name.startswith(("_mm_", "_mm256_", "_mm512_", "_cvt", "_kand", "_kor", "_knot", "_cvtu"))
+    return name.startswith(("_mm_", "_mm256_", "_mm512_", "_cvt", "_kand", "_kor", "_knot", "_kxor"))
 
 
 def _lower_type(t: Type, ctx: LowerContext) -> Type | None:
@@ -85,7 +85,7 @@ def _lower_type(t: Type, ctx: LowerContext) -> Type | None:
     return None
 
 
-TABLE = IntrinsicTable("cpp", _is_intrinsic, _lower_type, MACROS)
+TABLE = IntrinsicTable("cpp", _is_intrinsic, _lower_type, MACROS, ("<cmath>",))
 
 
 # ---------------------------------------------------------------- lane helpers -------------------------------
@@ -177,10 +177,10 @@ def arithmetic_families() -> None:
                     elementwise(f"{prefix}_mask_{op}_{suffix}", v, dt, [v, v], fn, "mask")
                     elementwise(f"{prefix}_maskz_{op}_{suffix}", v, dt, [v, v], fn, "maskz")
             ternary = {
-                "fmadd": lambda a, b, c: Call(fma, (a, b, c)),
-                "fmsub": lambda a, b, c: Call(fma, (a, b, UnaryOp("-", c))),
-                "fnmadd": lambda a, b, c: Call(fma, (UnaryOp("-", a), b, c)),
-                "fnmsub": lambda a, b, c: Call(fma, (UnaryOp("-", a), b, UnaryOp("-", c))),
+                "fmadd": lambda a, b, c, fma=fma: Call(fma, (a, b, c)),
+                "fmsub": lambda a, b, c, fma=fma: Call(fma, (a, b, UnaryOp("-", c))),
+                "fnmadd": lambda a, b, c, fma=fma: Call(fma, (UnaryOp("-", a), b, c)),
+                "fnmsub": lambda a, b, c, fma=fma: Call(fma, (UnaryOp("-", a), b, UnaryOp("-", c))),
             }
             for op, fn in ternary.items():
                 elementwise(f"{prefix}_{op}_{suffix}", v, dt, [v, v, v], fn)
@@ -503,7 +503,26 @@ def half_families() -> None:
         TABLE.add(f"{prefix}_cvtps_ph", narrow, named(hi))
 
 
+def mask_family() -> None:
+    """Mask conversions and logic: masks are plain unsigned integers, so these are integer expressions."""
+    for bits, dt in ((8, U8), (16, U16), (32, U32), (64, U64)):
+        wide = "u64" if bits == 64 else "u32"
+        for name, fn in ((f"_cvt{wide}_mask{bits}", lambda a: a), (f"_cvtmask{bits}_{wide}", lambda a: a),
+                         (f"_knot_mask{bits}", lambda a: UnaryOp("~", a))):
+            TABLE.add(name, _mask_op(dt, fn), ScalarType(dt))
+        for op, c_op in (("and", "&"), ("or", "|"), ("xor", "^")):
+            TABLE.add(f"_k{op}_mask{bits}", _mask_op(dt, lambda a, b, c_op=c_op: BinOp(c_op, a, b)), ScalarType(dt))
+        TABLE.add(f"_kandn_mask{bits}", _mask_op(dt, lambda a, b: BinOp("&", UnaryOp("~", a), b)), ScalarType(dt))
+
+
+def _mask_op(dt: DType, fn: Callable[..., Expr]):
+    def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
+        return [Assign(dst, cast(dt, fn(*call.args)))] if dst is not None else []
+    return lower
+
+
 arithmetic_families()
+mask_family()
 memory_families()
 reduction_families()
 compare_family()
