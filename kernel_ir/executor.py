@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .diagnostics import XpilerError
+from .dialects import print_module
+from .ir import Module
 from .lower_cpu import RUNTIME_HEADER, lower
 from .sandbox import Limits, run_library
 
@@ -112,6 +114,11 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
         env.update(asan_environment())
         limits = Limits(timeout_s=timeout_s, memory_bytes=None)
     return run_library(library, args, limits, env)
+
+
+def execute_module(module: Module, entry: str, args: list[tuple[str, object]], **options) -> dict[str, np.ndarray]:
+    """Run IR: print it in its own dialect and execute that (the printer is the lowering's first step)."""
+    return execute(print_module(module), module.dialect, entry, args, **options)
 
 
 @functools.cache

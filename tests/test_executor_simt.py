@@ -277,3 +277,14 @@ def test_bounds_checked_bang_names_the_task() -> None:
     message = err.value.diagnostic.message
     assert err.value.code == "XP304" and "reaching x[64] (x has 64 elements)" in message
     assert "kernel.mlu:4" in message and "by task " in message
+
+
+def test_ir_executes_through_its_own_dialect() -> None:
+    from kernel_ir.executor import execute_module
+    from kernel_ir.parse import parse
+
+    module = parse(BLOCK_REVERSE, "cuda")
+    x = f32(256)
+    out = execute_module(module, "reverse_blocks", [("in", x), ("out", np.zeros_like(x)), ("n", np.int32(256))],
+                         launch={"grid": 2, "block": 128})["out"]
+    np.testing.assert_array_equal(out, x.reshape(2, 128)[:, ::-1].reshape(-1))
