@@ -1,0 +1,1301 @@
+"""recover_loops: the front half that turns a SIMT, BANG or OpenMP program into the loop form (docs/translation.md).
+
+- cuda/hip: every `KernelLaunch` in the host code becomes a grid loop nest (parallel, axis blockIdx.z/y/x) whose
+  body holds the block's `__shared__` storage and the kernel body run by thread loop nests (parallel, axis
+  threadIdx.z/y/x). Barriers split the thread loops into consecutive phases (loop fission); values a thread keeps
+  across a barrier become arrays indexed by the linear thread id (passes.expand). Loops and ifs containing barriers
+  are hoisted above the thread loops when their conditions are uniform across the block; an if whose condition
+  varies is kept per thread as a predicate recorded before the split (CUDA requires such a condition to agree
+  across the block anyway). Warp shuffles become a phase split plus a read of a neighbour's slot. `return` ends
+  the thread: it skips the rest of its phase and a per-thread flag skips its later phases. Device memory calls
+  become malloc/memcpy/memset/free.
+- bang: the `__mlu_global__` entry becomes an `extern "C"` function whose body is a parallel loop over taskId,
+  split at `__sync_all`/`__sync_cluster` the same way; `__mlu_shared__` buffers are one array slot per cluster.
+- cpp: `#pragma omp parallel for` loops become `ForKind.parallel` loops (axis "omp").
+
+Atomics inside parallel loops become calls of the module's `xp_atomic_*` helpers (ATOMIC_HELPERS); a back half
+must keep every loop that calls one of them atomic (the helpers use OpenMP critical sections meanwhile).
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from kernel_ir.ir import (
+    ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct,
+    Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, GlobalVar, If, Index,
+    KernelLaunch, Member, MemScope, MethodCall, Module, NamedType, Namespace, Node, Param, PointerType, Pragma,
+    RawExpr, RawStmt, ReferenceType, Return, ScalarType, Select, Stmt, StringLit, Switch, Type, UnaryOp,
+    Var, VarQual, VectorType, Verbatim, While, transform, walk,
+)
+from passes.base import PassRefused
+from passes.expand import AT, promoted_type, rewrite_uses
+from passes.inline import (
+    Namer, declared_names, fold, hoist_calls, inline_body, instantiate, names_in, replace_nodes, uniquify,
+)
+
+
+@dataclass(frozen=True)
+class RecoverOptions:
+    """task_dim: BANG tasks launched (taskDim); cores_per_cluster: BANG cores per cluster;
+    warp_size: SIMT warp width (default 32 for cuda, 64 for hip)."""
+
+    task_dim: int = 16
+    cores_per_cluster: int = 4
+    warp_size: int | None = None
+
+
+ATOMIC_HELPERS = {"atomicAdd": "xp_atomic_add", "atomicSub": "xp_atomic_sub", "atomicMax": "xp_atomic_max",
+                  "atomicMin": "xp_atomic_min", "atomicExch": "xp_atomic_exch", "atomicAnd": "xp_atomic_and",
+                  "atomicOr": "xp_atomic_or", "atomicXor": "xp_atomic_xor"}
+_ATOMIC_UPDATES = {"xp_atomic_add": "old + v", "xp_atomic_sub": "old - v", "xp_atomic_max": "old < v ? v : old",
+                   "xp_atomic_min": "v < old ? v : old", "xp_atomic_exch": "v", "xp_atomic_and": "old & v",
+                   "xp_atomic_or": "old | v", "xp_atomic_xor": "old ^ v"}
+_SHUFFLES = {"__shfl_sync": "idx", "__shfl_xor_sync": "xor", "__shfl_down_sync": "down", "__shfl_up_sync": "up",
+             "__shfl": "idx", "__shfl_xor": "xor", "__shfl_down": "down", "__shfl_up": "up"}
+_WARP_BARRIERS = {"__syncwarp", "__builtin_amdgcn_wave_barrier"}
+_UNSUPPORTED_WARP = {"__ballot_sync", "__ballot", "__any_sync", "__all_sync", "__any", "__all", "__activemask",
+                     "__match_any_sync", "__match_all_sync", "__reduce_add_sync", "__reduce_min_sync",
+                     "__reduce_max_sync", "__syncthreads_count", "__syncthreads_and", "__syncthreads_or",
+                     "tiled_partition", "this_thread_block"}
+_SPLITTING_BARRIERS = {BarrierKind.syncthreads, BarrierKind.syncwarp, BarrierKind.sync_all,
+                       BarrierKind.sync_cluster}
+_PURE_MATH = {"expf", "logf", "sqrtf", "fabsf", "fmaxf", "fminf", "sinf", "cosf", "tanhf", "powf", "floorf", "ceilf",
+              "exp", "log", "sqrt", "fabs", "fmax", "fmin", "abs", "min", "max", "std::min", "std::max", "fmaf",
+              "roundf", "truncf", "rsqrtf"}
+_RENAMED_MATH = {"__expf": "expf", "__logf": "logf", "__sinf": "sinf", "__cosf": "cosf", "__powf": "powf",
+                 "__tanf": "tanf", "__fsqrt_rn": "sqrtf", "__exp10f": "exp10f", "__log2f": "log2f"}
+_DIALECT_HEADERS = ("cuda", "hip/", "hip_", "bang", "mlu", "mma.h", "cooperative_groups", "cnrt", "device_")
+_C_SPELLINGS = {"size_t", "ptrdiff_t", "int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t",
+                "uint64_t", "char", "signed char", "unsigned char", "short", "unsigned short", "int", "unsigned",
+                "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "float", "double", "bool"}
+_INT = ScalarType(DType.int32)
+_BOOL = ScalarType(DType.bool)
+
+
+def recover_loops(module: Module, options: RecoverOptions | None = None) -> Module:
+    """The loop form of `module` (a cpp-dialect Module with the same entry name and parameters).
+
+    Preconditions: cuda/hip kernels are launched from host code with `<<<>>>`/hipLaunchKernelGGL; BANG
+    intrinsics were already lowered (passes.detensorize). Refuses (PassRefused, XP51x) what it cannot prove
+    equivalent: barriers under loops whose bounds vary across threads (XP511), templates it cannot instantiate
+    (XP512), helpers it cannot inline (XP513), unknown runtime calls (XP514), values it cannot expand (XP515),
+    warp votes and cooperative groups (XP516).
+    """
+    options = options or RecoverOptions()
+    if module.dialect in ("cuda", "hip"):
+        return _SimtRecovery(module, options).run()
+    if module.dialect == "bang":
+        return _BangRecovery(module, options).run()
+    if module.dialect == "cpp":
+        recovered = module.map_functions(_recover_omp)
+        extra = tuple(i for i in ("<cstdlib>", "<cstring>") if i not in module.includes)
+        return dataclasses.replace(recovered, includes=module.includes + extra)
+    raise PassRefused("XP510", f"recover_loops does not know dialect {module.dialect!r}")
+
+
+# ================================================================ shared machinery ============================
+
+
+
+def _is_split(node: Node) -> bool:
+    return isinstance(node, Barrier) and node.kind in _SPLITTING_BARRIERS
+
+
+def _contains_split(node: Node) -> bool:
+    return any(_is_split(n) for n in walk(node))
+
+
+def _assigned_names(node: Node) -> set[str]:
+    """Variables written anywhere in `node` (assignments, ++/--, address taken) — they may vary over time."""
+    out: set[str] = set()
+
+    def root(e: Node) -> str | None:
+        while isinstance(e, (Index, Member)):
+            e = e.base
+        return e.name if isinstance(e, Var) else None
+
+    for n in walk(node):
+        if isinstance(n, Assign) and isinstance(n.target, Var):
+            out.add(n.target.name)
+        elif isinstance(n, BinOp) and n.op.endswith("=") and n.op not in ("==", "!=", "<=", ">=") \
+                and isinstance(n.lhs, Var):
+            out.add(n.lhs.name)
+        elif isinstance(n, UnaryOp) and n.op in ("++", "--", "&"):
+            name = root(n.operand)
+            if name is not None:
+                out.add(name)
+    return out
+
+
+def _and_all(preds: tuple[Expr, ...]) -> Expr:
+    cond = preds[0]
+    for p in preds[1:]:
+        cond = BinOp("&&", cond, p)
+    return cond
+
+
+@dataclass
+class _Phase:
+    """Thread-level statements between two barriers, each with the predicates it runs under."""
+
+    entries: list[tuple[tuple[Expr, ...], Stmt]]
+    first: bool
+
+
+@dataclass
+class _Slot:
+    """Where a thread-private declaration's array goes if it turns out to live across phases."""
+
+    decl: Decl
+
+
+@dataclass
+class _ThreadSpace:
+    """The parallel loops a kernel body runs under: (variable, extent, axis) outermost first."""
+
+    loops: list[tuple[str, Expr, str]]
+
+    @property
+    def extent(self) -> Expr:
+        total: Expr | None = None
+        for _, ext, _ in self.loops:
+            total = ext if total is None else BinOp("*", total, ext)
+        return total if total is not None else Const(1, DType.int32)
+
+    @property
+    def linear(self) -> Expr:
+        index: Expr | None = None
+        for var, ext, _ in self.loops:
+            index = Var(var) if index is None else BinOp("+", BinOp("*", index, ext), Var(var))
+        return index if index is not None else Const(0, DType.int32)
+
+    def nest(self, body: Block) -> Stmt:
+        for var, ext, axis in reversed(self.loops):
+            body = Block((For((Decl(var, _INT, Const(0, DType.int32)),), BinOp("<", Var(var), ext),
+                              Assign(Var(var), Const(1, DType.int32), "+"), body, ForKind.parallel, axis),))
+        return body.body[0] if len(body.body) == 1 else body
+
+
+@dataclass
+class _Splitter:
+    """Cuts a kernel body at its barriers into block-level statements and thread phases (see module doc)."""
+
+    space: _ThreadSpace
+    uniform_names: set[str]  # names whose value is the same for every thread (block-level)
+    varying_roots: set[str]  # thread loop variables
+    assigned: set[str]
+    exit_flag: str | None
+    namer: Namer
+    where: str
+    shared: list[Decl] = field(default_factory=list)
+    out: list = field(default_factory=list)
+    phase: list | None = None
+    phase_count: int = 0
+
+    # ---- uniformity ----------------------------------------------------------------------------------------
+    def uniform(self, e: Node) -> bool:
+        """True when `e` has the same value in every thread: block-level names, constants, pure math only."""
+        for n in walk(e):
+            if isinstance(n, Var) and (n.name not in self.uniform_names or n.name in self.varying_roots):
+                return False
+            if isinstance(n, (Index, MethodCall, BuiltinVar, RawExpr)) or isinstance(n, Member) and n.arrow:
+                return False
+            if isinstance(n, UnaryOp) and n.op in ("*", "++", "--", "&"):
+                return False
+            if isinstance(n, Call) and n.name not in _PURE_MATH:
+                return False
+            if isinstance(n, BinOp) and n.op.endswith("=") and n.op not in ("==", "!=", "<=", ">="):
+                return False
+        return True
+
+    # ---- splitting -----------------------------------------------------------------------------------------
+    def emit(self, preds: tuple[Expr, ...], s: Stmt) -> None:
+        if self.phase is None:
+            self.phase = []
+        self.phase.append((preds, s))
+
+    def close(self) -> None:
+        if self.phase is not None:
+            self.out.append(_Phase(self.phase, self.phase_count == 0))
+            self.phase_count += 1
+            self.phase = None
+
+    def split_block(self, stmts: tuple[Stmt, ...], preds: tuple[Expr, ...]) -> list:
+        """Block-level items of a hoisted body (its phases closed at both ends)."""
+        self.close()
+        saved, self.out = self.out, []
+        self.stmts(stmts, preds)
+        self.close()
+        items, self.out = self.out, saved
+        return items
+
+    def stmts(self, stmts: tuple[Stmt, ...], preds: tuple[Expr, ...]) -> None:
+        for s in stmts:
+            self.stmt(s, preds)
+
+    def stmt(self, s: Stmt, preds: tuple[Expr, ...]) -> None:
+        if _is_split(s):
+            self.close()
+            return
+        if isinstance(s, Decl):
+            self.decl(s, preds)
+            return
+        if isinstance(s, Block) and _contains_split(s):
+            self.stmts(s.body, preds)
+            return
+        if not _contains_split(s):
+            self.emit(preds, s)
+            return
+        if isinstance(s, If):
+            self.split_if(s, preds)
+        elif isinstance(s, For):
+            self.split_for(s, preds)
+        elif isinstance(s, (While, DoWhile)):
+            if not self.uniform(s.cond) or s.cond is None:
+                raise PassRefused("XP511", f"a barrier in {self.where} sits in a while loop whose condition may "
+                                           "differ between threads", hint="make the loop condition uniform")
+            self.close()
+            body = Block(tuple(self.split_block(s.body.body, preds)))
+            self.out.append(dataclasses.replace(s, body=body))
+        else:
+            raise PassRefused("XP511", f"a barrier in {self.where} sits inside a {type(s).__name__.lower()}",
+                              hint="move the barrier out of it")
+
+    def decl(self, d: Decl, preds: tuple[Expr, ...]) -> None:
+        if d.scope in (MemScope.shared, MemScope.mlu_shared):
+            self.shared.append(d)
+            return
+        hoistable = (d.init is not None and d.name not in self.assigned and not isinstance(d.type, (
+            ArrayType, ReferenceType, NamedType)) and d.scope in (MemScope.local, MemScope.register)
+            and self.uniform(d.init) and self.uniform(d.type))
+        if hoistable:
+            self.out.append(d)
+            self.uniform_names.add(d.name)
+            return
+        if d.scope in (MemScope.nram, MemScope.wram, MemScope.ldram):
+            d = dataclasses.replace(d, scope=MemScope.local)
+        self.out.append(_Slot(d))
+        self.emit(preds, d)
+
+    def split_if(self, s: If, preds: tuple[Expr, ...]) -> None:
+        if self.uniform(s.cond):
+            self.close()
+            then = Block(tuple(self.split_block(s.then.body, preds)))
+            other = Block(tuple(self.split_block(s.otherwise.body, preds))) if s.otherwise else None
+            self.out.append(If(s.cond, then, other))
+            return
+        flag = self.namer.fresh("xp_cond")
+        self.decl(Decl(flag, _BOOL, s.cond), preds)
+        self.stmts(s.then.body, preds + (Var(flag),))
+        if s.otherwise is not None:
+            self.stmts(s.otherwise.body, preds + (UnaryOp("!", Var(flag)),))
+
+    def split_for(self, s: For, preds: tuple[Expr, ...]) -> None:
+        refuse = PassRefused("XP511", f"a barrier in {self.where} sits in a loop whose bounds may differ between "
+                                      "threads", hint="make the loop's start, condition and step the same for every "
+                                                      "thread of the block")
+        loop_vars = [d.name for d in s.init if isinstance(d, Decl)]
+        if len(loop_vars) != len(s.init) or any(v in _assigned_names(s.body) for v in loop_vars):
+            raise refuse
+        if not all(self.uniform(d.init) if d.init is not None else True for d in s.init):
+            raise refuse
+        self.uniform_names.update(loop_vars)
+        step_ok = s.step is None or (
+            (isinstance(s.step, Assign) and isinstance(s.step.target, Var) and s.step.target.name in loop_vars
+             and self.uniform(s.step.value))
+            or (isinstance(s.step, ExprStmt) and isinstance(s.step.expr, UnaryOp) and s.step.expr.op in ("++", "--")
+                and isinstance(s.step.expr.operand, Var) and s.step.expr.operand.name in loop_vars))
+        if not step_ok or (s.cond is not None and not self.uniform(s.cond)):
+            raise refuse
+        self.close()
+        body = Block(tuple(self.split_block(s.body.body, preds)))
+        self.out.append(dataclasses.replace(s, body=body, kind=ForKind.serial, pragmas=()))
+
+    # ---- assembling ----------------------------------------------------------------------------------------
+    def assemble(self, items: list) -> tuple[Stmt, ...]:
+        """Resolve phases into thread loop nests and slots into arrays where values cross phases."""
+        phases: list[_Phase] = []
+        slots: list[_Slot] = []
+        self._collect(items, phases, slots)
+        users: dict[str, int] = {}
+        for phase in phases:
+            mentioned: set[str] = set()
+            if self.exit_flag is not None and not phase.first:
+                mentioned.add(self.exit_flag)  # the guard thread_loops puts around later phases
+            for preds, s in phase.entries:
+                mentioned |= names_in(s) | declared_names(s) | set().union(*(names_in(p) for p in preds))
+            for name in mentioned:
+                users[name] = users.get(name, 0) + 1
+        expanded = {slot.decl.name for slot in slots if users.get(slot.decl.name, 0) > 1}
+        return self._resolve(items, expanded)
+
+    def _collect(self, items: list, phases: list, slots: list) -> None:
+        for item in items:
+            if isinstance(item, _Phase):
+                phases.append(item)
+            elif isinstance(item, _Slot):
+                slots.append(item)
+            elif isinstance(item, (For, While, DoWhile)):
+                self._collect(list(item.body.body), phases, slots)
+            elif isinstance(item, If):
+                self._collect(list(item.then.body), phases, slots)
+                if item.otherwise is not None:
+                    self._collect(list(item.otherwise.body), phases, slots)
+
+    def _resolve(self, items: list, expanded: set[str]) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for item in items:
+            if isinstance(item, _Phase):
+                out.append(self.thread_loops(item, expanded))
+            elif isinstance(item, _Slot):
+                if item.decl.name in expanded:
+                    out.append(Decl(item.decl.name, promoted_type(item.decl.type, self.space.extent),
+                                    align=item.decl.align))
+            elif isinstance(item, (For, While, DoWhile)):
+                out.append(dataclasses.replace(item, body=Block(self._resolve(list(item.body.body), expanded))))
+            elif isinstance(item, If):
+                other = Block(self._resolve(list(item.otherwise.body), expanded)) if item.otherwise else None
+                out.append(If(item.cond, Block(self._resolve(list(item.then.body), expanded)), other))
+            else:
+                out.append(item)
+        return tuple(out)
+
+    def thread_loops(self, phase: _Phase, expanded: set[str]) -> Stmt:
+        body = _group_predicates(phase.entries)
+        _refuse_stray_jumps(body, self.where)
+        if self.exit_flag is not None:
+            body = _lower_returns(body, self.exit_flag, 0)
+            if not phase.first:
+                body = (If(UnaryOp("!", Var(self.exit_flag)), Block(body)),)
+        block = rewrite_uses(Block(body), expanded, self.space.linear)
+        return self.space.nest(block)
+
+
+def _group_predicates(entries: list[tuple[tuple[Expr, ...], Stmt]]) -> tuple[Stmt, ...]:
+    """Nest statements under `if (pred)` blocks, sharing blocks between consecutive statements with a common prefix."""
+    root: list[Stmt] = []
+    stack: list[tuple[tuple[Expr, ...], list[Stmt]]] = [((), root)]
+
+    def pop() -> None:
+        preds, body = stack.pop()
+        stack[-1][1].append(If(preds[-1], Block(tuple(body))))
+
+    for preds, s in entries:
+        while preds[:len(stack[-1][0])] != stack[-1][0]:
+            pop()
+        while len(stack[-1][0]) < len(preds):
+            stack.append((preds[:len(stack[-1][0]) + 1], []))
+        stack[-1][1].append(s)
+    while len(stack) > 1:
+        pop()
+    return tuple(root)
+
+
+def _refuse_stray_jumps(stmts: tuple[Stmt, ...], where: str) -> None:
+    """break/continue that would leave a loop hoisted above the thread loops cannot be kept per thread."""
+
+    def visit(node: Node, in_loop: bool) -> None:
+        if isinstance(node, (Break, Continue)) and not in_loop:
+            raise PassRefused("XP511", f"a {type(node).__name__.lower()} in {where} leaves a loop that contains a "
+                                       "barrier", hint="restructure the loop so every thread runs the same iterations")
+        for child in _stmt_children(node):
+            inner = in_loop or isinstance(node, (For, While, DoWhile)) or isinstance(node, Switch) and isinstance(
+                child, Block)
+            visit(child, inner)
+
+    for s in stmts:
+        visit(s, False)
+
+
+def _stmt_children(node: Node) -> list[Node]:
+    if isinstance(node, Block):
+        return list(node.body)
+    if isinstance(node, (For, While, DoWhile, Switch)):
+        return [node.body]
+    if isinstance(node, If):
+        return [node.then] + ([node.otherwise] if node.otherwise else [])
+    if isinstance(node, Pragma) and node.body is not None:
+        return [node.body]
+    return []
+
+
+def _lower_returns(stmts: tuple[Stmt, ...], flag: str, depth: int) -> tuple[Stmt, ...]:
+    """`return` -> set the thread's exit flag and leave its phase (continue the thread loop, via breaks if nested)."""
+    out: list[Stmt] = []
+    for s in stmts:
+        if not any(isinstance(n, Return) for n in walk(s)):
+            out.append(s)
+            continue
+        if isinstance(s, Return):
+            out += [Assign(Var(flag), Const(True, DType.bool)), Continue() if depth == 0 else Break()]
+        elif isinstance(s, Block):
+            out.append(Block(_lower_returns(s.body, flag, depth)))
+        elif isinstance(s, If):
+            other = Block(_lower_returns(s.otherwise.body, flag, depth)) if s.otherwise else None
+            out.append(dataclasses.replace(s, then=Block(_lower_returns(s.then.body, flag, depth)), otherwise=other))
+        elif isinstance(s, (For, While, DoWhile, Switch)):
+            out.append(dataclasses.replace(s, body=Block(_lower_returns(s.body.body, flag, depth + 1))))
+            out.append(If(Var(flag), Block((Continue() if depth == 0 else Break(),))))
+        else:
+            raise PassRefused("XP511", "cannot lower a return inside a " + type(s).__name__)
+    return tuple(out)
+
+
+# ================================================================ types (for shuffle temporaries) ==============
+
+
+_FIELD_TYPES = {"float": DType.float32, "double": DType.float64, "int": DType.int32, "unsigned": DType.uint32,
+                "unsigned int": DType.uint32, "long long": DType.int64, "int32_t": DType.int32,
+                "uint32_t": DType.uint32, "int64_t": DType.int64}
+
+
+def _struct_fields(module: Module) -> dict[tuple[str, str], Type]:
+    """Scalar fields of the plain structs the module defines (kept as text), for typing shuffled members."""
+    fields: dict[tuple[str, str], Type] = {}
+    for item in walk(module):
+        if not isinstance(item, Verbatim):
+            continue
+        for struct, body in re.findall(r"\b(?:struct|class)\s+(\w+)\s*\{([^{}]*)\}", item.text):
+            for member in body.split(";"):
+                match = re.fullmatch(r"\s*(?:const\s+)?([a-z_0-9 ]+?)\s+([\w\s,]+)", member)
+                if match is None:
+                    continue
+                type_text, names = match.groups()
+                if type_text.strip() in _FIELD_TYPES:
+                    for name in names.split(","):
+                        fields[(struct, name.strip())] = ScalarType(_FIELD_TYPES[type_text.strip()])
+    return fields
+
+
+def _expr_type(e: Expr, env: dict[str, Type], structs: dict | None = None) -> Type | None:
+    structs = structs or {}
+    def rec(x: Expr) -> Type | None:
+        return _expr_type(x, env, structs)
+
+    if isinstance(e, Var):
+        return env.get(e.name)
+    if isinstance(e, Const):
+        return ScalarType(e.dtype)
+    if isinstance(e, Cast):
+        return e.type
+    if isinstance(e, Index):
+        base = rec(e.base)
+        if isinstance(base, ArrayType):
+            return base.element
+        if isinstance(base, PointerType):
+            return base.pointee
+        return None
+    if isinstance(e, UnaryOp):
+        inner = rec(e.operand)
+        if e.op == "*":
+            return inner.pointee if isinstance(inner, PointerType) else None
+        if e.op == "!":
+            return _BOOL
+        return inner
+    if isinstance(e, Member):
+        base = rec(e.base)
+        if isinstance(base, PointerType) and e.arrow:
+            base = base.pointee
+        if isinstance(base, NamedType):
+            return structs.get((base.name, e.field))
+        return ScalarType(base.dtype) if isinstance(base, VectorType) else None
+    if isinstance(e, Select):
+        return rec(e.then)
+    if isinstance(e, BinOp):
+        if e.op in ("<", "<=", ">", ">=", "==", "!=", "&&", "||"):
+            return _BOOL
+        a, b = rec(e.lhs), rec(e.rhs)
+        if isinstance(a, ScalarType) and isinstance(b, ScalarType):
+            if a.dtype.is_float or b.dtype.is_float:
+                order = [DType.float16, DType.bfloat16, DType.float32, DType.float64]
+                fa = order.index(a.dtype) if a.dtype in order else -1
+                fb = order.index(b.dtype) if b.dtype in order else -1
+                return ScalarType(order[max(fa, fb, 2 if min(fa, fb) < 0 else 0)])
+            return ScalarType(a.dtype if a.dtype.bits >= b.dtype.bits else b.dtype)
+        return a if isinstance(a, PointerType) else b if isinstance(b, PointerType) else a
+    if isinstance(e, Call) and (e.name.endswith("f") and e.name in _PURE_MATH):
+        return ScalarType(DType.float32)
+    return None
+
+
+def _non_const(t: Type) -> Type:
+    if isinstance(t, (ScalarType, VectorType, NamedType, PointerType)) and getattr(t, "const", False):
+        return dataclasses.replace(t, const=False)
+    return t
+
+
+# ================================================================ SIMT (cuda / hip) ===========================
+
+
+class _SimtRecovery:
+    def __init__(self, module: Module, options: RecoverOptions):
+        self.module = module
+        self.warp = options.warp_size or (64 if module.dialect == "hip" else 32)
+        self.namer = Namer(_taken_names(module))
+        self.functions = {f.name: f for f in module.functions if f.body is not None}
+        self._needs_inline: dict[str, bool] = {}
+        self.uses_atomics = False
+        self.globals = {g.name: g for g in module.globals}
+        self.structs = _struct_fields(module)
+
+    # ---- helpers that must be inlined ----------------------------------------------------------------------
+    def needs_inline(self, name: str) -> bool:
+        """A helper is inlined when it (or what it calls) uses thread indices, barriers, warp ops or __shared__."""
+        if name not in self.functions:
+            return False
+        if name in self._needs_inline:
+            return self._needs_inline[name]
+        self._needs_inline[name] = False  # recursion guard
+        fn = self.functions[name]
+        found = False
+        for n in walk(fn.body):
+            if isinstance(n, (BuiltinVar, Barrier)) or isinstance(n, Decl) and n.scope == MemScope.shared:
+                found = True
+            elif isinstance(n, Call) and (n.name in _SHUFFLES or n.name in _WARP_BARRIERS or self.needs_inline(n.name)):
+                found = True
+            elif isinstance(n, Var) and n.name in self.globals and self.globals[n.name].scope == MemScope.shared:
+                found = True
+        self._needs_inline[name] = found
+        return found
+
+    # ---- module --------------------------------------------------------------------------------------------
+    def run(self) -> Module:
+        items = self._items(self.module.items)
+        helpers = []
+        if self.uses_atomics:
+            helpers.append(Verbatim(_atomic_helpers_text()))
+        includes = tuple(i for i in self.module.includes if not any(h in i for h in _DIALECT_HEADERS))
+        includes += tuple(i for i in ("<cstdlib>", "<cstring>", "<cstdio>", "<cmath>", "<cfloat>") if i not in includes)
+        macros = self.module.macros
+        if any(isinstance(n, Verbatim) and re.search(r"__(device|host|forceinline)__", n.text) for n in walk(self.module)):
+            macros += ("#define __device__", "#define __host__", "#define __forceinline__ inline")
+        result = Module("cpp", includes, macros, tuple(helpers) + items)
+        result = dataclasses.replace(result, items=_vector_structs(result) + result.items)
+        return _to_plain_cpp(result)
+
+    def _items(self, items: tuple) -> tuple:
+        out = []
+        for item in items:
+            if isinstance(item, Namespace):
+                out.append(dataclasses.replace(item, items=self._items(item.items)))
+            elif isinstance(item, Function):
+                converted = self._function(item)
+                if converted is not None:
+                    out.append(converted)
+            elif isinstance(item, GlobalVar):
+                if item.scope == MemScope.shared:
+                    continue  # file-scope extern __shared__: each launch gives it block storage
+                out.append(dataclasses.replace(item, scope=MemScope.host))
+            else:
+                out.append(item)
+        return tuple(out)
+
+    def _function(self, fn: Function) -> Function | None:
+        if FuncQual.global_ in fn.qualifiers:
+            return None
+        if fn.body is None:
+            return None if {FuncQual.device} & fn.qualifiers else fn
+        is_device = FuncQual.device in fn.qualifiers and FuncQual.host not in fn.qualifiers
+        if is_device and self.needs_inline(fn.name):
+            return None
+        if is_device or FuncQual.device in fn.qualifiers:
+            quals = frozenset({FuncQual.static, FuncQual.inline})
+            return dataclasses.replace(fn, qualifiers=quals, body=self.device_intrinsics(fn.body), attributes=())
+        if not any(isinstance(n, KernelLaunch) or isinstance(n, Call) and _is_runtime_call(n.name)
+                   for n in walk(fn.body)):
+            return fn
+        return dataclasses.replace(fn, body=_min_max(self.host_body(fn)))
+
+    # ---- host code -----------------------------------------------------------------------------------------
+    def host_body(self, fn: Function) -> Block:
+        env: dict[str, Type] = {p.name: p.type for p in fn.params}
+        env.update({d.name: d.type for d in walk(fn.body) if isinstance(d, Decl)})
+        env.update({g.name: g.type for g in self.module.globals})
+        dims: dict[str, tuple[Expr, Expr, Expr]] = {}
+        ones: set[str] = set()
+        assigned = _assigned_names(fn.body)
+
+        def dim3_decl(d: Decl) -> list[Stmt]:
+            parts = self.dim3_parts(d.init, dims) if d.init is not None else (Const(1, DType.int32),) * 3
+            names = tuple(self.namer.fresh(f"{d.name}_{a}") for a in "xyz")
+            dims[d.name] = tuple(Var(n) for n in names)  # type: ignore[assignment]
+            for n, part in zip(names, parts):
+                if isinstance(part, Const) and part.value == 1 or isinstance(part, Var) and part.name in ones:
+                    ones.add(n)
+            return [Decl(n, ScalarType(DType.uint32), p) for n, p in zip(names, parts)]
+
+        def stmt(s: Stmt) -> list[Stmt]:
+            if isinstance(s, Decl) and isinstance(s.type, NamedType) and s.type.name == "dim3":
+                return dim3_decl(s)
+            if isinstance(s, KernelLaunch):
+                return [self.launch(s, dims, ones - assigned, env)]
+            if isinstance(s, ExprStmt) and isinstance(s.expr, Call) and _is_runtime_call(s.expr.name):
+                return self.runtime_call(s.expr, env)
+            if isinstance(s, Decl) and isinstance(s.init, Call) and _is_runtime_call(s.init.name) \
+                    and s.init.name not in _STATUS_CALLS:
+                return self.runtime_call(s.init, env) + [dataclasses.replace(s, init=Const(0, DType.int32))]
+            if isinstance(s, Assign) and isinstance(s.value, Call) and _is_runtime_call(s.value.name) \
+                    and s.value.name not in _STATUS_CALLS:
+                return self.runtime_call(s.value, env) + [dataclasses.replace(s, value=Const(0, DType.int32))]
+            if isinstance(s, Block):
+                return [Block(tuple(x for i in s.body for x in stmt(i)))]
+            if isinstance(s, If):
+                return [dataclasses.replace(s, then=block(s.then), otherwise=block(s.otherwise) if s.otherwise else None)]
+            if isinstance(s, (For, While, DoWhile, Switch)):
+                return [dataclasses.replace(s, body=block(s.body))]
+            return [s]
+
+        def block(b: Block) -> Block:
+            return Block(tuple(x for s in b.body for x in stmt(s)))
+
+        body = block(fn.body)
+
+        def members(n: Node) -> Node | None:
+            if isinstance(n, Member) and isinstance(n.base, Var) and n.base.name in dims and n.field in "xyz":
+                return dims[n.base.name]["xyz".index(n.field)]
+            if isinstance(n, Var) and n.name in ("cudaSuccess", "hipSuccess"):
+                return Const(0, DType.int32)
+            if isinstance(n, Call) and n.name in _STATUS_CALLS:
+                return Const(0, DType.int32)
+            if isinstance(n, Call) and n.name in ("cudaGetErrorString", "hipGetErrorString"):
+                return StringLit('"no error"')
+            if isinstance(n, Call) and _is_runtime_call(n.name):
+                raise PassRefused("XP514", f"{n.name} is used inside an expression; only statement calls of the "
+                                           "device memory API are understood",
+                                  hint="call it as a statement of its own")
+            return None
+
+        return transform(body, members)
+
+    def dim3_parts(self, e: Expr, dims: dict) -> tuple[Expr, Expr, Expr]:
+        one = Const(1, DType.int32)
+        if isinstance(e, Construct) and isinstance(e.type, NamedType) and e.type.name == "dim3":
+            args = tuple(e.args) + (one,) * (3 - len(e.args))
+            return args[0], args[1], args[2]
+        if isinstance(e, Cast) and isinstance(e.type, NamedType) and e.type.name == "dim3":
+            return self.dim3_parts(e.expr, dims)
+        if isinstance(e, Var) and e.name in dims:
+            return dims[e.name]
+        return e, one, one
+
+    def runtime_call(self, call: Call, env: dict[str, Type]) -> list[Stmt]:
+        name = call.name.replace("hip", "cuda", 1) if call.name.startswith("hip") else call.name
+        args = call.args
+        if name == "cudaMalloc":
+            target = args[0].expr if isinstance(args[0], Cast) else args[0]
+            if not (isinstance(target, UnaryOp) and target.op == "&" and isinstance(target.operand, Var)
+                    and target.operand.name in env):
+                raise PassRefused("XP514", f"{call.name} must be given the address of a pointer variable")
+            var = target.operand
+            return [Assign(var, Cast(_non_const(env[var.name]), Call("malloc", (args[1],))))]
+        if name in ("cudaMemcpy", "cudaMemcpyAsync"):
+            return [ExprStmt(Call("memcpy", args[:3]))]
+        if name in ("cudaMemset", "cudaMemsetAsync"):
+            return [ExprStmt(Call("memset", args[:3]))]
+        if name == "cudaFree":
+            return [ExprStmt(Call("free", args[:1]))]
+        if name in ("cudaMemcpyToSymbol", "cudaMemcpyFromSymbol"):
+            symbol = args[0] if name == "cudaMemcpyToSymbol" else args[1]
+            if isinstance(symbol, Call) and symbol.name == "HIP_SYMBOL":
+                symbol = symbol.args[0]
+            offset = args[3] if len(args) > 3 else Const(0, DType.int32)
+            place = BinOp("+", Cast(PointerType(ScalarType(DType.uint8)), UnaryOp("&", symbol)), offset)
+            pair = (place, args[1]) if name == "cudaMemcpyToSymbol" else (args[0], place)
+            return [ExprStmt(Call("memcpy", pair + (args[2],)))]
+        if name in ("cudaDeviceSynchronize", "cudaStreamSynchronize", "cudaFuncSetAttribute", "cudaGetLastError",
+                    "cudaPeekAtLastError", "cudaSetDevice", "cudaThreadSynchronize"):
+            return []
+        if name == "cudaGetDevice":
+            return [Assign(UnaryOp("*", args[0]), Const(0, DType.int32))]
+        if name == "cudaDeviceGetAttribute" and isinstance(args[1], Var) and "MultiProcessorCount" in args[1].name:
+            return [Assign(UnaryOp("*", args[0]), Const(108, DType.int32))]
+        raise PassRefused("XP514", f"{call.name} is not understood by recover_loops",
+                          hint="only device allocation, copies, memset, free and synchronization are translated")
+
+    # ---- one launch ----------------------------------------------------------------------------------------
+    def deduce_template_args(self, kernel: Function, launch: KernelLaunch, env: dict[str, Type]) -> tuple:
+        """The launch's template arguments, completed from the argument types for `typename` parameters."""
+        given = list(launch.template_args)
+        for tp in kernel.template_params[len(given):]:
+            deduced = None
+            for param, arg in zip(kernel.params, launch.args):
+                t, pointer = param.type, False
+                if isinstance(t, PointerType):
+                    t, pointer = t.pointee, True
+                if isinstance(t, NamedType) and t.name == tp.name and tp.type is None:
+                    arg_type = arg.type if isinstance(arg, (Construct, Cast)) else (
+                        env.get(arg.name) if isinstance(arg, Var) else None)
+                    if pointer and isinstance(arg_type, PointerType):
+                        arg_type = arg_type.pointee
+                    if arg_type is not None and not isinstance(arg_type, PointerType) or not pointer:
+                        deduced = _non_const(arg_type) if arg_type is not None else None
+                if deduced is not None:
+                    break
+            if deduced is None:
+                if tp.default is not None:
+                    raise PassRefused("XP512", f"template parameter {tp.name} of {kernel.name} takes its default "
+                                               f"({tp.default}); give it explicitly at the launch")
+                raise PassRefused("XP512", f"cannot deduce template parameter {tp.name} of {kernel.name}",
+                                  hint="give the template arguments explicitly at the launch")
+            given.append(deduced)
+        return tuple(given)
+
+    def launch(self, launch: KernelLaunch, dims: dict, ones: set[str], env: dict[str, Type]) -> Stmt:
+        if launch.kernel not in self.functions:
+            raise PassRefused("XP513", f"kernel {launch.kernel} has no definition in this module")
+        where = f"kernel {launch.kernel}"
+        _refuse_tensor_cores(self.functions[launch.kernel], self.functions, where)
+        template_args = self.deduce_template_args(self.functions[launch.kernel], launch, env)
+        kernel = instantiate(self.functions[launch.kernel], template_args)
+        body = kernel.body
+        shared_globals = [g for g in self.module.globals if g.scope == MemScope.shared and g.name in names_in(body)]
+        body = Block(tuple(Decl(g.name, g.type, None, MemScope.shared, g.qualifiers, g.align)
+                           for g in shared_globals) + body.body)
+        body = _inline_helpers(fold(body), self.functions, self.needs_inline, self.namer, where)
+        body = _drop_static_asserts(_private_params(kernel.params, body))
+        params, body = uniquify(kernel.params, body, self.namer)
+        body = fold(self.device_intrinsics(body))
+
+        grid = self.dim3_parts(launch.config.grid, dims)
+        block = self.dim3_parts(launch.config.block, dims)
+
+        def is_one(e: Expr) -> bool:
+            return isinstance(e, Const) and e.value == 1 or isinstance(e, Var) and e.name in ones
+
+        prelude: list[Stmt] = []
+        bound = {}
+        for kind, parts in (("grid", grid), ("block", block)):
+            for axis, part in zip("xyz", parts):
+                name = self.namer.fresh(f"xp_{kind}_{axis}")
+                prelude.append(Decl(name, ScalarType(DType.int32, const=True), Cast(_INT, part)
+                                    if not isinstance(part, Const) else part))
+                bound[(kind, axis)] = (Var(name), is_one(part))
+        thread_vars = {a: self.namer.fresh(f"xp_t{a}") for a in "xyz"}
+        block_vars = {a: self.namer.fresh(f"xp_b{a}") for a in "xyz"}
+        threads = _ThreadSpace([(thread_vars[a], bound[("block", a)][0], f"threadIdx.{a}") for a in "zyx"
+                                if not bound[("block", a)][1]])
+        blocks = _ThreadSpace([(block_vars[a], bound[("grid", a)][0], f"blockIdx.{a}") for a in "zyx"
+                               if not bound[("grid", a)][1]])
+
+        def builtin(n: Node) -> Node | None:
+            if not isinstance(n, BuiltinVar):
+                return None
+            if n.name == "warpSize":
+                return Const(self.warp, DType.int32)
+            table = {"threadIdx": ("block", thread_vars), "blockIdx": ("grid", block_vars)}
+            if n.name in table and n.axis in "xyz":
+                kind, names = table[n.name]
+                return Const(0, DType.int32) if bound[(kind, n.axis)][1] else Var(names[n.axis])
+            if n.name in ("blockDim", "gridDim") and n.axis in "xyz":
+                return bound[("block" if n.name == "blockDim" else "grid", n.axis)][0]
+            raise PassRefused("XP511", f"builtin {n.name} is not understood in {where}")
+
+        body = transform(body, builtin)
+        types = {p.name: p.type for p in params}
+        types.update({d.name: d.type for d in walk(body) if isinstance(d, Decl)})
+        body = self.warp_ops(body, types, threads, where)
+
+        exit_flag = None
+        if any(isinstance(n, Return) for n in walk(body)):
+            exit_flag = self.namer.fresh("xp_exited")
+            body = Block((Decl(exit_flag, _BOOL, Const(False, DType.bool)),) + body.body)
+
+        uniform_names = {p.name for p in params} | {v.name for v, _ in bound.values()} | set(block_vars.values())
+        uniform_names |= {n for n in names_in(body) if n not in {d.name for d in walk(body) if isinstance(d, Decl)}
+                          and not (n in self.globals and self._mutable_global(n))}
+        splitter = _Splitter(threads, uniform_names, set(thread_vars.values()), _assigned_names(body) | {exit_flag}, exit_flag,
+                             self.namer, where)
+        items = splitter.split_block(body.body, ())
+        block_body: list[Stmt] = [Decl(p.name, _drop_restrict(p.type), arg) for p, arg in zip(params, launch.args)]
+        block_body += self.shared_storage(splitter.shared, launch, where)
+        block_body += list(splitter.assemble(items))
+        block_body += [ExprStmt(Call("free", (Var(d.name),))) for d in splitter.shared if d.name.startswith("xp_smem")]
+        grid_nest = blocks.nest(Block(tuple(block_body)))
+        return Block(tuple(prelude) + (grid_nest,))
+
+    def _mutable_global(self, name: str) -> bool:
+        g = self.globals[name]
+        return not (VarQual.constexpr in g.qualifiers or getattr(g.type, "const", False))
+
+    def shared_storage(self, decls: list[Decl], launch: KernelLaunch, where: str) -> list[Stmt]:
+        """Block-level storage for __shared__ arrays; `extern __shared__` arrays view one malloc'ed buffer."""
+        out: list[Stmt] = []
+        dynamic = [d for d in decls if isinstance(d.type, ArrayType) and d.type.size is None]
+        buffer = None
+        if dynamic:
+            buffer = self.namer.fresh("xp_smem")
+            given = launch.config.shared if launch.config.shared is not None else Const(0, DType.int32)
+            size = BinOp("+", Cast(ScalarType(DType.uint64, spelling="size_t"), given), Const(16, DType.int32))
+            out.append(Decl(buffer, PointerType(ScalarType(DType.uint8)),
+                            Cast(PointerType(ScalarType(DType.uint8)), Call("malloc", (size,)))))
+        for d in decls:
+            if d in dynamic:
+                pointer = PointerType(_non_const(d.type.element))
+                out.append(Decl(d.name, pointer, Cast(pointer, Var(buffer))))
+            else:
+                out.append(dataclasses.replace(d, scope=MemScope.local, qualifiers=d.qualifiers - {VarQual.extern}))
+        if buffer is not None:
+            decls.append(Decl(buffer, PointerType(ScalarType(DType.uint8))))  # freed at the end of the block
+        return out
+
+    # ---- device code rewrites ------------------------------------------------------------------------------
+    def device_intrinsics(self, body: Node) -> Node:
+        """Device-only math, loads and atomics -> plain C (libm, casts, the module's atomic helpers)."""
+
+        def visit(n: Node) -> Node | None:
+            if not isinstance(n, Call):
+                return None
+            if n.name in _RENAMED_MATH:
+                return dataclasses.replace(n, name=_RENAMED_MATH[n.name])
+            if n.name == "__ldg" and len(n.args) == 1:
+                return UnaryOp("*", n.args[0])
+            if n.name == "rsqrtf":
+                return BinOp("/", Const(1.0, DType.float32), Call("sqrtf", n.args))
+            if n.name == "__fdividef":
+                return BinOp("/", n.args[0], n.args[1])
+            if n.name == "__saturatef":
+                return Call("fminf", (Call("fmaxf", (n.args[0], Const(0.0, DType.float32))), Const(1.0, DType.float32)))
+            if n.name in ("__float2half", "__float2half_rn", "__half2float", "__int2float_rn", "__float2int_rz"):
+                target = {"__float2half": DType.float16, "__float2half_rn": DType.float16,
+                          "__half2float": DType.float32, "__int2float_rn": DType.float32,
+                          "__float2int_rz": DType.int32}[n.name]
+                return Cast(ScalarType(target), n.args[0])
+            if n.name in ATOMIC_HELPERS:
+                self.uses_atomics = True
+                return dataclasses.replace(n, name=ATOMIC_HELPERS[n.name])
+            if n.name in _UNSUPPORTED_WARP or n.name.startswith("cooperative_groups") or n.name.startswith("cg::"):
+                raise PassRefused("XP516", f"{n.name} (warp vote / cooperative groups) is not supported yet",
+                                  hint="use shuffles or shared memory")
+            return None
+
+        def drop_fences(n: Node) -> Node | None:
+            if isinstance(n, Block):
+                kept = tuple(s for s in n.body if not (isinstance(s, ExprStmt) and isinstance(s.expr, Call)
+                                                       and s.expr.name.startswith("__threadfence")))
+                return Block(kept) if len(kept) != len(n.body) else None
+            return None
+
+        return _min_max(transform(transform(body, visit), drop_fences))
+
+    def warp_ops(self, body: Block, env: dict[str, Type], threads: _ThreadSpace, where: str) -> Block:
+        """`s[shfl(v, ...)]` -> `tmp = v; <warp split>; s[tmp as seen by the source lane]`."""
+
+        def shuffles(e: Node) -> list[Call]:
+            return [n for n in walk(e) if isinstance(n, Call) and n.name in _SHUFFLES]
+
+        def rewrite(s: Stmt) -> list[Stmt]:
+            if isinstance(s, ExprStmt) and isinstance(s.expr, Call) and s.expr.name in _WARP_BARRIERS:
+                return [Barrier(BarrierKind.syncwarp)]
+            if isinstance(s, Block):
+                return [Block(tuple(x for i in s.body for x in rewrite(i)))]
+            if isinstance(s, If):
+                pre, cond = lift(s.cond)
+                other = Block(tuple(x for i in s.otherwise.body for x in rewrite(i))) if s.otherwise else None
+                return pre + [dataclasses.replace(s, cond=cond, then=Block(tuple(x for i in s.then.body
+                                                                                 for x in rewrite(i))),
+                                                  otherwise=other)]
+            if isinstance(s, (For, While, DoWhile)):
+                heads = [s.cond] + (list(s.init) + [s.step] if isinstance(s, For) else [])
+                if any(h is not None and shuffles(h) for h in heads):
+                    raise PassRefused("XP516", f"a warp shuffle in a loop header in {where}",
+                                      hint="shuffle in the loop body")
+                return [dataclasses.replace(s, body=Block(tuple(x for i in s.body.body for x in rewrite(i))))]
+            if isinstance(s, Switch):
+                if shuffles(s):
+                    raise PassRefused("XP516", f"a warp shuffle inside a switch in {where}")
+                return [s]
+            if isinstance(s, (ExprStmt, Assign, Decl, Return)) and shuffles(s):
+                pre, new = lift(s)
+                return pre + [new]
+            return [s]
+
+        def lift(node: Node) -> tuple[list[Stmt], Node]:
+            calls = shuffles(node)
+            if not calls:
+                return [], node
+            pre: list[Stmt] = []
+            replaced: dict[int, Node] = {}
+            for call in calls:
+                if any(shuffles(a) for a in call.args):
+                    raise PassRefused("XP516", f"nested warp shuffles in {where}")
+                kind = _SHUFFLES[call.name]
+                args = call.args[1:] if call.name.endswith("_sync") else call.args
+                value, operand = args[0], args[1]
+                width = args[2] if len(args) > 2 else Const(self.warp, DType.int32)
+                vtype = _expr_type(value, env, self.structs)
+                if vtype is None or isinstance(vtype, (ArrayType, ReferenceType)):
+                    raise PassRefused("XP516", f"cannot tell the type of the value shuffled in {where}",
+                                      hint="shuffle a variable")
+                tmp = self.namer.fresh("xp_shfl")
+                env[tmp] = vtype
+                pre.append(Decl(tmp, _non_const(vtype), value))
+                replaced[id(call)] = self.shuffle_read(kind, tmp, operand, width, threads)
+            pre.append(Barrier(BarrierKind.syncwarp))
+            return pre, replace_nodes(node, replaced)
+
+        return Block(tuple(x for s in body.body for x in rewrite(s)))
+
+    def shuffle_read(self, kind: str, tmp: str, operand: Expr, width: Expr, threads: _ThreadSpace) -> Expr:
+        """The shuffled value: the source lane's slot of `tmp`, or the thread's own where CUDA returns its own."""
+        t = threads.linear
+        lane = BinOp("%", t, Const(self.warp, DType.int32))
+        base = BinOp("-", t, lane)
+        seg = BinOp("*", BinOp("/", lane, width), width)
+        if kind == "idx":
+            src = BinOp("+", seg, BinOp("&", operand, BinOp("-", width, Const(1, DType.int32))))
+            valid: Expr = Const(True, DType.bool)
+        elif kind == "xor":
+            src = BinOp("^", lane, operand)
+            valid = BinOp("<", src, BinOp("+", seg, width))
+        elif kind == "down":
+            src = BinOp("+", lane, operand)
+            valid = BinOp("<", BinOp("+", BinOp("%", lane, width), operand), width)
+        else:
+            src = BinOp("-", lane, operand)
+            valid = BinOp(">=", BinOp("%", lane, width), operand)
+        source = BinOp("+", base, src)
+        valid = BinOp("&&", valid, BinOp("<", source, threads.extent))
+        return Select(valid, Call(AT, (Var(tmp), source)), Call(AT, (Var(tmp), t)))
+
+
+def _inline_helpers(body: Block, functions: dict[str, Function], needs_inline, namer: Namer, where: str) -> Block:
+    """Inline every call of a helper `needs_inline` selects, repeatedly (helpers calling helpers)."""
+
+    def result_type(c: Call) -> Type:
+        return instantiate(functions[c.name], c.template_args).return_type
+
+    def expand_call(c: Call, result: str | None) -> tuple:
+        return inline_body(functions[c.name], c, result, namer)
+
+    def wanted(c: Call) -> bool:
+        return needs_inline(c.name)
+
+    for _ in range(32):
+        if not any(isinstance(n, Call) and wanted(n) for n in walk(body)):
+            return body
+        body = fold(hoist_calls(body, wanted, expand_call, namer, result_type, where))
+    raise PassRefused("XP513", f"helpers called from {where} recurse", hint="recursion cannot be inlined")
+
+
+def _taken_names(module: Module) -> set[str]:
+    """Names a renamed kernel local must avoid: everything in host code, globals, functions, undeclared names."""
+    kernel_quals = {FuncQual.global_, FuncQual.device, FuncQual.mlu_func, FuncQual.mlu_device}
+    taken = {f.name for f in module.functions} | {g.name for g in module.globals}
+    declared: set[str] = set()
+    for fn in module.functions:
+        names = {n.name for n in walk(fn) if isinstance(n, (Var, Decl, Param))}
+        if kernel_quals & fn.qualifiers and FuncQual.host not in fn.qualifiers:
+            declared |= {n.name for n in walk(fn) if isinstance(n, (Decl, Param))}
+        else:
+            taken |= names
+    taken |= {n.name for n in walk(module) if isinstance(n, Var)} - declared
+    return taken
+
+
+_STATUS_CALLS = {"cudaGetLastError", "cudaPeekAtLastError", "cudaDeviceSynchronize", "hipGetLastError",
+                 "hipPeekAtLastError", "hipDeviceSynchronize"}
+
+
+def _min_max(body: Node) -> Node:
+    """CUDA's overloaded min/max (device and host) as conditional expressions."""
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Call) and n.name in ("min", "max", "::min", "::max") and len(n.args) == 2:
+            a, b = n.args
+            return Select(BinOp("<" if n.name.endswith("min") else ">", a, b), a, b)
+        return None
+
+    return transform(body, visit)
+
+
+def _vector_structs(module: Module) -> tuple[Verbatim, ...]:
+    """Definitions of the CUDA short vector types (float4...) the module still uses, with their make_ functions."""
+    from kernel_ir.dialects.base import CPrinter
+    used = sorted({(n.dtype, n.lanes) for n in walk(module) if isinstance(n, VectorType)}, key=str)
+    out = []
+    for dtype, lanes in used:
+        scalar = CPrinter.dtype_names[dtype]
+        name = f"{CPrinter.vector_prefixes[dtype]}{lanes}"
+        fields = "xyzw"[:lanes]
+        params = ", ".join(f"{scalar} {f}" for f in fields)
+        align = min(16, lanes * dtype.bits // 8)
+        out.append(Verbatim(f"struct alignas({align}) {name} {{\n    {scalar} {', '.join(fields)};\n}};\n"
+                            f"static inline {name} make_{name}({params}) {{ return {name}{{{', '.join(fields)}}}; }}"))
+    return tuple(out)
+
+
+def _is_runtime_call(name: str) -> bool:
+    return name.startswith(("cuda", "hip")) and not name.startswith(("hipLaunch",))
+
+
+def _refuse_tensor_cores(kernel: Function, functions: dict[str, Function], where: str) -> None:
+    """wmma fragments and MFMA builtins are matrix instructions: passes.detensorize lowers them first."""
+    seen: set[str] = set()
+    pending = [kernel]
+    while pending:
+        fn = pending.pop()
+        for n in walk(fn):
+            if isinstance(n, NamedType) and "wmma" in n.name or isinstance(n, Call) and (
+                    "wmma::" in n.name or n.name.startswith("__builtin_amdgcn_mfma")):
+                raise PassRefused("XP518", f"{where} uses tensor-core matrix operations ({getattr(n, 'name', '')})",
+                                  hint="run passes.detensorize before recover_loops")
+            if isinstance(n, Call) and n.name in functions and n.name not in seen:
+                seen.add(n.name)
+                pending.append(functions[n.name])
+
+
+def _private_params(params: tuple[Param, ...], body: Block) -> Block:
+    """Each thread (task) owns a copy of its parameters: one it modifies becomes a local initialized from it."""
+    written = _assigned_names(body)
+    copies = tuple(Decl(p.name, _drop_restrict(p.type), Var(p.name)) for p in params if p.name in written)
+    return Block(copies + body.body) if copies else body
+
+
+def _drop_static_asserts(body: Block) -> Block:
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Block) and any(isinstance(s, RawStmt) and s.text.startswith("static_assert") for s in n.body):
+            return Block(tuple(s for s in n.body if not (isinstance(s, RawStmt) and s.text.startswith("static_assert"))))
+        return None
+
+    return transform(body, visit)
+
+
+def _drop_restrict(t: Type) -> Type:
+    return dataclasses.replace(t, restrict=False) if isinstance(t, PointerType) else t
+
+
+def _atomic_helpers_text() -> str:
+    lines = ["// Atomic read-modify-write on memory shared by parallel iterations; returns the old value."]
+    for name, update in _ATOMIC_UPDATES.items():
+        lines.append(f"template <typename T, typename U> static inline T {name}(T* p, U value) {{\n"
+                     f"    T old;\n    T v = (T)value;\n#pragma omp critical(xp_atomic)\n"
+                     f"    {{\n        old = *p;\n        *p = {update};\n    }}\n    return old;\n}}")
+    return "\n\n".join(lines)
+
+
+def _to_plain_cpp(module: Module) -> Module:
+    """Spellings and types the cpp printer cannot use from another dialect (half, cudaError_t)."""
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, ScalarType) and n.spelling is not None and n.spelling not in _C_SPELLINGS:
+            return dataclasses.replace(n, spelling=None)
+        if isinstance(n, NamedType) and n.name in ("cudaError_t", "hipError_t", "cudaError"):
+            return ScalarType(DType.int32, const=n.const)
+        if isinstance(n, Decl) and n.scope not in (MemScope.local, MemScope.host, MemScope.global_):
+            return dataclasses.replace(n, scope=MemScope.local)
+        return None
+
+    return transform(module, visit)
+
+
+# ================================================================ BANG =========================================
+
+
+class _BangRecovery:
+    def __init__(self, module: Module, options: RecoverOptions):
+        self.module = module
+        self.options = options
+        self.namer = Namer(_taken_names(module))
+        self.functions = {f.name: f for f in module.functions if f.body is not None}
+        self._needs_inline: dict[str, bool] = {}
+        self.globals = {g.name: g for g in module.globals}
+
+    def needs_inline(self, name: str) -> bool:
+        if name not in self.functions:
+            return False
+        if name in self._needs_inline:
+            return self._needs_inline[name]
+        self._needs_inline[name] = False
+        fn = self.functions[name]
+        found = any(isinstance(n, (BuiltinVar, Barrier)) or isinstance(n, Call) and self.needs_inline(n.name)
+                    or isinstance(n, Var) and n.name in self.globals
+                    and self.globals[n.name].scope in (MemScope.nram, MemScope.wram, MemScope.mlu_shared)
+                    for n in walk(fn.body))
+        self._needs_inline[name] = found
+        return found
+
+    def run(self) -> Module:
+        entries = [f for f in self.module.functions if FuncQual.mlu_global in f.qualifiers and f.body is not None]
+        if not entries:
+            raise PassRefused("XP510", "no __mlu_global__ entry in this BANG module")
+        items = self._items(self.module.items)
+        includes = tuple(i for i in self.module.includes if not any(h in i for h in _DIALECT_HEADERS))
+        includes += tuple(i for i in ("<cstdlib>", "<cstring>", "<cmath>", "<cfloat>") if i not in includes)
+        return _to_plain_cpp(Module("cpp", includes, self.module.macros, items))
+
+    def _items(self, items: tuple) -> tuple:
+        out = []
+        for item in items:
+            if isinstance(item, Namespace):
+                out.append(dataclasses.replace(item, items=self._items(item.items)))
+            elif isinstance(item, Function):
+                if item.body is None:
+                    continue
+                if FuncQual.mlu_global in item.qualifiers:
+                    out.append(self.entry(item))
+                elif not self.needs_inline(item.name):
+                    out.append(dataclasses.replace(item, qualifiers=frozenset({FuncQual.static, FuncQual.inline})))
+            elif isinstance(item, GlobalVar):
+                if item.scope in (MemScope.nram, MemScope.wram, MemScope.ldram, MemScope.mlu_shared):
+                    continue  # moved into the entry: per task (nram/wram) or per cluster (mlu_shared)
+                out.append(dataclasses.replace(item, scope=MemScope.host))
+            else:
+                out.append(item)
+        return tuple(out)
+
+    def entry(self, fn: Function) -> Function:
+        where = f"kernel {fn.name}"
+        td, cpc = self.options.task_dim, self.options.cores_per_cluster
+        if td % cpc:
+            raise PassRefused("XP510", f"task_dim {td} is not a multiple of cores_per_cluster {cpc}")
+        on_chip = [g for g in self.module.globals if g.scope in (MemScope.nram, MemScope.wram, MemScope.ldram,
+                                                                   MemScope.mlu_shared)]
+        body = Block(tuple(Decl(g.name, g.type, g.init, g.scope, g.qualifiers - {VarQual.extern}, g.align)
+                           for g in on_chip) + fn.body.body)
+        body = _inline_helpers(fold(body), self.functions, self.needs_inline, self.namer, where)
+        _, body = uniquify((), _private_params(fn.params, body), self.namer)
+        task = self.namer.fresh("xp_task")
+        t = Var(task)
+        c = Const
+        table = {"taskId": t, "taskIdX": t, "taskIdY": c(0, DType.int32), "taskIdZ": c(0, DType.int32),
+                 "taskDim": c(td, DType.int32), "taskDimX": c(td, DType.int32), "taskDimY": c(1, DType.int32),
+                 "taskDimZ": c(1, DType.int32), "coreId": BinOp("%", t, c(cpc, DType.int32)),
+                 "clusterId": BinOp("/", t, c(cpc, DType.int32)), "coreDim": c(cpc, DType.int32),
+                 "clusterDim": c(td // cpc, DType.int32)}
+
+        def builtin(n: Node) -> Node | None:
+            if isinstance(n, BuiltinVar):
+                if n.name not in table:
+                    raise PassRefused("XP511", f"builtin {n.name} is not understood in {where}")
+                return table[n.name]
+            if isinstance(n, Barrier) and n.kind not in _SPLITTING_BARRIERS:
+                return ExprStmt(Const(0, DType.int32)) if n.kind == BarrierKind.sync_compute else None
+            return None
+
+        body = _drop_queue_syncs(transform(body, builtin))
+        exit_flag = None
+        if any(isinstance(n, Return) for n in walk(body)):
+            exit_flag = self.namer.fresh("xp_exited")
+            body = Block((Decl(exit_flag, _BOOL, Const(False, DType.bool)),) + body.body)
+        tasks = _ThreadSpace([(task, c(td, DType.int32), "taskId")])
+        declared = {d.name for d in walk(body) if isinstance(d, Decl)}
+        uniform = {p.name for p in fn.params} | {n for n in names_in(body) if n not in declared and not (
+            n in self.globals and not getattr(self.globals[n].type, "const", False))}
+        splitter = _Splitter(tasks, uniform, {task}, _assigned_names(body) | {exit_flag}, exit_flag, self.namer, where)
+        items = splitter.split_block(body.body, ())
+        assembled = splitter.assemble(items)
+        cluster_shared = {d.name for d in splitter.shared}
+        clusters = c(td // cpc, DType.int32)
+        storage = [Decl(d.name, promoted_type(d.type, clusters), align=d.align) for d in splitter.shared]
+        cluster_index = BinOp("/", t, c(cpc, DType.int32))
+        assembled = tuple(_rewrite_in_task_loops(s, cluster_shared, cluster_index, task) for s in assembled)
+        quals = frozenset({FuncQual.extern_c})
+        return dataclasses.replace(fn, qualifiers=quals, body=Block(tuple(storage) + assembled), attributes=())
+
+
+def _drop_queue_syncs(body: Block) -> Block:
+    """`__sync_io()`/`__sync_compute()`... order a core's own IO and compute queues: nothing to do in loop form."""
+
+    def is_queue_sync(s: Stmt) -> bool:
+        return isinstance(s, ExprStmt) and isinstance(s.expr, Call) and s.expr.name.startswith("__sync_") \
+            and not s.expr.args
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Block) and any(is_queue_sync(s) for s in n.body):
+            return Block(tuple(s for s in n.body if not is_queue_sync(s)))
+        return None
+
+    return transform(body, visit)
+
+
+def _rewrite_in_task_loops(s: Stmt, names: set[str], index: Expr, task: str) -> Stmt:
+    """Per-cluster arrays are indexed by the cluster of the task, inside the task loops only."""
+    if not names:
+        return s
+    if isinstance(s, For) and s.axis == "taskId":
+        return rewrite_uses(s, names, index)
+    if isinstance(s, (For, While, DoWhile)):
+        return dataclasses.replace(s, body=Block(tuple(_rewrite_in_task_loops(x, names, index, task)
+                                                       for x in s.body.body)))
+    if isinstance(s, If):
+        other = Block(tuple(_rewrite_in_task_loops(x, names, index, task) for x in s.otherwise.body)) \
+            if s.otherwise else None
+        return dataclasses.replace(s, then=Block(tuple(_rewrite_in_task_loops(x, names, index, task)
+                                                       for x in s.then.body)), otherwise=other)
+    return s
+
+
+# ================================================================ cpp (OpenMP) =================================
+
+
+def _recover_omp(fn: Function) -> Function:
+    """`#pragma omp parallel for [collapse(n)]` loops -> ForKind.parallel (axis "omp"); reductions stay serial."""
+    if fn.body is None:
+        return fn
+
+    def loop(s: For, depth: int) -> For:
+        pragma = next((p for p in s.pragmas if p.startswith("omp") and " for" in f" {p}"), None)
+        if pragma is None:
+            return s
+        words = pragma.replace("(", " ( ").split()
+        if "reduction" in words or "ordered" in words or "lastprivate" in words:
+            return dataclasses.replace(s, kind=ForKind.serial, pragmas=())
+        collapse = 1
+        if "collapse" in words:
+            collapse = int(pragma.split("collapse(", 1)[1].split(")", 1)[0])
+        return _parallel_nest(s, collapse)
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, For) and n.pragmas:
+            return loop(n, 0)
+        if isinstance(n, Pragma) and n.text.startswith("omp"):
+            if n.text.split()[:2] in (["omp", "simd"],) and n.body is not None:
+                return n.body
+            raise PassRefused("XP517", f"OpenMP construct '#pragma {n.text}' is not translated",
+                              hint="only '#pragma omp parallel for' loops are recovered")
+        return None
+
+    return dataclasses.replace(fn, body=transform(fn.body, visit))
+
+
+def _parallel_nest(s: For, collapse: int) -> For:
+    inner = s.body
+    if collapse > 1:
+        if len(s.body.body) != 1 or not isinstance(s.body.body[0], For):
+            raise PassRefused("XP517", "collapse() over loops that are not perfectly nested")
+        inner = Block((_parallel_nest(dataclasses.replace(s.body.body[0], pragmas=()), collapse - 1),))
+    return _normalize(dataclasses.replace(s, body=inner, kind=ForKind.parallel, axis="omp", pragmas=()))
+
+
+def _normalize(s: For) -> For:
+    """`for (int i = a; i < b; i += c)` -> `for (int v = 0; v < trip; v += 1) { int i = a + v * c; ... }`."""
+    if len(s.init) != 1 or not isinstance(s.init[0], Decl) or s.init[0].init is None:
+        raise PassRefused("XP517", "an OpenMP loop must declare its variable in the for header")
+    var = s.init[0]
+    cond = s.cond
+    if not (isinstance(cond, BinOp) and cond.op in ("<", "<=") and isinstance(cond.lhs, Var)
+            and cond.lhs.name == var.name):
+        raise PassRefused("XP517", f"OpenMP loop over {var.name} has an unsupported condition")
+    step: Expr | None = None
+    if isinstance(s.step, ExprStmt) and isinstance(s.step.expr, UnaryOp) and s.step.expr.op == "++":
+        step = Const(1, DType.int32)
+    elif isinstance(s.step, Assign) and s.step.op == "+" and isinstance(s.step.target, Var):
+        step = s.step.value
+    if step is None:
+        raise PassRefused("XP517", f"OpenMP loop over {var.name} has an unsupported step")
+    start, limit = var.init, cond.rhs
+    if cond.op == "<=":
+        limit = BinOp("+", limit, Const(1, DType.int32))
+    if isinstance(start, Const) and start.value == 0 and isinstance(step, Const) and step.value == 1 \
+            and cond.op == "<":
+        return dataclasses.replace(s, step=Assign(Var(var.name), Const(1, DType.int32), "+"))
+    v = var.name + "_it"
+    span = BinOp("-", limit, start)
+    trip: Expr = span if isinstance(step, Const) and step.value == 1 else BinOp(
+        "/", BinOp("+", span, BinOp("-", step, Const(1, DType.int32))), step)
+    trip = Select(BinOp("<", start, limit), trip, Const(0, DType.int32))
+    first = Decl(var.name, var.type, BinOp("+", start, BinOp("*", Var(v), step)))
+    return dataclasses.replace(s, init=(Decl(v, var.type, Const(0, DType.int32)),), cond=BinOp("<", Var(v), trip),
+                               step=Assign(Var(v), Const(1, DType.int32), "+"), body=Block((first,) + s.body.body))

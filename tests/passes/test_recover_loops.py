@@ -1,0 +1,290 @@
+"""recover_loops: every program is run before and after the pass on the same inputs and the outputs compared.
+
+Corpus kernels (smallest size set) for cuda and hip (bang and cpp too once passes.detensorize exists), plus small
+kernels for the edge cases: barriers in loops, early return before a barrier, shuffles, dynamic shared memory,
+templates, several launches in a loop, BANG task loops and OpenMP loops.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from kernel_ir.dialects import print_module
+from kernel_ir.executor import execute
+from kernel_ir.ir import For, ForKind, walk
+from kernel_ir.parse import parse
+from passes.base import PassRefused
+from passes.recover_loops import RecoverOptions, recover_loops
+from tests.corpus import corpus_files
+from tests.corpus.specs import SPECS, make_args
+
+HAS_DETENSORIZE = importlib.util.find_spec("passes.detensorize") is not None
+
+
+def loop_form(source: str, dialect: str, options: RecoverOptions | None = None) -> tuple[str, object]:
+    module = parse(source, dialect)
+    if HAS_DETENSORIZE and dialect in ("bang", "cpp"):
+        from passes.detensorize import detensorize
+        module = detensorize(module)
+    result = recover_loops(module, options)
+    assert result.dialect == "cpp"
+    return print_module(result, "cpp"), result
+
+
+def assert_same(source: str, dialect: str, entry: str, args: list, rtol: float = 1e-5, atol: float = 1e-5,
+                options: RecoverOptions | None = None) -> object:
+    text, module = loop_form(source, dialect, options)
+    before = execute(source, dialect, entry, args)
+    after = execute(text, "cpp", entry, args)
+    for name, value in before.items():
+        np.testing.assert_allclose(after[name], value, rtol=rtol, atol=atol, err_msg=f"{name}\n{text}")
+    return module
+
+
+# A varied subset keeps this file near two minutes; XPILER_FULL_CORPUS=1 runs all 40 operators per dialect.
+QUICK_OPS = {"add", "sine", "sigmoid", "softmax", "reduce_sum", "reduce_max", "layernorm", "rmsnorm", "instancenorm",
+             "gemm", "gated_mlp", "bmm_int8", "conv1d", "mha", "transpose"}
+
+
+def corpus_cases() -> list:
+    dialects = ["cuda", "hip"] + (["bang", "cpp"] if HAS_DETENSORIZE else [])
+    full = os.environ.get("XPILER_FULL_CORPUS") == "1"
+    return [pytest.param(d, op, path, id=f"{d}-{op}") for dialect in dialects for d, op, path in corpus_files(dialect)
+            if full or op in QUICK_OPS]
+
+
+@pytest.mark.parametrize("dialect,op,path", corpus_cases())
+def test_corpus_kernel_keeps_its_results(dialect, op, path):
+    spec = SPECS[op]
+    args = make_args(spec, spec.sizes[0])
+    source = path.read_text()
+    try:
+        assert_same(source, dialect, op, args, spec.rtol, spec.atol)
+    except PassRefused as refusal:
+        assert refusal.code.startswith("XP5"), refusal
+        pytest.skip(f"refused {refusal.code}: {refusal.diagnostic.message}")
+
+
+def parallel_axes(module) -> list[str]:
+    return [n.axis for n in walk(module) if isinstance(n, For) and n.kind == ForKind.parallel]
+
+
+def f32(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-1, 1, size=shape).astype(np.float32)
+
+
+HOST = """
+extern "C" void run(const float* x, float* y, int n) {{
+    float *dx, *dy;
+    cudaMalloc(&dx, n * sizeof(float));
+    cudaMalloc(&dy, n * sizeof(float));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemset(dy, 0, n * sizeof(float));
+    {launch}
+    cudaDeviceSynchronize();
+    cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}}
+"""
+
+
+def run_simt(kernel: str, launch: str, n: int = 300, dialect: str = "cuda") -> object:
+    source = kernel + HOST.format(launch=launch)
+    if dialect == "hip":
+        source = source.replace("cuda", "hip")
+    return assert_same(source, dialect, "run", [("x", f32(n)), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])
+
+
+def test_barrier_inside_uniform_loop_is_hoisted():
+    kernel = """
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float tile[64];
+    float acc = 0.0f;
+    for (int base = 0; base < n; base += 64) {
+        int i = base + threadIdx.x;
+        tile[threadIdx.x] = i < n ? x[i] : 0.0f;
+        __syncthreads();
+        for (int j = 0; j < 64; ++j) acc += tile[(threadIdx.x + j) % 64] * (j + 1);
+        __syncthreads();
+    }
+    int out = blockIdx.x * 64 + threadIdx.x;
+    if (out < n) y[out] = acc;
+}
+"""
+    module = run_simt(kernel, "k<<<(n + 63) / 64, 64>>>(dx, dy, n);")
+    assert parallel_axes(module).count("threadIdx.x") >= 3  # phases: before, between and after the barriers
+
+
+def test_early_return_before_barrier():
+    kernel = """
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float s[128];
+    int i = blockIdx.x * 128 + threadIdx.x;
+    s[threadIdx.x] = 0.0f;
+    if (threadIdx.x >= 100) return;
+    s[threadIdx.x] = i < n ? x[i] : 0.0f;
+    __syncthreads();
+    if (i < n) y[i] = s[threadIdx.x] + s[(threadIdx.x + 1) % 100];
+}
+"""
+    run_simt(kernel, "k<<<(n + 127) / 128, 128>>>(dx, dy, n);")
+
+
+def test_shuffles_xor_down_up_and_broadcast():
+    kernel = """
+__global__ void k(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    float v = i < n ? x[i] : 0.0f;
+    float total = v;
+    for (int m = 16; m > 0; m >>= 1) total += __shfl_xor_sync(0xffffffffu, total, m);
+    float down = __shfl_down_sync(0xffffffffu, v, 3);
+    float up = __shfl_up_sync(0xffffffffu, v, 5, 16);
+    float first = __shfl_sync(0xffffffffu, v, 7);
+    if (i < n) y[i] = total + 10.0f * down + 100.0f * up + 1000.0f * first;
+}
+"""
+    run_simt(kernel, "k<<<(n + 95) / 96, 96>>>(dx, dy, n);", n=250)
+
+
+def test_hip_wavefront_shuffle_is_64_wide():
+    kernel = """
+__global__ void k(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    float v = i < n ? x[i] : 0.0f;
+    for (int m = warpSize / 2; m > 0; m >>= 1) v += __shfl_xor(v, m);
+    if (i < n) y[i] = v;
+}
+"""
+    run_simt(kernel, "hipLaunchKernelGGL(k, dim3((n + 127) / 128), dim3(128), 0, 0, dx, dy, n);", n=256,
+             dialect="hip")
+
+
+def test_shuffle_under_divergent_branch_is_predicated():
+    kernel = """
+__device__ float warp_sum(float v) {
+    for (int m = 16; m > 0; m >>= 1) v += __shfl_down_sync(0xffffffffu, v, m);
+    return v;
+}
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float partial[4];
+    int i = blockIdx.x * 128 + threadIdx.x;
+    float v = warp_sum(i < n ? x[i] : 0.0f);
+    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        v = threadIdx.x < 4 ? partial[threadIdx.x] : 0.0f;
+        v = warp_sum(v);
+        if (threadIdx.x == 0) y[blockIdx.x] = v;
+    }
+}
+"""
+    run_simt(kernel, "k<<<(n + 127) / 128, 128>>>(dx, dy, n);")
+
+
+def test_dynamic_shared_memory_sized_by_launch():
+    kernel = """
+__global__ void k(const float* x, float* y, int n) {
+    extern __shared__ float buf[];
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    buf[threadIdx.x] = i < n ? x[i] : 0.0f;
+    __syncthreads();
+    if (i < n) y[i] = buf[blockDim.x - 1 - threadIdx.x];
+}
+"""
+    run_simt(kernel, "int threads = 32; k<<<(n + threads - 1) / threads, threads, threads * sizeof(float)>>>(dx, dy, n);")
+
+
+def test_template_kernel_and_two_dimensional_blocks():
+    kernel = """
+template <int TX, typename T>
+__global__ void k(const T* x, T* y, int n) {
+    __shared__ T t[4][TX + 1];
+    int col = blockIdx.x * TX + threadIdx.x;
+    int idx = col * 4 + threadIdx.y;
+    t[threadIdx.y][threadIdx.x] = idx < n ? x[idx] : T(0);
+    __syncthreads();
+    if (idx < n) y[idx] = t[threadIdx.y][threadIdx.x] * T(2) + t[3 - threadIdx.y][threadIdx.x];
+}
+"""
+    module = run_simt(kernel, "dim3 block(16, 4); k<16, float><<<(n + 63) / 64, block>>>(dx, dy, n);")
+    assert {"threadIdx.x", "threadIdx.y", "blockIdx.x"} <= set(parallel_axes(module))
+
+
+def test_two_launches_in_a_host_loop():
+    kernel = """
+__global__ void scale(float* y, const float* x, int n, float f) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = y[i] * f + x[i];
+}
+__global__ void shift(float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] += 1.0f;
+}
+"""
+    launch = "for (int r = 0; r < 3; ++r) { scale<<<(n + 63) / 64, 64>>>(dy, dx, n, 0.5f); shift<<<(n + 31) / 32, 32>>>(dy, n); }"
+    run_simt(kernel, launch)
+
+
+def test_atomics_become_helpers():
+    kernel = """
+__global__ void k(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) atomicAdd(&y[i % 4], 1.0f);
+}
+"""
+    module = run_simt(kernel, "k<<<(n + 63) / 64, 64>>>(dx, dy, n);")
+    assert "xp_atomic_add" in print_module(module, "cpp")
+
+
+def test_barrier_in_thread_dependent_loop_is_refused():
+    source = """
+__global__ void k(float* y, int n) {
+    for (int i = threadIdx.x; i < n; i += 7) { y[i] = 1.0f; __syncthreads(); }
+}
+extern "C" void run(float* y, int n) { k<<<1, 32>>>(y, n); }
+"""
+    with pytest.raises(PassRefused) as refusal:
+        recover_loops(parse(source, "cuda"))
+    assert refusal.value.code == "XP511"
+
+
+BANG_KERNEL = """
+__mlu_shared__ float cluster_sum[4];
+__mlu_global__ void run(const float* x, float* y, int n) {
+    __nram__ float buf[64];
+    int per = (n + taskDim - 1) / taskDim;
+    int start = taskId * per;
+    float local = 0.0f;
+    for (int i = 0; i < per && start + i < n; ++i) { buf[i % 64] = x[start + i]; local += buf[i % 64]; }
+    if (coreId == 0) cluster_sum[0] = 0.0f;
+    __sync_cluster();
+    for (int c = 0; c < coreDim; ++c) { if (coreId == c) cluster_sum[0] += local; __sync_cluster(); }
+    for (int i = 0; i < per && start + i < n; ++i) y[start + i] = x[start + i] + cluster_sum[0] + clusterId;
+}
+"""
+
+
+def test_bang_task_loop_with_cluster_storage_and_syncs():
+    n = 200
+    module = assert_same(BANG_KERNEL, "bang", "run", [("x", f32(n)), ("y", np.zeros(n, np.float32)),
+                                                      ("n", np.int32(n))])
+    assert "taskId" in parallel_axes(module)
+
+
+def test_cpp_omp_parallel_for_becomes_parallel_loop():
+    source = """
+extern "C" void run(const float* x, float* y, int n) {
+#pragma omp parallel for schedule(static)
+    for (int i = 1; i < n; i += 2) y[i] = x[i] * 2.0f;
+#pragma omp parallel for collapse(2)
+    for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < n / 2; ++b) y[2 * b] = x[2 * b] + 1.0f;
+}
+"""
+    n = 101
+    module = assert_same(source, "cpp", "run", [("x", f32(n)), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])
+    assert parallel_axes(module) == ["omp", "omp", "omp"]
