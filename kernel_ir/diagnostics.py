@@ -1,6 +1,7 @@
 """Diagnostics: every failure a user can cause carries a stable code, a message, a place and a hint.
 
-Codes by family: XP0xx usage and options, XP1xx parsing, XP2xx compiling, XP3xx running, XP4xx arguments.
+Codes by family: XP0xx usage and options (XP006: an option of a later release), XP1xx parsing, XP2xx compiling,
+XP3xx running, XP4xx arguments and entry points, XP5xx passes, XP900 an internal error (a bug: please report it).
 """
 from __future__ import annotations
 

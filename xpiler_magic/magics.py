@@ -1,0 +1,204 @@
+"""`%%xpile` and `%xpile_config`: translation from a notebook cell, with session defaults.
+
+A cell always ends in something readable: the result (badge, evidence, code, diff, passes) or a coded diagnostic,
+never a traceback. The result is also left in the user namespace (under `--as`, default `_xpile`) and the last
+error under `_xpile_error`, so later cells can use either.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
+
+from kernel_ir.diagnostics import Diagnostic, XpilerError
+
+from . import render
+from .result import SHOW_CHOICES, XpileDiagnostic, XpileResult
+
+DIALECTS = ("cuda", "hip", "bang", "cpp")
+DEFAULT_NAME = "_xpile"
+ERROR_NAME = "_xpile_error"
+
+# Options of later issues: accepted so that a cell written for them says why it does nothing yet.
+NOT_YET = {"tune": ("--tune", "autotuning"), "device": ("--device", "running on a real device"),
+           "llm": ("--llm", "LLM-assisted translation"), "llm_base_url": ("--llm-base-url", "LLM-assisted translation")}
+
+# Session settings: name -> what uses it. Keys holding secrets are never displayed.
+CONFIG_USES = {
+    "target": "%%xpile when --target is not given",
+    "verify": "%%xpile when neither --verify nor --no-verify is given",
+    "cache_dir": "the executor's build cache (XPILER_CACHE_DIR)",
+    "device": "stored; real devices are not available yet",
+    "llm_base_url": "stored; LLM-assisted translation is not available yet",
+    "llm_model": "stored; LLM-assisted translation is not available yet",
+    "llm_api_key": "stored; LLM-assisted translation is not available yet",
+}
+SECRET_MARKERS = ("key", "token", "secret", "password")
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_sizes(text: str | None) -> dict[str, int | float] | None:
+    """`n=37,alpha=0.5` -> {"n": 37, "alpha": 0.5}: values of the entry's scalar parameters for verification."""
+    if not text:
+        return None
+    sizes: dict[str, int | float] = {}
+    for item in text.split(","):
+        key, _, value = item.strip().partition("=")
+        try:
+            sizes[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError:
+            raise XpilerError("XP002", f"bad --sizes item {item.strip()!r}",
+                              hint="use NAME=NUMBER separated by commas, e.g. --sizes n=37,alpha=0.5") from None
+        if not key.strip().isidentifier():
+            raise XpilerError("XP002", f"bad --sizes item {item.strip()!r}: {key.strip()!r} is not a parameter name")
+    return sizes
+
+
+def is_secret(key: str) -> bool:
+    return any(marker in key for marker in SECRET_MARKERS)
+
+
+class XpileConfig:
+    """The session's settings as a table (secrets shown as ***)."""
+
+    def __init__(self, values: dict[str, object]):
+        self.values = values
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for key, use in CONFIG_USES.items():
+            value = self.values.get(key)
+            shown = "(not set)" if value is None else "***" if is_secret(key) else str(value)
+            rows.append((key, shown, use))
+        return rows
+
+    def _repr_html_(self) -> str:
+        return render.config_html(self.rows())
+
+    def __repr__(self) -> str:
+        return render.config_text(self.rows())
+
+
+@magics_class
+class XpilerMagics(Magics):
+    """The Xpiler magics; one instance per shell holds the session settings."""
+
+    def __init__(self, shell=None):
+        super().__init__(shell)
+        self.config_values: dict[str, object] = {"target": None, "verify": True,
+                                                 "cache_dir": os.environ.get("XPILER_CACHE_DIR")}
+
+    @magic_arguments.magic_arguments()
+    @magic_arguments.argument("--target", "-t", choices=DIALECTS,
+                              help="dialect to translate to (default: %%xpile_config target)")
+    @magic_arguments.argument("--source", "-s", choices=DIALECTS,
+                              help="dialect of the cell (default: detected from the text)")
+    @magic_arguments.argument("--entry", "-e", metavar="NAME",
+                              help="function to translate (default: the host launcher / __mlu_global__ kernel / "
+                                   "exported function)")
+    @magic_arguments.argument("--verify", dest="verify", action="store_const", const=True, default=None,
+                              help="run source and translation on the same inputs and compare them (default)")
+    @magic_arguments.argument("--no-verify", dest="verify", action="store_const", const=False,
+                              help="do not run anything: only translate and compile")
+    @magic_arguments.argument("--as", dest="as_name", metavar="NAME", default=DEFAULT_NAME,
+                              help=f"variable to store the result object in (default: {DEFAULT_NAME})")
+    @magic_arguments.argument("-o", "--output", metavar="FILE", help="also write the translated code to FILE")
+    @magic_arguments.argument("--show", choices=SHOW_CHOICES, default="code",
+                              help="section to open: the code (default), the passes, the diff against the cell, "
+                                   "or the loop form (ir) the translation went through")
+    @magic_arguments.argument("--sizes", metavar="K=V,...",
+                              help="scalar parameter values for verification, e.g. n=37,alpha=0.5")
+    @magic_arguments.argument("--tune", metavar="N", type=int, help="autotune with N trials (not available yet)")
+    @magic_arguments.argument("--device", metavar="NAME", help="run on a real device (not available yet)")
+    @magic_arguments.argument("--llm", metavar="MODEL", help="LLM-assisted translation (not available yet)")
+    @magic_arguments.argument("--llm-base-url", metavar="URL",
+                              help="endpoint for --llm (not available yet)")
+    @cell_magic
+    def xpile(self, line: str, cell: str) -> None:
+        """Translate the cell's kernel to another dialect, check it by running both, and show the evidence."""
+        name = None
+        try:
+            args = magic_arguments.parse_argstring(self.xpile, line)
+            name = args.as_name
+            result = self.translate_cell(args, cell)
+        except UsageError as err:
+            self.report(Diagnostic("XP002", f"%%xpile: {err}", hint="see %%xpile? for the options"), cell, name)
+            return
+        except XpilerError as err:
+            self.report(err.diagnostic, cell, name)
+            return
+        except Exception as err:  # noqa: BLE001 - a bug in a pass still ends in a readable cell output
+            detail = "".join(traceback.format_exception(err))
+            self.report(Diagnostic("XP900", f"internal error: {type(err).__name__}: {err}",
+                                   hint="this is a bug in Xpiler, not in the kernel; the details have the traceback",
+                                   detail=detail), cell, name)
+            return
+        self.shell.user_ns[name] = result
+        self.shell.user_ns[ERROR_NAME] = None
+        display(result)
+        if args.output:
+            try:
+                result.save(args.output)
+            except OSError as err:
+                self.report(Diagnostic("XP003", f"cannot write {args.output}: {err.strerror}"), "", None)
+
+    def translate_cell(self, args, cell: str) -> XpileResult:
+        from passes.translate import translate_checked
+
+        for option, (flag, feature) in NOT_YET.items():
+            if getattr(args, option) is not None:
+                raise XpilerError("XP006", f"{flag} is not available yet: {feature} belongs to a later release",
+                                  hint=f"remove {flag} from the %%xpile line")
+        if not args.as_name.isidentifier():
+            raise XpilerError("XP002", f"--as {args.as_name!r} is not a Python variable name")
+        target = args.target or self.config_values["target"]
+        if target is None:
+            raise XpilerError("XP001", "no target dialect", hint="add --target cuda|hip|bang|cpp, "
+                                                                 "or set a default with %xpile_config target=cpp")
+        verify = self.config_values["verify"] if args.verify is None else args.verify
+        checked = translate_checked(cell, target, args.source, args.entry, verify_result=verify,
+                                    sizes=parse_sizes(args.sizes))
+        return XpileResult(cell, checked, show=args.show)
+
+    def report(self, diagnostic: Diagnostic, cell: str, name: str | None) -> None:
+        """Show the diagnostic, keep it as _xpile_error, and drop the stale result a later cell could misuse."""
+        error = XpileDiagnostic(diagnostic, cell)
+        self.shell.user_ns[ERROR_NAME] = error
+        if name is not None:
+            self.shell.user_ns.pop(name, None)
+        display(error)
+
+    @line_magic
+    def xpile_config(self, line: str) -> None:
+        """Show the session settings, or set some: %xpile_config target=cpp verify=false llm_api_key=...
+
+        Keys: target, verify, cache_dir, device, llm_base_url, llm_model, llm_api_key (secrets display as ***).
+        """
+        try:
+            for item in line.split():
+                key, sep, value = item.partition("=")
+                self.set_config(key, value if sep else None)
+        except XpilerError as err:
+            display(XpileDiagnostic(err.diagnostic))
+            return
+        display(XpileConfig(self.config_values))
+
+    def set_config(self, key: str, value: str | None) -> None:
+        if key not in CONFIG_USES:
+            raise XpilerError("XP002", f"unknown setting {key!r}", hint="settings: " + ", ".join(CONFIG_USES))
+        if value is None or value == "":
+            raise XpilerError("XP002", f"setting {key!r} needs a value", hint=f"write {key}=VALUE")
+        if key == "target" and value not in DIALECTS:
+            raise XpilerError("XP001", f"unknown target dialect {value!r}", hint=f"use one of {', '.join(DIALECTS)}")
+        if key == "verify":
+            if value.lower() not in TRUE_WORDS + FALSE_WORDS:
+                raise XpilerError("XP002", f"verify={value!r} is not true or false")
+            self.config_values[key] = value.lower() in TRUE_WORDS
+            return
+        if key == "cache_dir":
+            os.environ["XPILER_CACHE_DIR"] = value
+        self.config_values[key] = value
