@@ -5,6 +5,7 @@ Every failure prints a diagnostic (code, place, message, hint) on stderr and exi
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -74,6 +75,43 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_sizes(items: list[str] | None) -> dict[str, int | float]:
+    """`n=37 eps=0.5` -> {"n": 37, "eps": 0.5} (values of the entry's scalar parameters)."""
+    sizes: dict[str, int | float] = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        try:
+            sizes[key] = int(value) if value.lstrip("-").isdigit() else float(value)
+        except ValueError:
+            raise XpilerError("XP002", f"bad --size item {item!r}", hint="use NAME=NUMBER, e.g. --size n=37") from None
+    return sizes
+
+
+def command_translate(args: argparse.Namespace) -> int:
+    from passes.translate import translate_checked
+
+    source = read_source(args.kernel)
+    checked = translate_checked(source, args.target, args.source, args.entry, verify_result=not args.no_verify,
+                                sizes=parse_sizes(args.size))
+    result = checked.translation
+    args.output.write_text(result.code)
+    if args.report:
+        args.report.write_text(json.dumps({**checked.to_json(), "source": str(args.kernel), "output": str(args.output)},
+                                          indent=2, default=str) + "\n")
+    steps = " -> ".join(p.name for p in result.passes)
+    print(f"translated {result.entry} ({result.source_dialect} -> {result.target_dialect}) in {result.elapsed_s:.1f} s "
+          f"via {steps}: wrote {args.output}")
+    for compiled in result.compile_results:
+        verdict = {True: "ok", False: "FAILED", None: "not run"}[compiled.ok]
+        print(f"  compile ({compiled.command}): {verdict}" + ("" if compiled.ok else f": {compiled.output.strip()[:300]}"))
+    verification = checked.verification
+    if verification is None:
+        print("  verification: skipped (--no-verify)")
+        return 0
+    print(f"  verification: {verification.status}: {verification.reason}")
+    return EXIT_FAILED if verification.status in ("mismatch", "failed") else 0
+
+
 def command_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -97,6 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--native", action="store_true", help="cpp only: build with the real intrinsics for this CPU")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds before the run is stopped (default 120)")
     run.set_defaults(handler=command_run)
+    tr = sub.add_parser("translate", help="port a kernel to another dialect, and check it by running both")
+    tr.add_argument("kernel", type=Path, help="kernel source file")
+    tr.add_argument("--target", choices=DIALECTS, required=True, help="dialect to translate to")
+    tr.add_argument("--source", choices=DIALECTS, help="source dialect (default: detected from the text)")
+    tr.add_argument("--entry", help="function to translate (default: the host launcher / __mlu_global__ / exported function)")
+    tr.add_argument("-o", "--output", type=Path, required=True, help="where to write the translated code")
+    tr.add_argument("--report", type=Path, help="where to write a JSON report (passes, compile results, verification)")
+    tr.add_argument("--no-verify", action="store_true", help="do not run source and translation to compare them")
+    tr.add_argument("--size", nargs="+", metavar="NAME=VALUE",
+                    help="values of scalar parameters for the verification run (default: small sizes like 37, 19)")
+    tr.set_defaults(handler=command_translate)
     return parser
 
 

@@ -1,0 +1,937 @@
+"""`bind`: the back half that turns the loop form (docs/translation.md) into a target dialect.
+
+Preconditions (checked; a `PassRefused` says which one failed): the module is the loop form (`dialect == "cpp"`,
+no barriers, launches or hardware index variables); parallel loops have the canonical shape
+`for (T v = start; v < end; v += step)` with a positive constant step; returns (without a value) only in code
+run once, never inside a parallel loop.
+
+First, for every target, scratch buffers that only mirror a parameter (a SIMT source's device copies) become
+that parameter (`_alias_device_copies`).
+
+What it produces, per target (later passes, `cache` and `tensorize`, make it fast; this one makes it right):
+- cpp: each outermost parallel loop gets `#pragma omp parallel for` (`collapse(2)` over two perfectly nested
+  rectangular parallel loops); parallel loops inside it become plain loops the compiler can vectorize.
+- cuda / hip: each parallel loop nest met by the host code becomes a `__global__` kernel whose perfectly nested
+  parallel loops are flattened onto `blockIdx.x * blockDim.x + threadIdx.x` (innermost loop fastest, so
+  neighbouring threads touch neighbouring elements) with a bounds guard; the rest of the nest runs inside the
+  thread. The entry becomes the host launcher: device copies of every pointer parameter (sized by
+  `kernel_ir.extents` and `BindOptions.buffer_elements`), copies in, a call of the host code (a static function
+  `<entry>_on_device` taking the device pointers, with its launches in program order), copies of every writable
+  parameter back, frees. Scratch `malloc`/`free`/`memcpy`/`memset` become their device runtime calls; arrays
+  filled by parallel loops become device buffers; constant arrays the loop form hoisted are recomputed in the
+  kernels that read them, and `const int` values known at translation time become literals there. Host
+  statements that touch device memory outside a parallel loop run as one-thread kernels.
+- bang: the entry becomes `__mlu_global__`; each outermost parallel loop is split cyclically over tasks
+  (`v = start + taskId * step; v += taskDim * step`); other statements that write memory run on task 0; a
+  `__sync_all()` separates a write from the next statement that touches memory. Scratch buffers are refused.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from kernel_ir.dialects import get_printer
+from kernel_ir.entry import entry_candidates
+from kernel_ir.ir import (
+    ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct,
+    Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, If, Index, KernelLaunch,
+    LaunchConfig, Member, Module, NamedType, Node, Param, PointerType, Return, ScalarType, Select, SizeOf, Stmt,
+    Type,
+    UnaryOp, Var, VarQual, VectorType, Verbatim, While, children, transform, walk,
+)
+from passes.base import PassRefused
+
+TARGETS = ("cpp", "cuda", "hip", "bang")
+_LONG = ScalarType(DType.int64)
+_SIZE_T = NamedType("size_t")
+_VOID_PTR_PTR = PointerType(PointerType(ScalarType(DType.void)))
+_ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
+_SCRATCH_CALLS = frozenset({"malloc", "free", "memcpy", "memset"})
+
+
+@dataclass(frozen=True)
+class BindOptions:
+    """block_size: CUDA/HIP threads per block of every kernel (the grid is computed from the loop extents).
+    buffer_elements: (pointer parameter, element count as a SymPy expression of the integer parameters) known
+    from elsewhere, e.g. the source's host launcher; a host launcher copies the smaller of it and what the loop
+    form's indices reach (both bound the accesses; index analysis alone can overshoot masked tails)."""
+
+    block_size: int = 256
+    buffer_elements: tuple[tuple[str, sp.Expr], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """A canonical loop `for (T var = start; var < end; var += step)` (`<=` is turned into `< end + 1`)."""
+
+    var: str
+    type: Type
+    start: Expr
+    end: Expr
+    step: int
+
+    def count(self) -> Expr:
+        """Number of iterations (<= 0 when the loop does not run)."""
+        if self.step == 1:
+            return self.end if _is_zero(self.start) else BinOp("-", self.end, self.start)
+        span = self.end if _is_zero(self.start) else BinOp("-", self.end, self.start)
+        return BinOp("/", BinOp("+", span, Const(self.step - 1, DType.int32)), Const(self.step, DType.int32))
+
+    def value_at(self, iteration: Expr) -> Expr:
+        """The loop variable in iteration number `iteration`."""
+        scaled = iteration if self.step == 1 else BinOp("*", iteration, Const(self.step, DType.int32))
+        return scaled if _is_zero(self.start) else BinOp("+", self.start, scaled)
+
+
+def bind(module: Module, target: str, options: BindOptions | None = None) -> Module:
+    """The loop-form `module` in `target` ("cpp", "cuda", "hip" or "bang"); see the module docstring."""
+    options = options or BindOptions()
+    if target not in TARGETS:
+        raise PassRefused("XP520", f"bind: unknown target {target!r}", hint=f"use one of {', '.join(TARGETS)}")
+    if options.block_size < 1 or options.block_size > 1024:
+        raise PassRefused("XP520", f"bind: block_size {options.block_size} is outside 1..1024")
+    _check_loop_form(module)
+    entries = {f.name for f in entry_candidates(module)}
+    if not entries:
+        raise PassRefused("XP520", "bind: the loop form has no extern \"C\" entry function")
+    module = module.map_functions(lambda f: _alias_device_copies(f) if f.name in entries and f.body else f)
+    if target == "cpp":
+        bound = module.map_functions(_bind_cpp_function)
+        return dataclasses.replace(bound, includes=_cpp_includes(module))
+    if target == "bang":
+        return _bind_bang(module, entries)
+    return _bind_simt(module, entries, target, options)
+
+
+# ------------------------------------------------------------------------------------------------ checks ------
+
+def _check_loop_form(module: Module) -> None:
+    if module.dialect != "cpp":
+        raise PassRefused("XP520", f"bind takes the loop form (a cpp module), got a {module.dialect} module",
+                          hint="run detensorize and recover_loops first")
+    for fn in module.functions:
+        for node in walk(fn):
+            if isinstance(node, (Barrier, KernelLaunch, BuiltinVar)):
+                raise PassRefused("XP520", f"bind: {fn.name} is not in loop form ({type(node).__name__} found)",
+                                  hint="recover_loops turns launches, barriers and hardware indices into loops")
+            if isinstance(node, For) and node.kind == ForKind.parallel and _canonical(node) is None:
+                raise PassRefused("XP520", f"bind: a parallel loop in {fn.name} is not `for (T v = a; v < b; v += c)`")
+
+
+def _canonical(loop: For) -> _Loop | None:
+    if len(loop.init) != 1 or not isinstance(loop.init[0], Decl) or loop.init[0].init is None:
+        return None
+    decl = loop.init[0]
+    var, cond, step = decl.name, loop.cond, _step_of(loop.step, decl.name)
+    if step is None or step <= 0 or not isinstance(cond, BinOp):
+        return None
+    if cond.op in ("<", "<=") and cond.lhs == Var(var):
+        end = cond.rhs
+    elif cond.op in (">", ">=") and cond.rhs == Var(var):
+        end = cond.lhs
+    else:
+        return None
+    if var in _used(end) or _assigns(loop.body, var):
+        return None
+    if cond.op in ("<=", ">="):
+        end = BinOp("+", end, Const(1, DType.int32))
+    return _Loop(var, decl.type, decl.init, end, step)
+
+
+def _step_of(step: Stmt | None, var: str) -> int | None:
+    if isinstance(step, ExprStmt) and isinstance(step.expr, UnaryOp) and step.expr.op == "++" \
+            and step.expr.operand == Var(var):
+        return 1
+    if isinstance(step, Assign) and step.target == Var(var):
+        if step.op == "+" and isinstance(step.value, Const) and isinstance(step.value.value, int):
+            return step.value.value
+        value = step.value
+        if step.op == "" and isinstance(value, BinOp) and value.op == "+" and value.lhs == Var(var) \
+                and isinstance(value.rhs, Const) and isinstance(value.rhs.value, int):
+            return value.rhs.value
+    if isinstance(step, ExprStmt) and isinstance(step.expr, BinOp) and step.expr.op == "+=" \
+            and step.expr.lhs == Var(var) and isinstance(step.expr.rhs, Const):
+        return int(step.expr.rhs.value)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ analysis ----
+
+def _is_positive_literal(e: Expr) -> bool:
+    return isinstance(e, Const) and isinstance(e.value, int) and e.value > 0
+
+
+def _is_zero(e: Expr) -> bool:
+    return isinstance(e, Const) and e.value == 0
+
+
+def _used(node: Node) -> set[str]:
+    return {n.name for n in walk(node) if isinstance(n, Var)}
+
+
+def _declared(node: Node) -> set[str]:
+    return {n.name for n in walk(node) if isinstance(n, Decl)}
+
+
+def _assigned_vars(node: Node) -> set[str]:
+    """Plain variables a statement assigns (`x = ...`, `x += ...`, `x++`), not memory through pointers."""
+    names = set()
+    for n in walk(node):
+        if isinstance(n, Assign) and isinstance(n.target, Var):
+            names.add(n.target.name)
+        elif isinstance(n, BinOp) and n.op in _ASSIGN_OPS and isinstance(n.lhs, Var):
+            names.add(n.lhs.name)
+        elif isinstance(n, UnaryOp) and n.op in ("++", "--") and isinstance(n.operand, Var):
+            names.add(n.operand.name)
+    return names
+
+
+def _assigns(node: Node, var: str) -> bool:
+    return var in _assigned_vars(node)
+
+
+def _touches_memory(node: Node, host_arrays: frozenset[str] = frozenset()) -> bool:
+    """Whether a statement reads or writes through a pointer (arrays it declares, or `host_arrays`, do not count)."""
+    local_arrays = host_arrays | {n.name for n in walk(node) if isinstance(n, Decl) and isinstance(n.type, ArrayType)}
+    for n in walk(node):
+        if isinstance(n, Index) and not (isinstance(n.base, Var) and n.base.name in local_arrays):
+            return True
+        if isinstance(n, UnaryOp) and n.op == "*" or isinstance(n, Member) and n.arrow:
+            return True
+        if isinstance(n, Call) and n.name in _SCRATCH_CALLS:
+            return True
+    return False
+
+
+def _store_targets(node: Node) -> list[Expr]:
+    """Every lvalue a statement stores to (assignments, compound assignments, ++/--)."""
+    targets = []
+    for n in walk(node):
+        if isinstance(n, Assign):
+            targets.append(n.target)
+        elif isinstance(n, BinOp) and n.op in _ASSIGN_OPS:
+            targets.append(n.lhs)
+        elif isinstance(n, UnaryOp) and n.op in ("++", "--"):
+            targets.append(n.operand)
+    return targets
+
+
+def _root(target: Expr) -> str | None:
+    while isinstance(target, (Index, Member)):
+        target = target.base
+    return target.name if isinstance(target, Var) else None
+
+
+def _writes_memory(node: Node, host_arrays: frozenset[str] = frozenset()) -> bool:
+    """Whether a statement stores through a pointer (or calls memcpy/memset); its own arrays (and
+    `host_arrays`) do not count."""
+    local_arrays = host_arrays | {n.name for n in walk(node) if isinstance(n, Decl) and isinstance(n.type, ArrayType)}
+    for target in _store_targets(node):
+        through_pointer = isinstance(target, (Index, Member)) or isinstance(target, UnaryOp) and target.op == "*"
+        if through_pointer and _root(target) not in local_arrays:
+            return True
+    return any(isinstance(n, Call) and n.name in ("memcpy", "memset") for n in walk(node))
+
+
+def _host_level(node: Node) -> list[Node]:
+    """Nodes of `node` outside every parallel loop (the code run once, not per iteration)."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, For) and current.kind == ForKind.parallel:
+            continue
+        found.append(current)
+        stack.extend(children(current))
+    return found
+
+
+def _shared_arrays(body: Block, with_loaded: bool = True) -> set[str]:
+    """Arrays declared outside the parallel loops whose contents come from parallel iterations (or, with
+    `with_loaded`, from memory).
+
+    Filled by parallel iterations, every thread or task must see one copy: on a GPU they become device buffers,
+    BANG refuses them. Loaded from memory outside the loops, a GPU host cannot read them (device buffers too),
+    while every BANG task loads its own copy.
+    """
+    outside = _host_level(body)
+    names = {n.name for n in outside if isinstance(n, Decl) and isinstance(n.type, ArrayType)}
+    shared = set()
+    for node in walk(body):
+        if isinstance(node, For) and node.kind == ForKind.parallel:
+            shared |= {_root(t) for t in _store_targets(node)} & names - _declared(node)
+    for node in outside if with_loaded else ():
+        if isinstance(node, Assign) and _root(node.target) in names \
+                and _touches_memory(ExprStmt(node.value), frozenset(names)):
+            shared.add(_root(node.target))
+    return shared
+
+
+def _has_parallel(node: Node) -> bool:
+    return any(isinstance(n, For) and n.kind == ForKind.parallel for n in walk(node))
+
+
+def _is_container(s: Stmt) -> bool:
+    return isinstance(s, (Block, If, For, While))
+
+
+def _serial(loop: For) -> For:
+    return dataclasses.replace(loop, kind=ForKind.serial, axis=None, pragmas=_kept_pragmas(loop))
+
+
+def _kept_pragmas(loop: For) -> tuple[str, ...]:
+    """Source pragmas that still mean something in the target (OpenMP ones are decided here, not kept)."""
+    return tuple(p for p in loop.pragmas if not p.startswith("omp"))
+
+
+def _serialize_inner(node: Node) -> Node:
+    """Every parallel loop below `node` becomes a plain loop (it runs inside one thread / task / OpenMP iteration)."""
+    return transform(node, lambda n: _serial(n) if isinstance(n, For) and n.kind == ForKind.parallel else None)
+
+
+def _malloc_size(init: Expr | None) -> Expr | None:
+    while isinstance(init, Cast):
+        init = init.expr
+    if isinstance(init, Call) and init.name == "malloc" and len(init.args) == 1:
+        return init.args[0]
+    return None
+
+
+def _call_name(s: Stmt) -> str | None:
+    return s.expr.name if isinstance(s, ExprStmt) and isinstance(s.expr, Call) else None
+
+
+def _check_returns(fn: Function) -> None:
+    """Returns leave the entry (no value) from code run once, never from inside a parallel loop."""
+    for node in walk(fn.body):
+        if isinstance(node, Return) and node.value is not None:
+            raise PassRefused("XP520", f"bind: entry {fn.name} returns a value; entries return void")
+        if isinstance(node, For) and node.kind == ForKind.parallel and any(isinstance(n, Return) for n in walk(node)):
+            raise PassRefused("XP520", f"bind: a parallel loop of {fn.name} returns from the entry",
+                              hint="in the loop form a thread's early return is a `continue` of its loop")
+
+
+def _alias_device_copies(fn: Function) -> Function:
+    """Scratch buffers that only mirror a parameter become that parameter (what a SIMT source's device copies
+    look like in the loop form): `T* d = malloc(S); memcpy(d, p, S); ...; memcpy(p, d, S); free(d)` -> `T* d = p`.
+
+    Sound when S is the same expression everywhere (d is exactly as large as what is copied), p is used by
+    nothing but these copies, copies in come before every other use of d and copies out after every one.
+    """
+    stmts = list(fn.body.body)
+    for d, pointer_type in [(s.name, s.type) for s in stmts if isinstance(s, Decl) and isinstance(s.type, PointerType)]:
+        alloc = [i for i, s in enumerate(stmts) if _malloc_size(s.init if isinstance(s, Decl) and s.name == d else
+                 s.value if isinstance(s, Assign) and s.target == Var(d) and s.op == "" else None) is not None]
+        copies = [i for i, s in enumerate(stmts) if _call_name(s) == "memcpy" and Var(d) in s.expr.args[:2]]
+        frees = [i for i, s in enumerate(stmts) if _call_name(s) == "free" and s.expr.args == (Var(d),)]
+        if len(alloc) != 1 or not copies:
+            continue
+        size = _malloc_size(stmts[alloc[0]].init if isinstance(stmts[alloc[0]], Decl) else stmts[alloc[0]].value)
+        ends = {stmts[i].expr.args[1] if stmts[i].expr.args[0] == Var(d) else stmts[i].expr.args[0] for i in copies}
+        if len(ends) != 1 or any(stmts[i].expr.args[2] != size for i in copies):
+            continue
+        source = next(iter(ends))
+        if not isinstance(source, Var) or source.name not in {p.name for p in fn.params}:
+            continue
+        handled = set(alloc + copies + frees)
+        others = [i for i, s in enumerate(stmts) if i not in handled and not (isinstance(s, Decl) and s.name == d)]
+        if any(source.name in _used(stmts[i]) for i in others) or any(d in _assigned_vars(stmts[i]) for i in others):
+            continue
+        uses = [i for i in others if d in _used(stmts[i])]
+        copies_in = [i for i in copies if stmts[i].expr.args[0] == Var(d)]
+        copies_out = [i for i in copies if stmts[i].expr.args[1] == Var(d)]
+        if uses and (any(i > min(uses) for i in copies_in) or any(i < max(uses) for i in copies_out)):
+            continue
+        alias = Decl(d, pointer_type, Cast(pointer_type, source))
+        declared = next(i for i, s in enumerate(stmts) if isinstance(s, Decl) and s.name == d)
+        stmts[declared] = alias
+        stmts = [s for i, s in enumerate(stmts) if i not in handled or i == declared]
+    return dataclasses.replace(fn, body=Block(tuple(stmts)))
+
+
+# ------------------------------------------------------------------------------------------------ cpp ---------
+
+def _bind_cpp_function(fn: Function) -> Function:
+    if fn.body is None:
+        return fn
+    return dataclasses.replace(fn, body=_cpp_block(fn.body))
+
+
+def _cpp_block(block: Block) -> Block:
+    return Block(tuple(_cpp_stmt(s) for s in block.body))
+
+
+def _cpp_stmt(s: Stmt) -> Stmt:
+    """Outermost parallel loops get their OpenMP pragma; what they contain runs in one OpenMP iteration."""
+    if isinstance(s, For) and s.kind == ForKind.parallel:
+        inner = s.body.body[0] if len(s.body.body) == 1 else None
+        collapse = isinstance(inner, For) and inner.kind == ForKind.parallel and _rectangular(s, inner)
+        pragma = "omp parallel for collapse(2)" if collapse else "omp parallel for"
+        body = _serialize_inner(s.body)
+        return dataclasses.replace(s, body=body, axis=None, pragmas=(pragma, *_kept_pragmas(s)))
+    if isinstance(s, For):
+        return dataclasses.replace(s, body=_cpp_block(s.body), pragmas=_kept_pragmas(s))
+    if isinstance(s, Block):
+        return _cpp_block(s)
+    if isinstance(s, If):
+        return dataclasses.replace(s, then=_cpp_block(s.then),
+                                   otherwise=_cpp_block(s.otherwise) if s.otherwise is not None else None)
+    if isinstance(s, (While, DoWhile)):
+        return dataclasses.replace(s, body=_cpp_block(s.body))
+    return s
+
+
+def _rectangular(outer: For, inner: For) -> bool:
+    """Two perfectly nested loops OpenMP may collapse: the inner bounds do not depend on the outer variable."""
+    a, b = _canonical(outer), _canonical(inner)
+    return a is not None and b is not None and a.var not in _used(b.start) | _used(b.end)
+
+
+# ------------------------------------------------------------------------------------------------ bang --------
+
+def _bind_bang(module: Module, entries: set[str]) -> Module:
+    def convert(fn: Function) -> Function:
+        if fn.body is None:
+            return fn
+        if fn.name in entries:
+            shared = _shared_arrays(fn.body, with_loaded=False)
+            if shared:
+                raise PassRefused("XP521", f"bind: arrays {', '.join(sorted(shared))} of {fn.name} are shared by "
+                                           "parallel iterations, which BANG tasks cannot share outside GDRAM",
+                                  hint="pass the buffer as a GDRAM parameter")
+            _check_returns(fn)
+            body = _BangBody(fn).run(fn.body.body)
+            return dataclasses.replace(fn, body=body, qualifiers=frozenset({FuncQual.mlu_global}))
+        inline = {FuncQual.static, FuncQual.inline, FuncQual.forceinline}  # __mlu_func__ is already inline
+        return dataclasses.replace(fn, qualifiers=(fn.qualifiers - inline) | {FuncQual.mlu_func},
+                                   body=_serialize_inner(fn.body))
+
+    bound = module.map_functions(convert)
+    return _drop_spellings(dataclasses.replace(bound, dialect="bang", includes=_target_includes(module, "bang")))
+
+
+class _BangBody:
+    """The entry body run by every task: parallel loops split over tasks, writes elsewhere done by task 0."""
+
+    def __init__(self, fn: Function):
+        self.fn = fn
+        self.dirty = False  # memory written since the last __sync_all
+        # arrays declared outside the parallel loops: each task has its own copy and sets it up itself
+        # (and any other object that is not a pointer into memory)
+        self.private = frozenset(n.name for n in _host_level(fn.body)
+                                 if isinstance(n, Decl) and not isinstance(n.type, PointerType))
+
+    def run(self, stmts: tuple[Stmt, ...]) -> Block:
+        return Block(tuple(self.block(stmts)))
+
+    def block(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:
+        out: list[Stmt] = []
+        for s in stmts:
+            out += self.stmt(s)
+        return out
+
+    def sync_before(self, s: Stmt) -> list[Stmt]:
+        if self.dirty and _touches_memory(s, self.private):
+            self.dirty = False
+            return [Barrier(BarrierKind.sync_all)]
+        return []
+
+    def stmt(self, s: Stmt) -> list[Stmt]:
+        if any(isinstance(n, Call) and n.name in _SCRATCH_CALLS for n in walk(s)):
+            raise PassRefused("XP521", f"bind: {self.fn.name} uses a scratch buffer or memcpy/memset, "
+                                       "which BANG device code cannot allocate or call",
+                              hint="BANG kernels get all GDRAM from the host; pass the buffer as a parameter")
+        if isinstance(s, For) and s.kind == ForKind.parallel:
+            out = self.sync_before(s) + [self.split(s)]
+            self.dirty = self.dirty or _writes_memory(s, self.private)
+            return out
+        if _is_container(s) and _has_parallel(s):
+            return self.container(s)
+        out = self.sync_before(s)
+        if not _writes_memory(s, self.private):
+            return out + [s]  # every task computes the same private values
+        outer_scalars = (_assigned_vars(s) | {_root(t) for t in _store_targets(s)} & self.private) - _declared(s)
+        if any(isinstance(n, Return) for n in walk(s)):
+            raise PassRefused("XP522", f"bind: {self.fn.name} returns from code that writes memory outside the "
+                                       "parallel loops (task 0 would leave the others waiting at __sync_all)")
+        if outer_scalars or isinstance(s, Decl):
+            raise PassRefused("XP522", f"bind: a statement of {self.fn.name} outside any parallel loop writes memory "
+                                       f"and the variables {', '.join(sorted(outer_scalars)) or s.name} every task needs",
+                              hint="make the loop parallel, or compute the values in a separate statement")
+        self.dirty = True
+        return out + [If(BinOp("==", BuiltinVar("taskId"), Const(0, DType.int32)), Block((_serialize_inner(s),)))]
+
+    def container(self, s: Stmt) -> list[Stmt]:
+        """A serial loop, if or block around parallel loops: every task runs its (uniform) control flow."""
+        if isinstance(s, Block):
+            return [Block(tuple(self.block(s.body)))]
+        header_reads = _touches_memory(s.cond, self.private) if isinstance(s, (If, While)) and s.cond is not None \
+            else False
+        out = self.sync_before(Block((ExprStmt(s.cond),))) if header_reads else []
+        if isinstance(s, If):
+            entry_dirty = self.dirty
+            then = Block(tuple(self.block(s.then.body)))
+            then_dirty, self.dirty = self.dirty, entry_dirty
+            otherwise = Block(tuple(self.block(s.otherwise.body))) if s.otherwise is not None else None
+            self.dirty = self.dirty or then_dirty
+            return out + [dataclasses.replace(s, then=then, otherwise=otherwise)]
+        if self.dirty:  # the body's first statement may be reached from before the loop or from its last one
+            out.append(Barrier(BarrierKind.sync_all))
+            self.dirty = False
+        body = self.block(s.body.body)
+        if self.dirty:
+            body.append(Barrier(BarrierKind.sync_all))
+            self.dirty = False
+        loop = dataclasses.replace(s, body=Block(tuple(body)))
+        return out + [_serial(loop) if isinstance(loop, For) else loop]
+
+    def split(self, loop: For) -> For:
+        shape = _canonical(loop)
+        assert shape is not None  # checked by _check_loop_form
+        step = Const(shape.step, DType.int32)
+        first = BinOp("*", BuiltinVar("taskId"), step) if shape.step != 1 else BuiltinVar("taskId")
+        start = first if _is_zero(shape.start) else BinOp("+", shape.start, first)
+        stride = BinOp("*", BuiltinVar("taskDim"), step) if shape.step != 1 else BuiltinVar("taskDim")
+        return dataclasses.replace(
+            loop, init=(dataclasses.replace(loop.init[0], init=start),),
+            step=Assign(Var(shape.var), stride, "+"), body=_serialize_inner(loop.body), kind=ForKind.serial,
+            axis=None, pragmas=_kept_pragmas(loop))
+
+
+# ------------------------------------------------------------------------------------------------ cuda / hip --
+
+_RUNTIME = {
+    "cuda": {"malloc": "cudaMalloc", "free": "cudaFree", "memcpy": "cudaMemcpy", "memset": "cudaMemset",
+             "h2d": "cudaMemcpyHostToDevice", "d2h": "cudaMemcpyDeviceToHost", "d2d": "cudaMemcpyDeviceToDevice"},
+    "hip": {"malloc": "hipMalloc", "free": "hipFree", "memcpy": "hipMemcpy", "memset": "hipMemset",
+            "h2d": "hipMemcpyHostToDevice", "d2h": "hipMemcpyDeviceToHost", "d2d": "hipMemcpyDeviceToDevice"},
+}
+
+
+def _bind_simt(module: Module, entries: set[str], target: str, options: BindOptions) -> Module:
+    from kernel_ir.extents import infer_extents
+
+    def helper(fn: Function) -> Function:  # callable from kernels and from the launcher
+        if fn.body is None or fn.name in entries:
+            return fn
+        return dataclasses.replace(fn, qualifiers=fn.qualifiers | {FuncQual.host, FuncQual.device},
+                                   body=_serialize_inner(fn.body))
+
+    items: list = []
+    for item in _without_builtin_vectors(module.map_functions(helper), target).items:
+        if isinstance(item, Function) and item.body is not None and item.name in entries:
+            extents = infer_extents(module, item.name)
+            binder = _SimtLauncher(module, item, target, options, extents)
+            host_and_launcher = binder.run()
+            items += binder.kernels + host_and_launcher
+        else:
+            items.append(item)
+    if any(isinstance(n, Call) and n.name == FLOOR_DIV for item in items for n in walk(item)):
+        first_function = next(i for i, item in enumerate(items) if isinstance(item, Function))
+        items.insert(first_function, _floor_div_helper())
+    includes = _target_includes(module, target) + ("<algorithm>",)  # std::min/max in buffer sizes
+    bound = dataclasses.replace(module, dialect=target, includes=tuple(dict.fromkeys(includes)), items=tuple(items))
+    return _drop_spellings(bound)
+
+
+class _SimtLauncher:
+    """Builds the host launcher of one entry and collects the kernels it launches."""
+
+    def __init__(self, module: Module, fn: Function, target: str, options: BindOptions, extents: dict):
+        self.module, self.fn, self.target, self.options, self.extents = module, fn, target, options, extents
+        self.api = _RUNTIME[target]
+        self.kernels: list[Function] = []
+        self.scope: dict[str, Type] = {p.name: p.type for p in fn.params}  # host variables, in declaration order
+        self.taken = {f.name for f in module.functions} | _used(fn) | _declared(fn) | {p.name for p in fn.params}
+        self.globals = {g.name for g in module.globals}
+        # compile-time constants are usable in device code; other host globals are not
+        self.host_globals = {g.name for g in module.globals
+                             if not (g.init is not None and (VarQual.constexpr in g.qualifiers or
+                                                             getattr(g.type, "const", False)))}
+        self.constants: dict[str, int] = {}  # host `const` integers known at translation time
+        self.structs = {m.group(1) for item in module.items if isinstance(item, Verbatim)
+                        for m in [_STRUCT_NAME.match(item.text)] if m}
+        # host arrays (constants the loop form hoisted, e.g. a vector of zeros) -> the statements that set them,
+        # in order: a kernel that reads one recomputes it, since arrays cannot be kernel arguments
+        self.host_arrays: dict[str, list[Stmt]] = {}
+        self.shared_arrays = _shared_arrays(fn.body)
+        self.scratch: list[str] = []  # device buffers made from shared arrays, freed at the end
+
+    def fresh(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}{n}"
+        self.taken.add(name)
+        return name
+
+    def run(self) -> list[Function]:
+        """[the host code on device data, the launcher]: the launcher copies every buffer to the device, calls
+        the host code with the device pointers (so its own returns and copies keep their meaning) and copies
+        the writable buffers back."""
+        _check_returns(self.fn)
+        body = self.block(self.fn.body.body) + [self.call("free", Var(name)) for name in self.scratch]
+        host = Function(self.fresh(f"{self.fn.name}_on_device"), ScalarType(DType.void), self.fn.params,
+                         Block(tuple(body)), frozenset({FuncQual.static}))
+        pointers = [p for p in self.fn.params if isinstance(p.type, PointerType)]
+        device = {p.name: self.fresh(f"d_{p.name}") for p in pointers}
+        setup, teardown = [], []
+        for p in pointers:
+            d, pointee = device[p.name], dataclasses.replace(p.type.pointee, const=False)
+            size = Var(self.fresh(f"{p.name}_bytes"))
+            setup += [Decl(size.name, _SIZE_T, self.bytes_of(p)), Decl(d, PointerType(pointee), Const(None, DType.void)),
+                      self.call("malloc", Cast(_VOID_PTR_PTR, UnaryOp("&", Var(d))), size),
+                      self.call("memcpy", Var(d), Var(p.name), size, Var(self.api["h2d"]))]
+            if not getattr(p.type.pointee, "const", False):
+                teardown.append(self.call("memcpy", Var(p.name), Var(d), size, Var(self.api["d2h"])))
+        teardown += [self.call("free", Var(device[p.name])) for p in pointers]
+        run = ExprStmt(Call(host.name, tuple(Var(device.get(p.name, p.name)) for p in self.fn.params)))
+        launcher = dataclasses.replace(self.fn, body=Block(tuple(setup + [run] + teardown)),
+                                       qualifiers=self.fn.qualifiers | {FuncQual.extern_c})
+        return [host, launcher]
+
+    def call(self, what: str, *args: Expr) -> ExprStmt:
+        return ExprStmt(Call(self.api[what], tuple(args)))
+
+    def bytes_of(self, p: Param) -> Expr:
+        extent = self.extents.get(p.name)
+        counts = [c for c in (dict(self.options.buffer_elements).get(p.name),
+                              extent.elements if extent is not None else None) if c is not None]
+        if len(counts) > 1 and 0 in counts:  # "never touched" in the loop form can mean "reached another way"
+            counts = [c for c in counts if c != 0]
+        written = []
+        for count in counts:  # each bounds the accesses: the smaller of those we can write in C
+            try:
+                written.append(_sympy_to_expr(count, p.name))
+            except PassRefused:
+                continue
+        if not written:
+            reason = extent.reason if extent is not None and extent.reason else "its size has no C form"
+            raise PassRefused("XP524", f"bind: cannot size the device copy of {p.name!r}: {reason}",
+                              hint="index the buffer with expressions of the size parameters")
+        count = written[0] if len(written) == 1 else Call("std::min", tuple(written), (_LONG,))
+        pointee = p.type.pointee
+        element = dataclasses.replace(pointee, const=False) if hasattr(pointee, "const") else pointee
+        count = Call("std::max", (count, Const(0, DType.int64)), (_LONG,))
+        return BinOp("*", Cast(_SIZE_T, count), SizeOf(element))
+
+    # -- host statements --
+    def block(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:
+        out: list[Stmt] = []
+        for s in stmts:
+            out += self.stmt(s)
+        return out
+
+    def stmt(self, s: Stmt) -> list[Stmt]:
+        if isinstance(s, For) and s.kind == ForKind.parallel:
+            return self.parallel_kernel(s)
+        if isinstance(s, Decl) and s.name in self.shared_arrays:
+            if s.init is not None:
+                raise PassRefused("XP523", f"bind: array {s.name!r} of {self.fn.name} is initialized on the host "
+                                           "but written by parallel code")
+            self.scope[s.name] = PointerType(s.type.element)
+            self.scratch.append(s.name)
+            return [Decl(s.name, PointerType(s.type.element), Const(None, DType.void)),
+                    self.call("malloc", Cast(_VOID_PTR_PTR, UnaryOp("&", Var(s.name))), SizeOf(s.type))]
+        if isinstance(s, Decl) and _malloc_size(s.init) is not None:
+            self.scope[s.name] = s.type
+            return [Decl(s.name, s.type, Const(None, DType.void)),
+                    self.call("malloc", Cast(_VOID_PTR_PTR, UnaryOp("&", Var(s.name))), _malloc_size(s.init))]
+        if isinstance(s, Assign) and s.op == "" and isinstance(s.target, Var) and _malloc_size(s.value) is not None:
+            return [self.call("malloc", Cast(_VOID_PTR_PTR, UnaryOp("&", s.target)), _malloc_size(s.value))]
+        name = _call_name(s)
+        if name == "free":
+            return [self.call("free", *s.expr.args)]
+        if name == "memset":
+            return [self.call("memset", *s.expr.args)]
+        if name == "memcpy":
+            return [self.call("memcpy", *s.expr.args, Var(self.api["d2d"]))]
+        if _is_container(s) and (_has_parallel(s) or any(isinstance(n, Call) and n.name in _SCRATCH_CALLS
+                                                          for n in walk(s))):
+            return [self.container(s)]
+        if not _touches_memory(s, frozenset(self.host_arrays)):
+            if isinstance(s, Decl):
+                self.scope[s.name] = s.type
+                value = _constant_int(s, self.constants)
+                if value is not None:
+                    self.constants[s.name] = value
+            if isinstance(s, Decl) and isinstance(s.type, ArrayType):
+                self.host_arrays[s.name] = [s]
+            for name in {_root(t) for t in _store_targets(s)} & set(self.host_arrays) - _declared(s):
+                self.host_arrays[name].append(s)
+            return [s]
+        if isinstance(s, Decl):
+            raise PassRefused("XP522", f"bind: host variable {s.name!r} of {self.fn.name} is read from device memory",
+                              hint="compute it inside the parallel loop that needs it")
+        if any(isinstance(n, Return) for n in walk(s)):
+            raise PassRefused("XP522", f"bind: {self.fn.name} returns depending on device memory")
+        return self.launch(self.kernel(_serialize_inner(s)), Const(1, DType.int32), Const(1, DType.int32))
+
+    def container(self, s: Stmt) -> Stmt:
+        header = [e for e in (getattr(s, "cond", None),) if e is not None]
+        if isinstance(s, For):
+            header += list(s.init) + ([s.step] if s.step is not None else [])
+        if any(_touches_memory(h) for h in header):
+            raise PassRefused("XP522", f"bind: control flow around kernels in {self.fn.name} reads device memory")
+        if isinstance(s, Block):
+            return Block(tuple(self.block(s.body)))
+        if isinstance(s, If):
+            return dataclasses.replace(s, then=Block(tuple(self.block(s.then.body))),
+                                       otherwise=Block(tuple(self.block(s.otherwise.body))) if s.otherwise else None)
+        saved = dict(self.scope)
+        for d in getattr(s, "init", ()):
+            if isinstance(d, Decl):
+                self.scope[d.name] = d.type
+        body = Block(tuple(self.block(s.body.body)))
+        self.scope = saved
+        result = dataclasses.replace(s, body=body)
+        return _serial(result) if isinstance(result, For) else result
+
+    # -- kernels --
+    def parallel_kernel(self, loop: For) -> list[Stmt]:
+        chain = [loop]
+        while len(chain[-1].body.body) == 1:
+            inner = chain[-1].body.body[0]
+            shape = _canonical(inner) if isinstance(inner, For) and inner.kind == ForKind.parallel else None
+            outer_vars = {_canonical(c).var for c in chain}
+            if shape is None or (_used(shape.start) | _used(shape.end)) & outer_vars:
+                break
+            chain.append(inner)
+        shapes = [_canonical(c) for c in chain]
+        counts = [s.count() for s in shapes]
+        if any(_touches_memory(ExprStmt(c)) for c in counts):  # the grid must be known on the host
+            return self.launch(self.kernel(_serialize_inner(loop)), Const(1, DType.int32), Const(1, DType.int32))
+        body = _continue_to_return(chain[-1].body, self.fn.name)
+        if len(shapes) == 1 and _is_zero(shapes[0].start) and shapes[0].step == 1:
+            flat, total = shapes[0].var, counts[0]  # the thread index is the loop variable itself
+            prologue = [Decl(flat, shapes[0].type, _thread_index(wide=False))]
+        else:  # innermost loop varies fastest, so neighbouring threads touch neighbouring elements
+            zero = Const(0, DType.int32)  # an empty loop empties the nest (two negative counts must not multiply)
+            counts = [c if _is_positive_literal(c) else Select(BinOp(">", c, zero), c, zero) for c in counts]
+            flat, total = self.fresh("flat"), _product([Cast(_LONG, counts[0])] + counts[1:])
+            prologue = [Decl(flat, _LONG, _thread_index(wide=True))]
+            stride: Expr | None = None
+            for shape, count in reversed(list(zip(shapes, counts))):
+                position = Var(flat) if stride is None else BinOp("/", Var(flat), stride)
+                if shape is not shapes[0]:
+                    position = BinOp("%", position, count)
+                prologue.insert(1, Decl(shape.var, shape.type, shape.value_at(Cast(shape.type, position))))
+                stride = count if stride is None else BinOp("*", stride, count)
+        guard = If(BinOp("<", Var(flat), total), Block(tuple(prologue[1:]) + body.body))
+        kernel = self.kernel(Block((prologue[0], guard)))
+        threads = self.fresh(f"{kernel.name}_threads")  # one per iteration; a named value keeps the launch simple
+        block = self.options.block_size
+        grid = BinOp("/", BinOp("+", Var(threads), Const(block - 1, DType.int32)), Const(block, DType.int32))
+        launch = self.launch(kernel, Cast(NamedType("unsigned int"), grid), Const(block, DType.int32))
+        return [Decl(threads, _LONG, total), If(BinOp(">", Var(threads), Const(0, DType.int32)), Block(tuple(launch)))]
+
+    def kernel(self, body: Stmt) -> Function:
+        body = body if isinstance(body, Block) else Block((body,))
+        # constants become literals: array sizes stay static (device code has no variable-length arrays)
+        known = {name: value for name, value in self.constants.items() if name not in _declared(body)}
+        body = transform(body, lambda n: Const(known[n.name], DType.int32)
+                         if isinstance(n, Var) and n.name in known else None)
+        host_globals = sorted(_used(body) & self.host_globals)
+        if host_globals:
+            raise PassRefused("XP523", f"bind: kernel code of {self.fn.name} uses host globals "
+                                       f"{', '.join(host_globals)}", hint="pass the data as a buffer parameter")
+        needed = [name for name in self.host_arrays if name in _used(body) - _declared(body)]
+        if needed:
+            setters = list({id(s): s for name in needed for s in self.host_arrays[name]}.values())
+            body = Block(tuple(setters) + body.body)  # arrays in declaration order, each set as the host did
+        free = _used(body) - _declared(body) - self.globals
+        unknown = free - set(self.scope)
+        if unknown:
+            raise PassRefused("XP523", f"bind: kernel code of {self.fn.name} uses {', '.join(sorted(unknown))}, "
+                                       "which the host does not have")
+        written = _assigned_vars(body) & free
+        if written:
+            raise PassRefused("XP523", f"bind: kernel code of {self.fn.name} assigns host variables "
+                                       f"{', '.join(sorted(written))}",
+                              hint="parallel iterations must not write shared scalars; use an array of partials")
+        params = []
+        for name, type_ in self.scope.items():
+            if name in free:
+                if not _passable(type_) and not (isinstance(type_, NamedType) and type_.name in self.structs):
+                    raise PassRefused("XP523", f"bind: kernel code of {self.fn.name} uses host variable {name!r} "
+                                               "whose type a kernel cannot take by value",
+                                      hint="kernels take scalars, short vectors and pointers to them")
+                params.append(Param(name, type_))
+        kernel = Function(self.fresh(f"{self.fn.name}_kernel"), ScalarType(DType.void), tuple(params), body,
+                          frozenset({FuncQual.global_}))
+        self.kernels.append(kernel)
+        return kernel
+
+    def launch(self, kernel: Function, grid: Expr, block: Expr) -> list[Stmt]:
+        dim3 = NamedType("dim3")
+        config = LaunchConfig(Construct(dim3, (grid,)), Construct(dim3, (block,)))
+        return [KernelLaunch(kernel.name, config, tuple(Var(p.name) for p in kernel.params))]
+
+
+_STRUCT_NAME = re.compile(r"^\s*struct\s+(?:alignas\s*\(\s*\d+\s*\)\s+)?(\w+)\s*\{")
+
+
+def _without_builtin_vectors(module: Module, target: str) -> Module:
+    """The loop form spells CUDA-style short vectors (float4, make_float4) as its own struct and helper; the
+    target already has them (same fields and alignment), and a second definition would not compile."""
+    printer = get_printer(target, "cpp")
+    builtin = {f"{prefix}{lanes}" for prefix in printer.vector_prefixes.values() for lanes in (1, 2, 3, 4)}
+
+    def keep(item: Node) -> bool:
+        if isinstance(item, Verbatim):
+            match = _STRUCT_NAME.match(item.text)
+            return not (match and match.group(1) in builtin)
+        if isinstance(item, Function):
+            return not (item.name.startswith("make_") and item.name[len("make_"):] in builtin)
+        return True
+
+    return dataclasses.replace(module, items=tuple(item for item in module.items if keep(item)))
+
+
+def _passable(t: Type) -> bool:
+    """Types a kernel parameter can have: scalars, short vectors, pointers to them (or to arrays of them)."""
+    if isinstance(t, PointerType):
+        pointee = t.pointee
+        while isinstance(pointee, ArrayType):
+            pointee = pointee.element
+        return isinstance(pointee, (ScalarType, VectorType))
+    return isinstance(t, (ScalarType, VectorType))
+
+
+def _constant_int(decl: Decl, known: dict[str, int]) -> int | None:
+    """The value of `const int name = <integer expression of literals and known constants>`, else None."""
+    t = decl.type
+    if not (isinstance(t, ScalarType) and t.const and t.dtype in (DType.int32, DType.int64)) or decl.init is None:
+        return None
+
+    def value(e: Expr) -> int | None:
+        if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+            return e.value
+        if isinstance(e, Var):
+            return known.get(e.name)
+        if isinstance(e, Cast) and isinstance(e.type, ScalarType) and e.type.dtype in (DType.int32, DType.int64):
+            return value(e.expr)
+        if isinstance(e, BinOp) and e.op in ("+", "-", "*", "/", "%"):
+            a, b = value(e.lhs), value(e.rhs)
+            if a is None or b is None or e.op in ("/", "%") and b == 0:
+                return None
+            if e.op in ("/", "%"):  # C truncates toward zero
+                q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+                return q if e.op == "/" else a - b * q
+            return a + b if e.op == "+" else a - b if e.op == "-" else a * b
+        return None
+
+    result = value(decl.init)
+    return result if result is not None and -2**31 <= result < 2**31 else None
+
+
+def _thread_index(wide: bool) -> Expr:
+    """`blockIdx.x * blockDim.x + threadIdx.x`, in long long when it numbers the iterations of several loops."""
+    block = BuiltinVar("blockIdx", "x")
+    return BinOp("+", BinOp("*", Cast(_LONG, block) if wide else block, BuiltinVar("blockDim", "x")),
+                 BuiltinVar("threadIdx", "x"))
+
+
+def _product(exprs: list[Expr]) -> Expr:
+    result = exprs[0]
+    for e in exprs[1:]:
+        result = BinOp("*", result, e)
+    return result
+
+
+def _continue_to_return(body: Block, fn_name: str) -> Block:
+    """A `continue` of the bound loop ends the thread's only iteration: it becomes `return`."""
+    def visit(s: Stmt) -> Stmt:
+        if isinstance(s, Continue):
+            return Return()
+        if isinstance(s, Break):
+            raise PassRefused("XP520", f"bind: a parallel loop of {fn_name} breaks; parallel iterations are independent")
+        if isinstance(s, If):
+            return dataclasses.replace(s, then=Block(tuple(visit(x) for x in s.then.body)),
+                                       otherwise=Block(tuple(visit(x) for x in s.otherwise.body)) if s.otherwise else None)
+        if isinstance(s, Block):
+            return Block(tuple(visit(x) for x in s.body))
+        return s  # loops own the continues and breaks inside them
+
+    return Block(tuple(visit(s) for s in body.body))
+
+
+FLOOR_DIV = "xp_floor_div"
+_FLOOR_DIV_SOURCE = f"""static inline long long {FLOOR_DIV}(long long a, long long b) {{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}}
+"""
+
+
+def _floor_div_helper() -> Function:
+    """Floor division for buffer sizes whose numerator may be negative (C's `/` truncates toward zero)."""
+    from kernel_ir.parse import parse
+
+    return parse(_FLOOR_DIV_SOURCE, "cpp").function(FLOOR_DIV)
+
+
+def _sympy_to_expr(e: sp.Expr, what: str) -> Expr:
+    """A C expression for an extent, in long long (products of int sizes do not overflow, differences may be
+    negative on the way); floors of quotients that may be negative call FLOOR_DIV."""
+    if isinstance(e, sp.Integer):
+        return Const(int(e), DType.int64)
+    if isinstance(e, sp.Symbol):
+        return Cast(_LONG, Var(e.name))
+    if isinstance(e, sp.Add):
+        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        result = _sympy_to_expr(terms[0], what)
+        for t in terms[1:]:
+            result = BinOp("-", result, _sympy_to_expr(-t, what)) if t.could_extract_minus_sign() \
+                else BinOp("+", result, _sympy_to_expr(t, what))
+        return result
+    if isinstance(e, sp.Mul):
+        if any(isinstance(a, sp.Rational) and not a.is_Integer for a in e.args):
+            raise PassRefused("XP524", f"bind: the size of {what!r} ({e}) is not an integer expression")
+        if e.args[0] == -1:
+            return UnaryOp("-", _sympy_to_expr(-e, what))
+        return _product([_sympy_to_expr(a, what) for a in e.args])
+    if isinstance(e, sp.Pow) and e.exp.is_Integer and int(e.exp) > 0:
+        return _product([_sympy_to_expr(e.base, what)] * int(e.exp))
+    if isinstance(e, (sp.floor, sp.ceiling)):
+        numer, denom = sp.fraction(sp.together(e.args[0]))
+        if isinstance(e, sp.ceiling):  # ceil(p / q) = -floor(-p / q)
+            return UnaryOp("-", _sympy_to_expr(sp.floor(-numer / denom, evaluate=False), what))
+        if denom == 1:
+            return _sympy_to_expr(numer, what)
+        p, q = _sympy_to_expr(numer, what), _sympy_to_expr(denom, what)
+        if numer.is_nonnegative and denom.is_positive:
+            return BinOp("/", p, q)
+        return Call(FLOOR_DIV, (p, q))
+    if isinstance(e, (sp.Min, sp.Max)):  # std::min/max evaluate each argument once (a ?: would repeat them)
+        name = "std::min" if isinstance(e, sp.Min) else "std::max"
+        result = _sympy_to_expr(e.args[0], what)
+        for a in e.args[1:]:
+            result = Call(name, (result, _sympy_to_expr(a, what)), (_LONG,))
+        return result
+    if isinstance(e, sp.Piecewise) and e.args[-1].expr == -sp.oo:  # -oo: no access under the other conditions
+        pieces = [piece.expr for piece in e.args[:-1]]
+        return _sympy_to_expr(pieces[0] if len(pieces) == 1 else sp.Max(*pieces), what)
+    if isinstance(e, sp.Mod) and e.args[0].is_nonnegative and e.args[1].is_positive:
+        return BinOp("%", _sympy_to_expr(e.args[0], what), _sympy_to_expr(e.args[1], what))
+    if isinstance(e, sp.Mod):  # a mod b = a - b * floor(a / b)
+        return _sympy_to_expr(e.args[0] - e.args[1] * sp.floor(e.args[0] / e.args[1], evaluate=False), what)
+    raise PassRefused("XP524", f"bind: cannot write the size of {what!r} ({e}) in C")
+
+
+def _target_includes(module: Module, target: str) -> tuple[str, ...]:
+    """The target's runtime headers plus the source's dialect-neutral ones (<cmath>, <cstdint>...)."""
+    return tuple(get_printer(target, "cpp").includes(module))
+
+
+def _drop_spellings(module: Module) -> Module:
+    """Type spellings of the loop form's C++ (`int32_t`, `_Float16`) are not the target's: print its own names."""
+    return transform(module, lambda n: dataclasses.replace(n, spelling=None)
+                     if isinstance(n, ScalarType) and n.spelling is not None else None)
+
+
+def _cpp_includes(module: Module) -> tuple[str, ...]:
+    """The loop form's headers plus what the bound code needs: OpenMP, libm, malloc and memcpy."""
+    wanted = ("<omp.h>", "<cmath>", "<cstdint>", "<cstdlib>", "<cstring>")
+    return tuple(module.includes) + tuple(h for h in wanted if h not in module.includes)

@@ -1,0 +1,210 @@
+"""The translation driver: one canonical pass order for all 12 directions, written once (docs/translation.md).
+
+    parse -> detensorize -> recover_loops -> bind(target) -> print
+
+Every intermediate program is executable, so a failing direction can be localized by running the `module`s
+of the pass records' steps; each step raises a coded XpilerError (PassRefused for a pass) instead of returning a
+program it is not sure about. The result is compiled with the target's real toolchain where it is installed
+(g++ for cpp, nvcc for cuda, hipcc for hip) and always built by the CPU executor (the only BANG "compiler" here).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kernel_ir.detect import detect_dialect
+from kernel_ir.diagnostics import XpilerError
+from kernel_ir.dialects import print_module
+from kernel_ir.entry import NUMPY_DTYPE, find_entry
+from kernel_ir.ir import Function, Module, PointerType, ScalarType
+from kernel_ir.parse import parse
+from passes.base import PassRecord
+
+DIALECTS = ("cuda", "hip", "bang", "cpp")
+COMPILE_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """One compiler run on the translated code: ok None means the tool is not installed (nothing was tried)."""
+
+    tool: str
+    command: str
+    ok: bool | None
+    output: str = ""
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Translation:
+    code: str
+    source_dialect: str
+    target_dialect: str
+    entry: str
+    module: Module
+    passes: tuple[PassRecord, ...]
+    compile_results: tuple[CompileResult, ...]
+    elapsed_s: float
+
+    def to_json(self) -> dict:
+        return {"source_dialect": self.source_dialect, "target_dialect": self.target_dialect, "entry": self.entry,
+                "passes": [dataclasses.asdict(p) for p in self.passes],
+                "compile": [c.to_json() for c in self.compile_results], "elapsed_s": round(self.elapsed_s, 3)}
+
+
+def translate(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
+              native_compile: bool = True) -> Translation:
+    """`source` ported to `target`; raises XpilerError (a PassRefused names the pass and why) when it cannot.
+
+    native_compile: also compile with the target's own toolchain when installed (slow: nvcc takes seconds).
+    """
+    start = time.perf_counter()
+    if target not in DIALECTS:
+        raise XpilerError("XP001", f"unknown target dialect {target!r}", hint=f"use one of {', '.join(DIALECTS)}")
+    dialect = source_dialect or detect_dialect(source)
+    if dialect not in DIALECTS:
+        raise XpilerError("XP001", f"unknown source dialect {dialect!r}", hint=f"use one of {', '.join(DIALECTS)}")
+    module = parse(source, dialect)
+    entry_name = find_entry(module, entry).name
+    records: list[PassRecord] = [PassRecord("parse", {"dialect": dialect}, f"entry {entry_name}")]
+
+    # 1. Intrinsics (wmma/MFMA, __bang_*, __memcpy, AVX-512/VNNI) become loops first: recover_loops and bind
+    #    only reason about scalar code, and a BANG program's __memcpy must be a loop before its task loop forms.
+    from passes.detensorize import detensorize
+    module = detensorize(module)
+    records.append(PassRecord("detensorize", {}, "intrinsics -> scalar loops"))
+
+    # 2. Launches, hardware indices and barriers become parallel loop nests: the loop form every direction
+    #    meets at (a cpp module), where the entry keeps its name and parameters.
+    from passes.recover_loops import RecoverOptions, recover_loops
+    recover_options = RecoverOptions()
+    module = recover_loops(module, recover_options)
+    records.append(PassRecord("recover_loops", dataclasses.asdict(recover_options), "-> loop form"))
+
+    # 3. The loop form becomes the target's program model (kernels + launcher, tasks, OpenMP). It comes last
+    #    because it is the only step that knows the target.
+    from passes.bind import BindOptions, bind
+    bind_options = BindOptions(buffer_elements=source_buffer_elements(parse(source, dialect), entry_name))
+    module = bind(module, target, bind_options)
+    options = {"target": target, "block_size": bind_options.block_size,
+               "buffer_elements": {name: str(count) for name, count in bind_options.buffer_elements}}
+    records.append(PassRecord("bind", options))
+
+    code = print_module(module, target)
+    compiled = compile_checks(code, target, module.function(entry_name), native_compile)
+    return Translation(code, dialect, target, entry_name, module, tuple(records), compiled,
+                       time.perf_counter() - start)
+
+
+def source_buffer_elements(module: Module, entry: str) -> tuple:
+    """Element counts of the entry's buffers as the source states them (a CUDA/HIP launcher's copies are exact).
+
+    Only counts in the integer parameters are kept; an analysis failure just means no hint.
+    """
+    from kernel_ir.extents import LAUNCH_SYMBOLS, infer_extents
+    from kernel_ir.lower_cpu import DEFAULT_BANG_LAUNCH
+
+    try:
+        extents = infer_extents(module, entry, launch=DEFAULT_BANG_LAUNCH if module.dialect == "bang" else None)
+    except Exception:  # noqa: BLE001 - a hint only: bind sizes buffers from the loop form without it
+        return ()
+    return tuple((name, e.elements) for name, e in extents.items()
+                 if e.elements is not None and not e.elements.free_symbols & LAUNCH_SYMBOLS)
+
+
+# ------------------------------------------------------------------------------------------------ compiling ---
+
+_TOOLCHAINS = {
+    "cpp": ("g++", ["-std=c++17", "-O2", "-fopenmp", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni",
+                    "-mf16c", "-mfma", "-c", "-x", "c++"], {}),
+    "cuda": ("nvcc", ["-arch=sm_80", "-c", "-x", "cu"], {}),
+    "hip": ("hipcc", ["--offload-arch=gfx90a", "-c", "-x", "hip"], {"HIP_PLATFORM": "amd"}),
+}
+
+
+def compile_checks(code: str, dialect: str, entry: Function, native: bool = True) -> tuple[CompileResult, ...]:
+    """The target toolchain's verdict (when installed and asked for) and the CPU executor's build (always)."""
+    results = []
+    if native and dialect in _TOOLCHAINS:
+        results.append(toolchain_compile(code, dialect))
+    results.append(executor_build(code, dialect, entry))
+    return tuple(results)
+
+
+def toolchain_compile(code: str, dialect: str) -> CompileResult:
+    tool, flags, env = _TOOLCHAINS[dialect]
+    path = shutil.which(tool)
+    command = " ".join([*(f"{k}={v}" for k, v in env.items()), tool, *flags, "kernel", "-o", "kernel.o"])
+    if path is None:
+        return CompileResult(tool, command, None, f"{tool} is not installed: not compiled")
+    with tempfile.TemporaryDirectory(prefix="xpiler-compile-") as tmp:
+        src = Path(tmp) / "kernel"
+        src.write_text(code)
+        try:
+            proc = subprocess.run([path, *flags, str(src), "-o", str(Path(tmp) / "kernel.o")], capture_output=True,
+                                  text=True, timeout=COMPILE_TIMEOUT_S, env={**os.environ, **env}, cwd=tmp)
+        except subprocess.TimeoutExpired:
+            return CompileResult(tool, command, False, f"timed out after {COMPILE_TIMEOUT_S} s")
+    return CompileResult(tool, command, proc.returncode == 0, (proc.stderr + proc.stdout)[-4000:])
+
+
+def executor_build(code: str, dialect: str, entry: Function) -> CompileResult:
+    from kernel_ir.executor import build
+
+    command = f"CPU executor build ({dialect} emulation)"
+    try:
+        build(code, dialect, entry.name, placeholder_args(entry))
+    except XpilerError as err:
+        return CompileResult("executor", command, False, err.message[-4000:])
+    return CompileResult("executor", command, True)
+
+
+def placeholder_args(entry: Function) -> list[tuple[str, object]]:
+    """Arguments with the entry's types (the build only needs the types)."""
+    args: list[tuple[str, object]] = []
+    for p in entry.params:
+        t = p.type.pointee if isinstance(p.type, PointerType) else p.type
+        dtype = np.dtype(NUMPY_DTYPE[t.dtype]) if isinstance(t, ScalarType) else np.dtype("float32")
+        args.append((p.name, np.zeros(1, dtype) if isinstance(p.type, PointerType) else dtype.type(0)))
+    return args
+
+
+# ------------------------------------------------------------------------------------------------ reports -----
+
+@dataclass(frozen=True)
+class CheckedTranslation:
+    """A translation with the evidence that it means the same (None when verification was not asked for)."""
+
+    translation: Translation
+    verification: object | None  # passes.verify.Verification
+
+    @property
+    def status(self) -> str:
+        return self.verification.status if self.verification is not None else "not verified (skipped)"
+
+    def to_json(self) -> dict:
+        verification = self.verification.to_json() if self.verification is not None \
+            else {"status": "skipped", "reason": "verification was turned off"}
+        return {**self.translation.to_json(), "verification": verification}
+
+
+def translate_checked(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
+                      verify_result: bool = True, sizes: dict | None = None) -> CheckedTranslation:
+    """translate(), then (unless turned off) run source and result on the same inputs (passes.verify)."""
+    from passes.verify import verify
+
+    translation = translate(source, target, source_dialect, entry)
+    if not verify_result:
+        return CheckedTranslation(translation, None)
+    verification = verify(source, translation.source_dialect, translation.code, target, translation.entry, sizes=sizes)
+    return CheckedTranslation(translation, verification)

@@ -1,0 +1,202 @@
+"""`bind` on small loop-form programs written here, to every target: each bound program is executed and its
+outputs compared with the loop form's own execution on the same inputs."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from kernel_ir.dialects import print_module
+from kernel_ir.executor import execute
+from kernel_ir.ir import For, ForKind, Module, transform
+from kernel_ir.parse import parse
+from passes.base import PassRefused
+from passes.bind import TARGETS, BindOptions, bind
+
+
+def loop_form(source: str) -> Module:
+    """Parse plain C and mark its `#pragma omp parallel for` loops parallel (what recover_loops does for cpp)."""
+    def mark(node):
+        if isinstance(node, For) and "omp parallel for" in node.pragmas:
+            return dataclasses.replace(node, kind=ForKind.parallel, axis="omp", pragmas=())
+        return None
+
+    return transform(parse("#include <cmath>\n#include <cstdlib>\n" + source, "cpp"), mark)
+
+
+ELEMENTWISE = """
+static inline float scale(float v, float s) { return v * s; }
+extern "C" void axpb(const float* x, const float* b, float* y, int n, float alpha) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = scale(x[i], alpha) + b[i];
+    }
+}
+"""
+
+ROW_REDUCTION = """
+extern "C" void row_max(const float* x, float* y, int rows, int cols) {
+    #pragma omp parallel for
+    for (int r = 0; r < rows; r += 1) {
+        float best = x[r * cols];
+        for (int c = 1; c < cols; c += 1) {
+            best = fmaxf(best, x[r * cols + c]);
+        }
+        y[r] = best;
+    }
+}
+"""
+
+TWO_LEVEL = """
+extern "C" void transpose_scale(const float* x, float* y, int rows, int cols) {
+    #pragma omp parallel for
+    for (int i = 0; i < rows; i += 1) {
+        #pragma omp parallel for
+        for (int j = 0; j < cols; j += 1) {
+            y[j * rows + i] = 2.0f * x[i * cols + j];
+        }
+    }
+}
+"""
+
+DEPENDENT_NESTS = """
+extern "C" void shift_sum(const float* x, float* y, float* z, int n) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = x[i] + 1.0f;
+    }
+    y[0] = y[0] + 100.0f;
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        z[i] = y[n - 1 - i] * y[i];
+    }
+}
+"""
+
+SCRATCH = """
+extern "C" void centered(const float* x, float* y, int rows, int cols) {
+    float* mean = (float*)malloc(rows * sizeof(float));
+    #pragma omp parallel for
+    for (int r = 0; r < rows; r += 1) {
+        float acc = 0.0f;
+        for (int c = 0; c < cols; c += 1) {
+            acc += x[r * cols + c];
+        }
+        mean[r] = acc / cols;
+    }
+    #pragma omp parallel for
+    for (int r = 0; r < rows; r += 1) {
+        #pragma omp parallel for
+        for (int c = 0; c < cols; c += 1) {
+            y[r * cols + c] = x[r * cols + c] - mean[r];
+        }
+    }
+    free(mean);
+}
+"""
+
+STRIDED_WITH_CONTINUE = """
+extern "C" void odd_relu(const float* x, float* y, int n, int steps) {
+    for (int s = 0; s < steps; s += 1) {
+        #pragma omp parallel for
+        for (int i = 1; i < n; i += 2) {
+            if (x[i] < 0.0f) {
+                continue;
+            }
+            y[i] = y[i] + x[i];
+        }
+    }
+}
+"""
+
+INT8_DOT = """
+extern "C" void dot_rows(const unsigned char* a, const signed char* b, int* c, int rows, int k) {
+    int half_k = k / 2;
+    #pragma omp parallel for
+    for (int r = 0; r < rows; r += 1) {
+        int acc = 0;
+        for (int j = 0; j < half_k * 2; j += 1) {
+            acc += (int)a[r * k + j] * (int)b[j];
+        }
+        c[r] = acc;
+    }
+}
+"""
+
+rng = np.random.default_rng(0)
+ROWS, COLS, N = 37, 19, 101
+CASES = {
+    "elementwise": (ELEMENTWISE, "axpb", lambda: [
+        ("x", rng.standard_normal(N).astype(np.float32)), ("b", rng.standard_normal(N).astype(np.float32)),
+        ("y", np.zeros(N, np.float32)), ("n", np.int32(N)), ("alpha", np.float32(1.5))]),
+    "row_reduction": (ROW_REDUCTION, "row_max", lambda: [
+        ("x", rng.standard_normal(ROWS * COLS).astype(np.float32)), ("y", np.zeros(ROWS, np.float32)),
+        ("rows", np.int32(ROWS)), ("cols", np.int32(COLS))]),
+    "two_level": (TWO_LEVEL, "transpose_scale", lambda: [
+        ("x", rng.standard_normal(ROWS * COLS).astype(np.float32)), ("y", np.zeros(ROWS * COLS, np.float32)),
+        ("rows", np.int32(ROWS)), ("cols", np.int32(COLS))]),
+    "dependent_nests": (DEPENDENT_NESTS, "shift_sum", lambda: [
+        ("x", rng.standard_normal(N).astype(np.float32)), ("y", np.zeros(N, np.float32)),
+        ("z", np.zeros(N, np.float32)), ("n", np.int32(N))]),
+    "scratch": (SCRATCH, "centered", lambda: [
+        ("x", rng.standard_normal(ROWS * COLS).astype(np.float32)), ("y", np.zeros(ROWS * COLS, np.float32)),
+        ("rows", np.int32(ROWS)), ("cols", np.int32(COLS))]),
+    "strided_continue": (STRIDED_WITH_CONTINUE, "odd_relu", lambda: [
+        ("x", rng.standard_normal(N).astype(np.float32)), ("y", rng.standard_normal(N).astype(np.float32)),
+        ("n", np.int32(N)), ("steps", np.int32(3))]),
+    "int8_dot": (INT8_DOT, "dot_rows", lambda: [
+        ("a", rng.integers(0, 256, ROWS * COLS).astype(np.uint8)),
+        ("b", rng.integers(-128, 128, COLS).astype(np.int8)), ("c", np.zeros(ROWS, np.int32)),
+        ("rows", np.int32(ROWS)), ("k", np.int32(COLS))]),
+}
+REFUSED = {("scratch", "bang"): "XP521"}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bind_executes_like_the_loop_form(case: str, target: str) -> None:
+    source, entry, make_args = CASES[case]
+    module = loop_form(source)
+    if (case, target) in REFUSED:
+        with pytest.raises(PassRefused) as err:
+            bind(module, target)
+        assert err.value.code == REFUSED[(case, target)]
+        return
+    bound = bind(module, target)
+    assert bound.dialect == target
+    code = print_module(bound)
+    args = make_args()
+    expected = execute(print_module(module), "cpp", entry, args)
+    got = execute(code, target, entry, args, bounds_check=False)
+    for name, want in expected.items():
+        np.testing.assert_allclose(got[name], want, rtol=1e-6, atol=1e-6, err_msg=f"{name}\n{code}")
+
+
+def test_cpp_marks_outermost_parallel_loops_only() -> None:
+    code = print_module(bind(loop_form(SCRATCH), "cpp"))
+    assert code.count("#pragma omp parallel for") == 2
+    assert "collapse(2)" in code
+
+
+def test_simt_flattens_nested_parallel_loops_into_one_kernel() -> None:
+    code = print_module(bind(loop_form(TWO_LEVEL), "cuda", BindOptions(block_size=128)))
+    assert code.count("__global__") == 1 and "<<<" in code and "128" in code
+    assert "cudaMalloc" in code and "cudaMemcpyDeviceToHost" in code
+
+
+def test_hip_launches_with_hipLaunchKernelGGL() -> None:
+    code = print_module(bind(loop_form(DEPENDENT_NESTS), "hip"))
+    assert code.count("hipLaunchKernelGGL") == 3  # two nests and the one-thread kernel between them
+
+
+def test_bang_splits_over_tasks_with_syncs() -> None:
+    code = print_module(bind(loop_form(DEPENDENT_NESTS), "bang"))
+    assert "__mlu_global__" in code and "taskDim" in code
+    assert code.count("__sync_all()") == 2
+
+
+def test_refuses_non_loop_form() -> None:
+    cuda = parse("__global__ void k(float* y) { y[threadIdx.x] = 0.0f; }", "cuda")
+    with pytest.raises(PassRefused):
+        bind(cuda, "hip")
