@@ -69,11 +69,12 @@ def _matching(text: str, start: int, open_ch: str, close_ch: str) -> int:
 
 
 def _split_top_level(text: str) -> list[str]:
+    """Split a launch configuration at its top-level commas (`<` and `>` are comparisons here, not brackets)."""
     parts, depth, current = [], 0, []
     for ch in text:
-        if ch in "([{<":
+        if ch in "([{":
             depth += 1
-        elif ch in ")]}>":
+        elif ch in ")]}":
             depth -= 1
         if ch == "," and depth == 0:
             parts.append("".join(current))

@@ -288,3 +288,15 @@ def test_ir_executes_through_its_own_dialect() -> None:
     out = execute_module(module, "reverse_blocks", [("in", x), ("out", np.zeros_like(x)), ("n", np.int32(256))],
                          launch={"grid": 2, "block": 128})["out"]
     np.testing.assert_array_equal(out, x.reshape(2, 128)[:, ::-1].reshape(-1))
+
+
+def test_launch_configuration_may_hold_comparisons() -> None:
+    src = r"""
+    __global__ void fill(int* out, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) out[i] = i; }
+    extern "C" void run(int* out, int n) {
+        int* d; cudaMalloc(&d, n * sizeof(int));
+        fill<<<(n < 64 ? 1 : (n + 63) / 64), (n < 64 ? n : 64)>>>(d, n);
+        cudaMemcpy(out, d, n * sizeof(int), cudaMemcpyDeviceToHost);
+    }"""
+    out = execute(src, "cuda", "run", [("out", np.zeros(100, np.int32)), ("n", np.int32(100))])["out"]
+    np.testing.assert_array_equal(out, np.arange(100))
