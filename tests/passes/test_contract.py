@@ -6,16 +6,13 @@ import numpy as np
 import pytest
 
 from kernel_ir.dialects import print_module
-from kernel_ir.diagnostics import XpilerError
-from kernel_ir.executor import execute
 from kernel_ir.ir import ArrayType, Decl, ScalarType, walk
 from kernel_ir.parse import parse
 from passes.base import PassRefused
 from passes.contract import ContractOptions, contract
 from passes.fuse import FuseOptions, fuse
-from passes.recover_loops import recover_loops
 from tests.corpus import corpus_files
-from tests.corpus.specs import SPECS, make_args
+from tests.passes.loop_programs import assert_same, cuda_loop_form, smallest_args
 
 # a row scratch t[rows][cols] (malloc'd, symbolic region), a fixed 2-D array, and a full-size temporary
 SCRATCH = """
@@ -110,17 +107,6 @@ def rand(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32)
 
 
-def run(program, entry: str, args: list) -> dict[str, np.ndarray]:
-    source = program if isinstance(program, str) else print_module(program, "cpp")
-    return execute(source, "cpp", entry, args)
-
-
-def assert_same(source: str, module, entry: str, args: list) -> None:
-    want, got = run(source, entry, args), run(module, entry, args)
-    for name in want:
-        np.testing.assert_array_equal(got[name], want[name], err_msg=f"{name} differs\n{print_module(module)}")
-
-
 def decl_of(module, name: str) -> Decl:
     (decl,) = [n for n in walk(module) if isinstance(n, Decl) and n.name == name]
     return decl
@@ -189,20 +175,6 @@ def test_corpus_kernels_contract_or_refuse() -> None:
                         contract(module, ContractOptions(fn.name, name, declaration=declaration))
                     except PassRefused as err:
                         assert err.code.startswith("XP53"), (op, err)
-
-
-def cuda_loop_form(op: str):
-    """The loop form of the cuda corpus kernel `op` (front half: recover_loops), or a skip if it refuses."""
-    (path,) = [p for _, name, p in corpus_files("cuda") if name == op]
-    try:
-        return recover_loops(parse(path.read_text(), "cuda"))
-    except XpilerError as err:
-        pytest.skip(f"recover_loops does not handle {op} yet: {err.code}")
-
-
-def smallest_args(op: str) -> list:
-    spec = SPECS[op]
-    return make_args(spec, min(spec.sizes, key=lambda s: np.prod([v for v in s.values() if isinstance(v, int)])))
 
 
 @pytest.mark.parametrize("op", ["softmax", "layernorm", "reduce_sum", "gqa"])

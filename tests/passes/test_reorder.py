@@ -8,16 +8,13 @@ import numpy as np
 import pytest
 
 from kernel_ir.dialects import print_module
-from kernel_ir.diagnostics import XpilerError
-from kernel_ir.executor import execute
 from kernel_ir.ir import For, walk
 from kernel_ir.parse import parse
 from passes.base import PassRefused
 from passes.loops import loop_var, loops_with_ancestors, single_for
-from passes.recover_loops import recover_loops
 from passes.reorder import ReorderOptions, reorder
 from tests.corpus import corpus_files
-from tests.corpus.specs import SPECS, make_args
+from tests.passes.loop_programs import cuda_loop_form, run, smallest_args
 
 GEMM = """
 extern "C" void gemm(const float* A, const float* B, float* C, int M, int N, int K) {
@@ -108,11 +105,6 @@ RNG = np.random.default_rng(5)
 
 def rand(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32)
-
-
-def run(program, entry: str, args: list) -> dict[str, np.ndarray]:
-    source = program if isinstance(program, str) else print_module(program, "cpp")
-    return execute(source, "cpp", entry, args)
 
 
 def compare(source: str, module, entry: str, args: list, rtol: float = 0.0) -> None:
@@ -226,20 +218,6 @@ def test_corpus_kernels_reorder_or_refuse() -> None:
                     reorder(module, ReorderOptions(fn.name, (loop_var(inner), loop_var(match.loop))))
                 except PassRefused as err:
                     assert err.code.startswith("XP53"), (op, err)
-
-
-def cuda_loop_form(op: str):
-    """The loop form of the cuda corpus kernel `op` (front half: recover_loops), or a skip if it refuses."""
-    (path,) = [p for _, name, p in corpus_files("cuda") if name == op]
-    try:
-        return recover_loops(parse(path.read_text(), "cuda"))
-    except XpilerError as err:
-        pytest.skip(f"recover_loops does not handle {op} yet: {err.code}")
-
-
-def smallest_args(op: str) -> list:
-    spec = SPECS[op]
-    return make_args(spec, min(spec.sizes, key=lambda s: np.prod([v for v in s.values() if isinstance(v, int)])))
 
 
 @pytest.mark.parametrize("op", ["gemm", "self_attention", "gated_mlp"])

@@ -6,16 +6,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from kernel_ir.dialects import print_module
-from kernel_ir.diagnostics import XpilerError
-from kernel_ir.executor import execute
 from kernel_ir.ir import For, ForKind, walk
 from kernel_ir.parse import parse
 from passes.base import PassRefused
 from passes.loops import loop_var, loops_with_ancestors
-from passes.recover_loops import recover_loops
 from passes.split import SplitOptions, split
 from tests.corpus import corpus_files
-from tests.corpus.specs import SPECS, make_args
+from tests.passes.loop_programs import assert_same, cuda_loop_form, smallest_args
 
 ELEMENTWISE = """
 extern "C" void ew(const float* a, const float* b, float* c, int n) {
@@ -84,17 +81,6 @@ RNG = np.random.default_rng(7)
 
 def rand(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32)
-
-
-def run(program, entry: str, args: list) -> dict[str, np.ndarray]:
-    source = program if isinstance(program, str) else print_module(program, "cpp")
-    return execute(source, "cpp", entry, args)
-
-
-def assert_same(source: str, module, entry: str, args: list) -> None:
-    want, got = run(source, entry, args), run(module, entry, args)
-    for name in want:
-        np.testing.assert_array_equal(got[name], want[name], err_msg=f"{name} differs\n{print_module(module)}")
 
 
 def ew_args(n: int) -> list:
@@ -245,20 +231,6 @@ def test_corpus_kernels_split_at_every_loop(op: str) -> None:
     module, count = split_everywhere(parse(source, "cpp"), 3)
     assert count > 0
     assert_same(source, module, op, smallest_args(op))
-
-
-def cuda_loop_form(op: str):
-    """The loop form of the cuda corpus kernel `op` (front half: recover_loops), or a skip if it refuses."""
-    (path,) = [p for _, name, p in corpus_files("cuda") if name == op]
-    try:
-        return recover_loops(parse(path.read_text(), "cuda"))
-    except XpilerError as err:
-        pytest.skip(f"recover_loops does not handle {op} yet: {err.code}")
-
-
-def smallest_args(op: str) -> list:
-    spec = SPECS[op]
-    return make_args(spec, min(spec.sizes, key=lambda s: np.prod([v for v in s.values() if isinstance(v, int)])))
 
 
 @pytest.mark.parametrize("op", ["softmax", "conv1d", "transpose", "layernorm", "gather"])
