@@ -111,15 +111,17 @@ def source_buffer_elements(module: Module, entry: str) -> tuple:
 
     Only counts in the integer parameters are kept; an analysis failure just means no hint.
     """
-    from kernel_ir.extents import LAUNCH_SYMBOLS, infer_extents
+    from kernel_ir.extents import infer_extents
     from kernel_ir.lower_cpu import DEFAULT_BANG_LAUNCH
 
     try:
         extents = infer_extents(module, entry, launch=DEFAULT_BANG_LAUNCH if module.dialect == "bang" else None)
     except Exception:  # noqa: BLE001 - a hint only: bind sizes buffers from the loop form without it
         return ()
+    integer_params = {p.name for p in module.function(entry).params
+                      if isinstance(p.type, ScalarType) and p.type.dtype.is_int}
     return tuple((name, e.elements) for name, e in extents.items()
-                 if e.elements is not None and not e.elements.free_symbols & LAUNCH_SYMBOLS)
+                 if e.elements is not None and {s.name for s in e.elements.free_symbols} <= integer_params)
 
 
 # ------------------------------------------------------------------------------------------------ compiling ---
