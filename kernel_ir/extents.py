@@ -28,7 +28,8 @@ the sizes a kernel divides by are positive, and that loops end (`i += s` with s 
 upwards). When a variable has no bound (an index loaded from memory, a pointer handed to an unknown
 function) or bounding takes too long, the extent is reported as unknown with the reason, never guessed.
 Guards that cap a thread index (`if (i < n)`) give `Min(n, gridDim_x*blockDim_x)`; when the launch is not
-given it is assumed to cover the guarded range and the result is `n`. Results are tidied by a small sound
+given it is assumed to cover the guarded range and the result is `n`. A case condition that every positive
+size meets (`cols >= 1` for a loop over cols) is dropped at the end: that only enlarges the bound, at sizes 0. Results are tidied by a small sound
 prover (floor/Mod bounds, polynomial positivity over nonnegative symbols, facts such as "a loop that runs has
 a bound >= 1"); what it cannot prove stays as Min/Max/Piecewise, which still evaluates exactly.
 """
@@ -234,10 +235,15 @@ def to_sympy(e: sp.Expr) -> sp.Expr:
 _LIFT_LIMIT = 24
 _PROOF_DEPTH = 8
 _TIDY_PROOFS = 200
+_TIDY_TIME_S = 4.0  # per extent
 
 
 _SLACK = sp.Dummy("slack", integer=True, nonnegative=True)
+_FACTS_USED = 12  # the prover tries at most this many facts
 _facts: list[tuple[sp.Expr, ...]] = [()]
+_nesting = [0]  # calls of nonneg in progress
+_steps = [0]  # prover steps taken by the outermost call in progress
+_PROOF_STEPS = 400
 
 
 @contextlib.contextmanager
@@ -254,8 +260,16 @@ def assuming(facts: tuple[sp.Expr, ...]) -> Iterator[None]:
 def nonneg(expr: sp.Expr) -> bool:
     """True when expr >= 0 is proven for all nonnegative parameters and positive launch dimensions (and the
     facts currently assumed)."""
+    if _nesting[0] > _PROOF_DEPTH:  # lift and the prover call each other: keep that finite
+        return False
+    if _nesting[0] == 0:
+        _steps[0] = 0
     e = sp.sympify(expr)
-    return _nonneg(e, 0) or (bool(_facts[-1]) and _nonneg_given(e, _facts[-1]))
+    _nesting[0] += 1
+    try:
+        return _nonneg(e, 0) or (bool(_facts[-1]) and _nonneg_given(e, _facts[-1]))
+    finally:
+        _nesting[0] -= 1
 
 
 @functools.lru_cache(maxsize=8192)
@@ -263,6 +277,7 @@ def _nonneg_given(e: sp.Expr, facts: tuple[sp.Expr, ...]) -> bool:
     """Use one fact f >= 0: e - f >= 0; or, writing f = X + r (r a number), e with X = slack - r; or, when f is
     linear with unit coefficient in a parameter s, e with s solved from f = slack. Facts that bound a single
     floor term (OH - 1 >= 0 with OH = floor(...) + 1) are also used all at once."""
+    facts = facts[:_FACTS_USED]
     if _contradictory([-f for f in facts]):
         return True  # the facts cannot hold together: nothing to prove
     atom_bounds: dict[sp.Expr, sp.Expr] = {}
@@ -318,8 +333,17 @@ def samples(e: sp.Expr) -> tuple[float, ...] | None:
     return tuple(values)
 
 
-@functools.lru_cache(maxsize=16384)
 def _nonneg(e: sp.Expr, depth: int) -> bool:
+    _steps[0] += 1
+    if _steps[0] > _PROOF_STEPS:  # a proof this long is not worth having: give up (not proven)
+        return False
+    return _nonneg_cached(e, depth)
+
+
+@functools.lru_cache(maxsize=16384)
+def _nonneg_cached(e: sp.Expr, depth: int) -> bool:
+    """Case analysis of the proof: Min/Max, division by a positive denominator, floor/Mod bounds, then
+    polynomial positivity."""
     if depth > _PROOF_DEPTH or e.has(Sel, When, sp.Piecewise) or e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         return False
     if e.is_Number:
@@ -418,6 +442,19 @@ def lift(e: sp.Expr) -> sp.Expr:
     a factor's sign is unknown or the result would grow past _LIFT_LIMIT arguments."""
     if not e.has(Min, Max):
         return e
+    key = (e, _facts[-1])
+    if key not in _lifted:
+        if len(_lifted) > 20000:
+            _lifted.clear()
+        _lifted[key] = _lift(e)
+    return _lifted[key]
+
+
+_lifted: dict[tuple, sp.Expr] = {}
+
+
+def _lift(e: sp.Expr) -> sp.Expr:
+    """lift without the cache."""
     if isinstance(e, (Min, Max)):
         return type(e)(*[lift(a) for a in e.args])
     if e.is_Add:
@@ -597,9 +634,19 @@ def _grows_with_launch(e: sp.Expr) -> bool:
 
 @dataclass
 class _Budget:
-    """How many more dominance proofs a tidy-up may attempt (tidying is cosmetic: values do not change)."""
+    """How many more dominance proofs a tidy-up may attempt, and until when (tidying is cosmetic: the values
+    do not change, so it stops rather than hold the analysis up)."""
 
     proofs: int
+    deadline: float = math.inf
+
+    def spend(self, count: int = 1) -> bool:
+        """Take `count` proofs from the budget; False when it is exhausted."""
+        if self.proofs < count or time.monotonic() > self.deadline:
+            self.proofs = 0
+            return False
+        self.proofs -= count
+        return True
 
 
 def tidy(e: sp.Expr, launch_free: bool, budget: _Budget | None = None, strip: bool = True) -> sp.Expr:
@@ -618,9 +665,8 @@ def tidy(e: sp.Expr, launch_free: bool, budget: _Budget | None = None, strip: bo
             if launch_free and atom.free_symbols & _THREAD_DIMS and all(
                     monotonicity(atom, d) in (0, -1) for d in atom.free_symbols & _THREAD_DIMS):
                 continue  # holds once the launch is large enough, which a covering launch is
-            if budget.proofs <= 0 or not nonneg(-atom):
+            if not budget.spend() or not nonneg(-atom):
                 pending.append(atom)
-            budget.proofs -= 1
         return _strip(value, pending, budget) if strip else (When(value, *pending) if pending else value)
     if isinstance(e, (Min, Max)):
         flat: list[sp.Expr] = []
@@ -640,13 +686,20 @@ def tidy(e: sp.Expr, launch_free: bool, budget: _Budget | None = None, strip: bo
 
 
 def _strip(value: sp.Expr, conditions: list[sp.Expr], budget: _Budget) -> sp.Expr:
-    """When(value, conditions), or value alone where every failing condition leaves value <= 0."""
-    if not conditions:
+    """When(value, conditions) without the conditions that every positive size meets (dropping one only
+    makes the bound larger, and sizes of 0 are degenerate), or value alone where every failing condition
+    leaves value <= 0."""
+    pending = []
+    for atom in conditions:
+        sizes = tuple(s - 1 for s in atom.free_symbols if s.is_nonnegative)
+        with assuming(sizes):
+            if not budget.spend() or not nonneg(-atom):
+                pending.append(atom)
+    if not pending:
         return value
-    budget.proofs -= len(conditions)
-    if budget.proofs >= 0 and all(_nonpositive_unless(value, atom) for atom in conditions):
+    if budget.spend(len(pending)) and all(_nonpositive_unless(value, atom) for atom in pending):
         return value
-    return When(value, *conditions)
+    return When(value, *pending)
 
 
 def _nonpositive_unless(value: sp.Expr, atom: sp.Expr) -> bool:
@@ -666,7 +719,7 @@ def _finish(e: sp.Expr, launch_free: bool, budget: _Budget) -> sp.Expr:
 def _prune(args: list[sp.Expr], is_max: bool, budget: _Budget) -> sp.Expr:
     """Max (is_max) or Min of args without the arguments another one provably dominates. Sample values
     order the candidates and skip comparisons a sample already contradicts."""
-    if budget.proofs <= 0:
+    if budget.proofs <= 0 or time.monotonic() > budget.deadline:
         unique = list(dict.fromkeys(args))
         return unique[0] if len(unique) == 1 else (Max if is_max else Min)(*unique)
     sign = 1 if is_max else -1
@@ -684,9 +737,8 @@ def _prune(args: list[sp.Expr], is_max: bool, budget: _Budget) -> sp.Expr:
         high_value, high_conditions = (high.args[0], high.args[1:]) if isinstance(high, When) else (high, ())
         if low_value == high_value and not high_conditions:
             return True
-        if budget.proofs <= 0:
+        if not budget.spend(1 + len(high_conditions)):
             return False
-        budget.proofs -= 1 + len(high_conditions)
         with assuming(_fact_forms(-atom for atom in low_conditions + high_conditions)):
             if not provably_le(low_value, high_value):
                 return False
@@ -926,6 +978,7 @@ class Bounder:
         return result
 
     def _eliminate_uncached(self, e: sp.Expr, atoms: list[Atom]) -> sp.Expr | None:
+        """Upper bound of e over one conjunction of atoms, or None when the atoms cannot hold together."""
         e, atoms = self._name_remainders(e, atoms)
         loop_facts = self._range_facts(atoms)
         if loop_facts is None:
@@ -941,6 +994,16 @@ class Bounder:
                 conditions = [a for a in atoms if not a.free_symbols & self.order.keys()]
                 return When(e, *conditions) if conditions else e
             v = max(variables, key=self.order.__getitem__)
+            # a more inner variable that only constrains others goes first (Fourier-Motzkin), so that
+            # what it implies about them is not lost when they go
+            inner = [s for a in atoms for s in a.free_symbols if s in self.order and self.order[s] > self.order[v]]
+            if inner:
+                w = max(inner, key=self.order.__getitem__)
+                highs, lows = self._bounds(w, atoms)
+                atoms = self._drop(w, atoms, highs, lows)
+                if atoms is None:
+                    return None
+                continue
             facts = loop_facts + _fact_forms(-a for a in atoms if not a.free_symbols & self.order.keys())
             with assuming(facts):
                 direction = monotonicity(e, v)
@@ -1028,6 +1091,7 @@ class Bounder:
         return _fact_forms(facts)
 
     def _eliminate_parts(self, lifted: sp.Expr, atoms: list[Atom]) -> sp.Expr | None:
+        """Bound each argument of a lifted Min/Max separately."""
         parts, failure = [], None
         for arg in lifted.args:
             try:
@@ -1419,6 +1483,7 @@ class _Analysis:
             self.exec_block(entry.body, ())
 
     def extent_of(self, param: Param) -> Extent:
+        """Bound every access of param; host copies, when there are any, are what sizes a host buffer."""
         accesses = [a for a in self.accesses if a.param == param.name]
         pointee = _pointee(param.type)
         dtype = pointee.dtype if isinstance(pointee, (ScalarType, VectorType)) else None
@@ -1445,10 +1510,11 @@ class _Analysis:
         if not ends:
             return Extent(param.name, sp.Integer(0), reads, writes, source, "no access can happen", dtype)
         launch_free = not self.launch_given
-        total = Max(*[_finish(e, launch_free, _Budget(_TIDY_PROOFS // 4)) for e in ends])
-        total = _finish(total, launch_free, _Budget(_TIDY_PROOFS))
-        total = _finish(self.expand_definitions(total), launch_free, _Budget(_TIDY_PROOFS))
-        elements = _finish(ceildiv(sp.floor(total), elem), launch_free, _Budget(_TIDY_PROOFS // 4))
+        deadline = time.monotonic() + _TIDY_TIME_S
+        total = Max(*[_finish(e, launch_free, _Budget(_TIDY_PROOFS // 4, deadline)) for e in ends])
+        total = _finish(total, launch_free, _Budget(_TIDY_PROOFS, deadline))
+        total = _finish(self.expand_definitions(total), launch_free, _Budget(_TIDY_PROOFS, deadline))
+        elements = _finish(ceildiv(sp.floor(total), elem), launch_free, _Budget(_TIDY_PROOFS // 4, deadline))
         return Extent(param.name, to_sympy(elements), reads, writes, source, None, dtype)
 
     def builtin_atom_conds(self) -> list[Cond]:
@@ -1467,6 +1533,7 @@ class _Analysis:
         return IntV(self.fresh("u", origin))
 
     def sel(self, cond: Cond, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+        """The integer `cond ? a : b`."""
         if cond == TRUE:
             return a
         if cond == FALSE:
@@ -1489,6 +1556,7 @@ class _Analysis:
         return self.launch.get(symbol, symbol)
 
     def builtin(self, node: BuiltinVar) -> Value:
+        """threadIdx/blockIdx/taskId... are range variables in [0, dim - 1]; the dimensions are launch symbols."""
         name = node.name
         axis = node.axis or ""
         dims = {"threadIdx": "blockDim", "blockIdx": "gridDim"}
@@ -1685,6 +1753,7 @@ class _Analysis:
         return result
 
     def exec(self, s: Stmt, path: tuple[Cond, ...]) -> tuple[Cond, ...] | None:
+        """Run a statement; the path after it, or None when it always leaves."""
         if isinstance(s, Decl):
             self.frame.types[s.name] = s.type
             if s.init is not None and not isinstance(s.init, InitList):
@@ -1731,6 +1800,7 @@ class _Analysis:
         return path  # Barrier, Case labels outside a switch, RawStmt
 
     def exec_if(self, s: If, path: tuple[Cond, ...]) -> tuple[Cond, ...] | None:
+        """Both branches under their conditions; a branch that always leaves guards what follows."""
         cond = self.cond(s.cond, path)
         negated = cond_not(cond)
         before = [dict(f.env) for f in self.frames]  # every frame: a helper may assign its caller's variables
@@ -1771,6 +1841,7 @@ class _Analysis:
         return merged
 
     def exec_switch(self, s: Switch, path: tuple[Cond, ...]) -> tuple[Cond, ...] | None:
+        """Each case under `value == label` (default and fallthrough under weaker guards)."""
         value = self.ev(s.value, path)
         before = dict(self.frame.env)
         assigned = _assigned_names(s.body)
@@ -1806,6 +1877,7 @@ class _Analysis:
         return path
 
     def exec_for(self, s: For, path: tuple[Cond, ...]) -> tuple[Cond, ...] | None:
+        """The body once, with the counter a range variable bounded by its start and the condition."""
         declared = [st.name for st in s.init if isinstance(st, Decl)]
         saved = {name: (self.frame.env.get(name), self.frame.types.get(name)) for name in declared}
         for st in s.init:
@@ -1947,6 +2019,7 @@ class _Analysis:
     # ----------------------------------------------------------------------------------------- expressions --
 
     def ev(self, e: Expr | None, path: tuple[Cond, ...]) -> Value:
+        """The value of an expression; reads of parameter memory in it are recorded under path."""
         if e is None:
             return None
         if isinstance(e, Const):
@@ -2032,6 +2105,7 @@ class _Analysis:
         return self.arith(op, self.ev(e.lhs, path), self.ev(e.rhs, path))
 
     def arith(self, op: str, a: Value, b: Value) -> Value:
+        """Integer arithmetic and pointer offsets (C `/` on indices is floor division)."""
         if isinstance(a, BoolV):
             a = IntV(self.sel(a.cond, sp.Integer(1), sp.Integer(0)))
         if isinstance(b, BoolV):
@@ -2143,6 +2217,7 @@ class _Analysis:
     # --------------------------------------------------------------------------------- memory accesses --
 
     def element(self, e: Index, path: tuple[Cond, ...], read: bool, write: bool) -> Value:
+        """p[i]: records the access when p points into a parameter; the loaded value (unknown integers)."""
         base = self.ev(e.base, path)
         index = self.ev(e.index, path)
         if isinstance(base, RefV):
@@ -2196,6 +2271,7 @@ class _Analysis:
             self.ev(target, path)
 
     def assign(self, target: Expr, value_node: Expr, op: str, path: tuple[Cond, ...]) -> Value:
+        """target op= value: variables (and out-parameters) take the value; memory targets are writes."""
         value = self.ev(value_node, path)
         if isinstance(target, Member) and isinstance(target.base, Var) and not target.arrow:
             target = Var(f"{target.base.name}.{target.field}")  # a field of a local struct: its own variable
@@ -2251,6 +2327,7 @@ class _Analysis:
     # --------------------------------------------------------------------------------------- conditions --
 
     def cond(self, e: Expr, path: tuple[Cond, ...]) -> Cond:
+        """A C condition as DNF atoms (None when it is not about integers we follow)."""
         if isinstance(e, BinOp) and e.op == "&&":
             a = self.cond(e.lhs, path)
             return cond_and(a, self.cond(e.rhs, path + (a,)))
@@ -2276,6 +2353,7 @@ class _Analysis:
     # -------------------------------------------------------------------------------------------- calls --
 
     def call(self, e: Call, path: tuple[Cond, ...]) -> Value:
+        """Helpers of the module are interpreted; memory intrinsics record accesses; others are opaque."""
         name = e.name
         if name in self.functions:
             candidates = [f for f in self.functions[name] if len(f.params) >= len(e.args)] or self.functions[name]
@@ -2421,6 +2499,7 @@ class _Analysis:
         return None
 
     def x86_memory(self, match: re.Match, e: Call, path: tuple[Cond, ...]) -> Value:
+        """An AVX/AVX-512 load or store: the full vector, or the lanes its mask can enable."""
         width_bits, masking, action, kind = match.groups()
         width = {"512": 64, "256": 32}.get(width_bits or "", 16)
         if kind in ("ss", "sd"):
@@ -2441,6 +2520,7 @@ class _Analysis:
         return None
 
     def std_algorithm(self, name: str, e: Call, path: tuple[Cond, ...]) -> Value:
+        """std::fill/copy(_n) over pointer ranges."""
         first, second, third = (self.ev(a, path) for a in e.args)
         if name in ("std::fill_n", "std::copy_n"):
             count = second.expr if isinstance(second, IntV) else None
