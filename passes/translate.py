@@ -1,6 +1,6 @@
 """The translation driver: one canonical pass order for all 12 directions, written once (docs/translation.md).
 
-    parse -> detensorize -> recover_loops -> bind(target) -> print
+    parse -> detensorize -> recover_loops -> schedule (split/reorder/fuse/contract) -> bind(target) -> print
 
 Every intermediate program is executable, so a failing direction can be localized by running the `module`s
 of the pass records' steps; each step raises a coded XpilerError (PassRefused for a pass) instead of returning a
@@ -62,12 +62,59 @@ class Translation:
                 "compile": [c.to_json() for c in self.compile_results], "elapsed_s": round(self.elapsed_s, 3)}
 
 
+@dataclass(frozen=True)
+class ScheduleStep:
+    """One loop-form transformation applied between recover_loops and bind: `pass_name` is a key of
+    SCHEDULE_PASSES, `options` that pass's options without `function` (always the entry)."""
+
+    pass_name: str
+    options: tuple[tuple[str, object], ...] = ()
+
+    def to_json(self) -> dict:
+        return {"pass": self.pass_name, **dict(self.options)}
+
+
+@dataclass(frozen=True)
+class TranslateOptions:
+    """The knobs of a translation (what autotune searches): every field has a sensible default.
+
+    block_size: CUDA/HIP threads per block; schedule: loop-form transformations (split, reorder, fuse,
+    contract) applied in order before bind.
+    """
+
+    block_size: int = 256
+    schedule: tuple[ScheduleStep, ...] = ()
+
+
+def _schedule_passes() -> dict:
+    from passes.contract import ContractOptions, contract
+    from passes.fuse import FuseOptions, fuse
+    from passes.reorder import ReorderOptions, reorder
+    from passes.split import SplitOptions, split
+    return {"split": (split, SplitOptions), "reorder": (reorder, ReorderOptions), "fuse": (fuse, FuseOptions),
+            "contract": (contract, ContractOptions)}
+
+
+def apply_schedule(module: Module, entry: str, schedule: tuple[ScheduleStep, ...]) -> Module:
+    """The loop form after each step of `schedule` (a PassRefused from a step names that step)."""
+    passes = _schedule_passes()
+    for step in schedule:
+        if step.pass_name not in passes:
+            raise XpilerError("XP002", f"unknown schedule pass {step.pass_name!r}",
+                              hint=f"use one of {', '.join(passes)}")
+        run, options_type = passes[step.pass_name]
+        module = run(module, options_type(function=entry, **dict(step.options)))
+    return module
+
+
 def translate(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
-              native_compile: bool = True) -> Translation:
+              native_compile: bool = True, options: TranslateOptions | None = None) -> Translation:
     """`source` ported to `target`; raises XpilerError (a PassRefused names the pass and why) when it cannot.
 
     native_compile: also compile with the target's own toolchain when installed (slow: nvcc takes seconds).
+    options: the translation's knobs (defaults: TranslateOptions()).
     """
+    options = options or TranslateOptions()
     start = time.perf_counter()
     if target not in DIALECTS:
         raise XpilerError("XP001", f"unknown target dialect {target!r}", hint=f"use one of {', '.join(DIALECTS)}")
@@ -91,14 +138,19 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     module = recover_loops(module, recover_options)
     records.append(PassRecord("recover_loops", dataclasses.asdict(recover_options), "-> loop form"))
 
-    # 3. The loop form becomes the target's program model (kernels + launcher, tasks, OpenMP). It comes last
+    # 3. Schedule: loop-form rewrites chosen by the user or the tuner; each one is dependence-checked.
+    module = apply_schedule(module, entry_name, options.schedule)
+    records.extend(PassRecord(step.pass_name, step.to_json()) for step in options.schedule)
+
+    # 4. The loop form becomes the target's program model (kernels + launcher, tasks, OpenMP). It comes last
     #    because it is the only step that knows the target.
     from passes.bind import BindOptions, bind
-    bind_options = BindOptions(buffer_elements=source_buffer_elements(parse(source, dialect), entry_name))
+    bind_options = BindOptions(block_size=options.block_size,
+                               buffer_elements=source_buffer_elements(parse(source, dialect), entry_name))
     module = bind(module, target, bind_options)
-    options = {"target": target, "block_size": bind_options.block_size,
-               "buffer_elements": {name: str(count) for name, count in bind_options.buffer_elements}}
-    records.append(PassRecord("bind", options))
+    bind_record = {"target": target, "block_size": bind_options.block_size,
+                   "buffer_elements": {name: str(count) for name, count in bind_options.buffer_elements}}
+    records.append(PassRecord("bind", bind_record))
 
     code = print_module(module, target)
     compiled = compile_checks(code, target, module.function(entry_name), native_compile)
@@ -201,11 +253,12 @@ class CheckedTranslation:
 
 
 def translate_checked(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
-                      verify_result: bool = True, sizes: dict | None = None) -> CheckedTranslation:
+                      verify_result: bool = True, sizes: dict | None = None,
+                      options: TranslateOptions | None = None) -> CheckedTranslation:
     """translate(), then (unless turned off) run source and result on the same inputs (passes.verify)."""
     from passes.verify import verify
 
-    translation = translate(source, target, source_dialect, entry)
+    translation = translate(source, target, source_dialect, entry, options=options)
     if not verify_result:
         return CheckedTranslation(translation, None)
     verification = verify(source, translation.source_dialect, translation.code, target, translation.entry, sizes=sizes)
