@@ -12,6 +12,9 @@ fi
 if [ "${XPILER_WITH_HIPCC:-0}" = 1 ] && ! command -v hipcc >/dev/null 2>&1; then
     apt_packages+=(hipcc)
 fi
+if [ "${1:-}" = test ] && ! command -v chromium >/dev/null 2>&1; then
+    apt_packages+=(chromium)  # Debian's browser for the JupyterLab test (Playwright drives it; it downloads none)
+fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "setup: installing ${apt_packages[*]} with apt-get"
     apt-get update -qq

@@ -5,10 +5,18 @@ bad cells must end in a coded diagnostic, never a traceback.
 """
 from __future__ import annotations
 
+import io
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+
+from xpiler_magic.magics import XpileConfig
+from xpiler_magic.progress import TuningProgress
 
 SCALE_ADD = """\
 __global__ void scale_add_kernel(const float* x, const float* y, float* out, float alpha, int n) {
@@ -240,3 +248,176 @@ def test_disagreeing_results_get_a_red_badge(shell):
     assert result.status == "mismatch"
     assert ">mismatch</span>" in result._repr_html_() and "#cf222e" in result._repr_html_()
     assert "[MISMATCH]" in repr(result) and "outputs differ: out" in repr(result)
+
+
+@pytest.mark.parametrize("target", ["cpp", "bang"])
+def test_show_passes_shows_every_stage_and_each_one_runs(shell, target):
+    outcome, captured = run_cell(shell, f"%%xpile -t {target} --no-verify --show passes --as staged\n{SCALE_ADD}")
+    assert_no_traceback(outcome, captured)
+    result = shell.user_ns["staged"]
+    stages = result.stages
+    assert [s.name for s in stages] == [p.name for p in result.translation.passes]
+    assert [s.name for s in stages[:3]] == ["parse", "detensorize", "recover_loops"]
+    assert stages[0].dialect == "cuda" and stages[2].dialect == "cpp" and stages[-1].dialect == target
+    assert stages[-1].code == result.code  # the replay ends exactly where the translation ended
+    assert "KernelLaunch" in stages[0].summary() and "parallel loop over blockIdx.x" in stages[2].summary()
+    text, html = displayed(captured)
+    assert "Program after each pass" in html and "after recover_loops (cpp)" in html
+    assert "=== after bind(" in text
+
+    from kernel_ir.executor import execute_module
+    from kernel_ir.lower_cpu import DEFAULT_BANG_LAUNCH
+
+    x, y, out, alpha, n = scale_add_inputs()
+    args = [("x", x), ("y", y), ("out", out), ("alpha", alpha), ("n", n)]
+    for stage in stages:  # every intermediate program computes the same thing
+        launch = dict(DEFAULT_BANG_LAUNCH) if stage.dialect == "bang" else None
+        got = execute_module(stage.module, result.entry, args, launch=launch)["out"]
+        np.testing.assert_allclose(got, alpha * x + y, rtol=1e-6, atol=1e-6, err_msg=stage.name)
+
+
+# ------------------------------------------------------------------------------------- caches next to the notebook ---
+
+def test_cache_dir_choice():
+    from xpiler_magic.magics import CACHE_FOLDER, session_cache_dir
+
+    cwd = Path("/somewhere/notebooks")
+    assert session_cache_dir({"XPILER_CACHE_DIR": "/x/c"}, True, cwd) == (Path("/x/c"), "from $XPILER_CACHE_DIR")
+    assert session_cache_dir({}, True, cwd) == (cwd / CACHE_FOLDER, "next to the notebook")
+    assert session_cache_dir({}, False, cwd) == (None, "library default")
+
+
+def test_cache_dir_follows_the_notebook_jupyter_names(tmp_path):
+    from xpiler_magic.magics import session_cache_dir
+
+    notebook = tmp_path / "work" / "port.ipynb"
+    notebook.parent.mkdir()
+    notebook.write_text("{}")
+    chosen, _ = session_cache_dir({"JPY_SESSION_NAME": str(notebook)}, True, tmp_path)
+    assert chosen == notebook.parent / ".xpiler"
+
+
+def test_loading_in_a_kernel_puts_the_caches_next_to_the_notebook(shell, tmp_path, monkeypatch):
+    from xpiler_magic.magics import XpilerMagics
+
+    monkeypatch.setenv("XPILER_CACHE_DIR", "restored-after-the-test")
+    monkeypatch.delenv("XPILER_CACHE_DIR")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)  # what a Jupyter kernel's shell has
+    magics = XpilerMagics(shell)
+    root = tmp_path / ".xpiler"
+    assert os.environ["XPILER_CACHE_DIR"] == str(root)
+    assert sorted(p.name for p in root.iterdir()) == ["builds", "llm", "trials"]
+    from kernel_ir.store import default_root
+
+    assert default_root() == root
+    rows = dict((k, v) for k, v, _ in XpileConfig(magics.config_values, magics.cache_origin).rows())
+    assert rows["cache_dir"] == f"{root} (next to the notebook)"
+
+
+def test_config_cache_dir_moves_the_caches(shell, tmp_path, monkeypatch):
+    monkeypatch.setenv("XPILER_CACHE_DIR", os.environ.get("XPILER_CACHE_DIR", str(tmp_path / "before")))
+    outcome, captured = run_cell(shell, f"%xpile_config cache_dir={tmp_path}/mine")
+    assert_no_traceback(outcome, captured)
+    assert os.environ["XPILER_CACHE_DIR"] == str(tmp_path / "mine")
+    assert (tmp_path / "mine" / "trials").is_dir()
+    text, html = displayed(captured)
+    assert f"{tmp_path}/mine (set by %xpile_config)" in text and "builds/, llm/, trials/" in html
+
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    outcome, captured = run_cell(shell, f"%xpile_config cache_dir={blocked}/sub")
+    assert_no_traceback(outcome, captured)
+    assert "XP003" in displayed(captured)[0] and "cannot create the cache folder" in displayed(captured)[0]
+    assert os.environ["XPILER_CACHE_DIR"] == str(tmp_path / "mine")
+
+
+# ------------------------------------------------------------------------------------- tuning progress ---
+
+def fake_trials(statuses_and_times):
+    """Trials as autotune reports them (duck-typed), with the best verified one so far."""
+    best = None
+    for index, (status, time_s) in enumerate(statuses_and_times):
+        trial = SimpleNamespace(index=index, config={"block_size": 32 << index}, status=status, time_s=time_s)
+        if status == "verified" and (best is None or time_s < best.time_s):
+            best = trial
+        yield trial, best
+
+
+RUN = [("verified", 4e-3), ("failed", None), ("verified", 2e-3), ("refused", None), ("verified", 3e-3)]
+
+
+def test_progress_text_line_without_widgets():
+    stream = io.StringIO()
+    progress = TuningProgress(budget=5, stream=stream)
+    assert not progress.use_widgets  # no kernel here: the text line
+    for trial, best in fake_trials(RUN):
+        progress(trial, best)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 6  # one per trial, then the final line
+    assert lines[0].startswith("tuning: 1/5 trials [####----")
+    assert "best 2 ms (trial 2: block_size=128)" in lines[2] and "1 not verified" in lines[2]
+    assert lines[-1].endswith("2 not verified; done") and "[" + "#" * 20 + "]" in lines[-1]
+
+
+def test_progress_rewrites_one_line_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    with TuningProgress(budget=None, title="tune", stream=stream) as progress:
+        for trial, best in fake_trials(RUN[:2]):
+            progress(trial, best)
+    assert stream.getvalue().count("\r\033[K") == 3 and stream.getvalue().endswith("; done\n")
+    assert "tune: 2/? trials" in stream.getvalue()
+
+
+def test_progress_widgets_and_plot_update_in_place(shell):
+    import xml.etree.ElementTree as ET
+
+    with capture_output() as captured:
+        progress = TuningProgress(budget=5, widgets=True)
+        for trial, best in fake_trials(RUN):
+            progress(trial, best)
+        progress.close()
+    first, plot, *updates = captured.outputs
+    assert "application/vnd.jupyter.widget-view+json" in first.data and first.data["text/plain"].startswith("tuning: 0/5")
+    assert "image/svg+xml" in plot.data
+    assert all(u.update for u in updates) and len(updates) == len(RUN) + 2  # the plot per trial + the close
+    assert progress._bar.value == progress._bar.max == 5 and progress._bar.bar_style == "success"
+    assert "best 2 ms" in progress._label.value
+    final_text = [u.data["text/plain"] for u in updates if "application/vnd.jupyter.widget-view+json" in u.data]
+    assert final_text and final_text[-1].endswith("; done")  # what a frontend without widget state shows
+
+    svg = ET.fromstring(updates[-2].data["image/svg+xml"])
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(svg.findall(f"{ns}circle")) == 3  # the verified trials
+    assert len(svg.findall(f"{ns}line")) == 2  # the failed and the refused one, as ticks
+    steps = [tuple(map(float, p.split(","))) for p in svg.find(f"{ns}polyline").get("points").split()]
+    assert len(steps) == 6  # best so far, one point per trial plus the corner where trial 3 improved it
+    assert steps[2][0] == steps[3][0] and steps[3][1] > steps[2][1]  # the drop, at trial 3
+    assert [y for _, y in steps] == sorted(y for _, y in steps)  # it only goes down (SVG y grows downwards)
+
+
+def test_progress_interrupted_keeps_the_finished_trials():
+    stream = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        with TuningProgress(budget=10, stream=stream) as progress:
+            for trial, best in fake_trials(RUN[:3]):
+                progress(trial, best)
+            raise KeyboardInterrupt
+    assert progress.state == "interrupted" and progress.done == 3
+    assert stream.getvalue().splitlines()[-1].endswith("interrupted: the 3 finished trials are kept")
+
+
+def test_convergence_plot_before_any_verified_trial():
+    import xml.etree.ElementTree as ET
+
+    progress = TuningProgress(budget=3, stream=io.StringIO())
+    progress(SimpleNamespace(index=0, config={}, status="failed", time_s=None), None)
+    svg = progress.svg()
+    assert "no verified trial yet" in svg and "no verified trial yet" in progress.line()
+    ET.fromstring(svg)

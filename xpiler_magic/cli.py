@@ -17,6 +17,8 @@ from kernel_ir.entry import bind_arguments, find_entry
 from kernel_ir.executor import execute
 from kernel_ir.parse import parse
 
+from .render import report_page
+
 DIALECTS = ("cuda", "hip", "bang", "cpp")
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -95,9 +97,11 @@ def command_translate(args: argparse.Namespace) -> int:
                                 sizes=parse_sizes(args.size))
     result = checked.translation
     args.output.write_text(result.code)
+    report = {**checked.to_json(), "source": str(args.kernel), "output": str(args.output)}
     if args.report:
-        args.report.write_text(json.dumps({**checked.to_json(), "source": str(args.kernel), "output": str(args.output)},
-                                          indent=2, default=str) + "\n")
+        args.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if args.html:
+        args.html.write_text(report_page(report, source, result.code))
     steps = " -> ".join(p.name for p in result.passes)
     print(f"translated {result.entry} ({result.source_dialect} -> {result.target_dialect}) in {result.elapsed_s:.1f} s "
           f"via {steps}: wrote {args.output}")
@@ -110,6 +114,35 @@ def command_translate(args: argparse.Namespace) -> int:
         return 0
     print(f"  verification: {verification.status}: {verification.reason}")
     return EXIT_FAILED if verification.status in ("mismatch", "failed") else 0
+
+
+REPORT_KEYS = ("entry", "source_dialect", "target_dialect", "passes", "compile", "verification", "elapsed_s")
+
+
+def report_file(report_path: Path, named: str, what: str) -> str:
+    """A file a report names: as written (relative to where `xpile translate` ran), else beside the report."""
+    for candidate in (Path(named), report_path.parent / named):
+        if candidate.is_file():
+            return read_source(candidate)
+    raise XpilerError("XP003", f"the {what} file {named!r} named in {report_path} does not exist",
+                      hint="run xpile report from the folder xpile translate ran in, or keep the files beside the report")
+
+
+def command_report(args: argparse.Namespace) -> int:
+    try:
+        report = json.loads(args.report.read_text())
+    except FileNotFoundError:
+        raise XpilerError("XP003", f"report file {args.report} does not exist") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise XpilerError("XP003", f"{args.report} is not JSON: {err}") from None
+    if not isinstance(report, dict) or any(key not in report for key in (*REPORT_KEYS, "source", "output")):
+        raise XpilerError("XP003", f"{args.report} is not a report of xpile translate",
+                          hint="write one with xpile translate SRC --target T -o OUT --report REPORT.json")
+    source, code = report_file(args.report, report["source"], "source"), report_file(args.report, report["output"], "translation")
+    args.output.write_text(report_page(report, source, code))
+    print(f"wrote {args.output}: {report['entry']} ({report['source_dialect']} -> {report['target_dialect']}), "
+          f"{report['verification']['status']}")
+    return 0
 
 
 def command_demo(args: argparse.Namespace) -> int:
@@ -142,10 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--entry", help="function to translate (default: the host launcher / __mlu_global__ / exported function)")
     tr.add_argument("-o", "--output", type=Path, required=True, help="where to write the translated code")
     tr.add_argument("--report", type=Path, help="where to write a JSON report (passes, compile results, verification)")
+    tr.add_argument("--html", type=Path, help="where to write an HTML report (the notebook view of the result)")
     tr.add_argument("--no-verify", action="store_true", help="do not run source and translation to compare them")
     tr.add_argument("--size", nargs="+", metavar="NAME=VALUE",
                     help="values of scalar parameters for the verification run (default: small sizes like 37, 19)")
     tr.set_defaults(handler=command_translate)
+    rep = sub.add_parser("report", help="turn a JSON report of xpile translate into an HTML page")
+    rep.add_argument("report", type=Path, help="the JSON report (xpile translate --report)")
+    rep.add_argument("-o", "--output", type=Path, required=True, help="where to write the HTML page")
+    rep.set_defaults(handler=command_report)
     return parser
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from pathlib import Path
 
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
@@ -15,6 +16,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
 from kernel_ir.diagnostics import Diagnostic, XpilerError
+from kernel_ir.store import default_root
 
 from . import render
 from .result import SHOW_CHOICES, XpileDiagnostic, XpileResult
@@ -31,7 +33,7 @@ NOT_YET = {"tune": ("--tune", "autotuning"), "device": ("--device", "running on 
 CONFIG_USES = {
     "target": "%%xpile when --target is not given",
     "verify": "%%xpile when neither --verify nor --no-verify is given",
-    "cache_dir": "the executor's build cache (XPILER_CACHE_DIR)",
+    "cache_dir": "caches kept between runs: builds/, llm/, trials/ ($XPILER_CACHE_DIR for this session)",
     "device": "stored; real devices are not available yet",
     "llm_base_url": "stored; LLM-assisted translation is not available yet",
     "llm_model": "stored; LLM-assisted translation is not available yet",
@@ -39,6 +41,39 @@ CONFIG_USES = {
 }
 SECRET_MARKERS = ("key", "token", "secret", "password")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+CACHE_FOLDER = ".xpiler"  # next to the notebook
+CACHE_SUBFOLDERS = ("builds", "llm", "trials")  # executor builds, LLM answers, tuning trials
+
+
+def notebook_folder(environ: dict[str, str], cwd: Path) -> Path:
+    """The folder of the notebook this kernel serves: Jupyter puts the notebook's path in $JPY_SESSION_NAME and
+    starts the kernel in its folder, so the working directory is the fallback (nbclient, older servers)."""
+    session = environ.get("JPY_SESSION_NAME")
+    if session and Path(session).is_absolute() and Path(session).is_file():
+        return Path(session).parent
+    return cwd
+
+
+def session_cache_dir(environ: dict[str, str], in_kernel: bool, cwd: Path) -> tuple[Path | None, str]:
+    """Where this session's caches go, and why: $XPILER_CACHE_DIR when the user set it; in a notebook kernel a
+    `.xpiler/` folder next to the notebook (a re-run of the notebook finds its own answers, trials and builds,
+    offline); otherwise None, the library's default (kernel_ir.store.default_root)."""
+    if environ.get("XPILER_CACHE_DIR"):
+        return Path(environ["XPILER_CACHE_DIR"]).expanduser().resolve(), "from $XPILER_CACHE_DIR"
+    if in_kernel:
+        return notebook_folder(environ, cwd).resolve() / CACHE_FOLDER, "next to the notebook"
+    return None, "library default"
+
+
+def prepare_cache(root: Path) -> None:
+    """Make the cache folders and point every library cache there ($XPILER_CACHE_DIR, read at each use)."""
+    try:
+        for sub in CACHE_SUBFOLDERS:
+            (root / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise XpilerError("XP003", f"cannot create the cache folder {root}: {err.strerror}",
+                          hint="choose another with %xpile_config cache_dir=PATH") from None
+    os.environ["XPILER_CACHE_DIR"] = str(root)
 
 
 def parse_sizes(text: str | None) -> dict[str, int | float] | None:
@@ -65,14 +100,17 @@ def is_secret(key: str) -> bool:
 class XpileConfig:
     """The session's settings as a table (secrets shown as ***)."""
 
-    def __init__(self, values: dict[str, object]):
+    def __init__(self, values: dict[str, object], cache_origin: str = ""):
         self.values = values
+        self.cache_origin = cache_origin
 
     def rows(self) -> list[tuple[str, str, str]]:
         rows = []
         for key, use in CONFIG_USES.items():
             value = self.values.get(key)
             shown = "(not set)" if value is None else "***" if is_secret(key) else str(value)
+            if key == "cache_dir" and self.cache_origin:
+                shown += f" ({self.cache_origin})"
             rows.append((key, shown, use))
         return rows
 
@@ -89,8 +127,16 @@ class XpilerMagics(Magics):
 
     def __init__(self, shell=None):
         super().__init__(shell)
-        self.config_values: dict[str, object] = {"target": None, "verify": True,
-                                                 "cache_dir": os.environ.get("XPILER_CACHE_DIR")}
+        self.config_values: dict[str, object] = {"target": None, "verify": True}
+        in_kernel = getattr(shell, "kernel", None) is not None
+        cache_dir, self.cache_origin = session_cache_dir(dict(os.environ), in_kernel, Path.cwd())
+        if cache_dir is not None:
+            try:
+                prepare_cache(cache_dir)
+            except XpilerError as err:  # e.g. a read-only notebook folder: the session still works, uncached there
+                display(XpileDiagnostic(err.diagnostic))
+                cache_dir, self.cache_origin = None, "library default"
+        self.config_values["cache_dir"] = str(cache_dir or default_root())
 
     @magic_arguments.magic_arguments()
     @magic_arguments.argument("--target", "-t", choices=DIALECTS,
@@ -162,7 +208,10 @@ class XpilerMagics(Magics):
         verify = self.config_values["verify"] if args.verify is None else args.verify
         checked = translate_checked(cell, target, args.source, args.entry, verify_result=verify,
                                     sizes=parse_sizes(args.sizes))
-        return XpileResult(cell, checked, show=args.show)
+        result = XpileResult(cell, checked, show=args.show)
+        if args.show in ("passes", "ir"):
+            result.stages  # noqa: B018 - replayed here, so a failure ends in a diagnostic, not in the display
+        return result
 
     def report(self, diagnostic: Diagnostic, cell: str, name: str | None) -> None:
         """Show the diagnostic, keep it as _xpile_error, and drop the stale result a later cell could misuse."""
@@ -185,7 +234,7 @@ class XpilerMagics(Magics):
         except XpilerError as err:
             display(XpileDiagnostic(err.diagnostic))
             return
-        display(XpileConfig(self.config_values))
+        display(XpileConfig(self.config_values, self.cache_origin))
 
     def set_config(self, key: str, value: str | None) -> None:
         if key not in CONFIG_USES:
@@ -200,5 +249,8 @@ class XpilerMagics(Magics):
             self.config_values[key] = value.lower() in TRUE_WORDS
             return
         if key == "cache_dir":
-            os.environ["XPILER_CACHE_DIR"] = value
+            root = Path(value).expanduser().resolve()
+            prepare_cache(root)
+            self.config_values[key], self.cache_origin = str(root), "set by %xpile_config"
+            return
         self.config_values[key] = value

@@ -5,13 +5,14 @@ Every piece of user or compiler text is escaped. Code is highlighted with pygmen
 """
 from __future__ import annotations
 
+import difflib
 import html
 from typing import TYPE_CHECKING
 
 from kernel_ir.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from .result import XpileResult
+    from .result import Stage, XpileResult
 
 GREEN, AMBER, RED = "#1a7f37", "#9a6700", "#cf222e"
 BADGE_COLOR = {"verified": GREEN, "compiled": AMBER, "unverified": AMBER}  # anything else is a failure: red
@@ -83,62 +84,113 @@ def compile_verdict(ok: bool | None) -> str:
 
 
 # --------------------------------------------------------------------------------------------- results ---
+# A translation is rendered from its JSON report (`xpile translate --report`, `XpileResult.report`) plus the
+# source and code texts, so the notebook cell, the CLI and `xpile report` show exactly the same thing.
 
-def result_html(result: XpileResult) -> str:
-    t, v = result.translation, result.verification
-    head = (f'{badge(result.status)} <b>{esc(t.entry)}</b>: {esc(t.source_dialect)} &rarr; '
-            f'{esc(t.target_dialect)} <span style="color:#57606a">in {t.elapsed_s:.2f} s</span>')
+def report_status(report: dict) -> str:
+    """The verification's status; without verification "compiled" if every build succeeded, else "failed"."""
+    verification = report["verification"]["status"]
+    if verification != "skipped":
+        return verification
+    return "failed" if any(c["ok"] is False for c in report["compile"]) else "compiled"
+
+
+def unified_diff(report: dict, source: str, code: str) -> str:
+    """Unified diff from the source to the translated code."""
+    lines = difflib.unified_diff(source.splitlines(keepends=True), code.splitlines(keepends=True),
+                                 fromfile=f"source ({report['source_dialect']})",
+                                 tofile=f"{report['entry']} ({report['target_dialect']})")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def translation_html(report: dict, source: str, code: str, show: str = "code", extra: str = "") -> str:
+    """The badge, the evidence, then code, diff, compile results and passes as sections (`show` opens one);
+    `extra` (more sections: the magic's stage programs or loop form) goes last, inside the box."""
+    v = report["verification"]
+    head = (f'{badge(report_status(report))} <b>{esc(report["entry"])}</b>: {esc(report["source_dialect"])} '
+            f'&rarr; {esc(report["target_dialect"])} <span style="color:#57606a">in {report["elapsed_s"]:.2f} s</span>')
     parts = [f"<div>{head}</div>"]
-    if v is None:
+    if v["status"] == "skipped":
         parts.append('<div style="color:#57606a">verification was turned off: nothing was run</div>')
     else:
-        parts.append(f'<div style="color:#57606a">{esc(v.reason)}</div>')
+        parts.append(f'<div style="color:#57606a">{esc(v["reason"])}</div>')
         parts.append(evidence_html(v))
-    parts.append(section(f"Translated code ({t.target_dialect})", code_html(t.code, t.target_dialect),
-                         result.show == "code"))
-    parts.append(section("Diff against the source", diff_html(result.diff()), result.show == "diff"))
-    compile_rows = [[esc(c.tool), esc(compile_verdict(c.ok)), f"<code>{esc(c.command)}</code>",
-                     f'<pre style="{PRE}">{esc(c.output.strip())}</pre>' if c.output.strip() else ""]
-                    for c in t.compile_results]
+    parts.append(section(f"Translated code ({report['target_dialect']})", code_html(code, report["target_dialect"]),
+                         show == "code"))
+    parts.append(section("Diff against the source", diff_html(unified_diff(report, source, code)), show == "diff"))
+    compile_rows = [[esc(c["tool"]), esc(compile_verdict(c["ok"])), f"<code>{esc(c['command'])}</code>",
+                     f'<pre style="{PRE}">{esc(c["output"].strip())}</pre>' if c["output"].strip() else ""]
+                    for c in report["compile"]]
     parts.append(section("Compile results", table(["tool", "verdict", "command", "output"], compile_rows),
-                         any(c.ok is False for c in t.compile_results)))
-    pass_rows = [[esc(p.name), esc(options_text(p.options)), esc(p.note)] for p in t.passes]
-    parts.append(section("Passes", table(["pass", "options", "note"], pass_rows), result.show == "passes"))
-    if result.show == "ir":
-        parts.append(section("Loop form (IR, printed as cpp)", code_html(result.loop_form(), "cpp"), True))
-    return f'<div style="{BOX}">{"".join(parts)}</div>'
+                         any(c["ok"] is False for c in report["compile"])))
+    pass_rows = [[esc(p["name"]), esc(options_text(p["options"])), esc(p["note"])] for p in report["passes"]]
+    parts.append(section("Passes", table(["pass", "options", "note"], pass_rows), show == "passes"))
+    return f'<div style="{BOX}">{"".join(parts)}{extra}</div>'
 
 
-def evidence_html(v) -> str:
+def result_html(result: XpileResult) -> str:
+    extra = ""
+    if result.show == "passes":  # each stage's program (replayed: only when asked for, it costs a re-run)
+        stages = "".join(section(f"after {s.name} ({s.dialect})", stage_html(s), False) for s in result.stages)
+        extra = section("Program after each pass", stages, True)
+    elif result.show == "ir":
+        extra = section("Loop form (IR, printed as cpp)", code_html(result.loop_form(), "cpp"), True)
+    return translation_html(result.report, result.source, result.code, result.show, extra)
+
+
+def report_page(report: dict, source: str, code: str) -> str:
+    """A standalone HTML file (`xpile report`, `xpile translate --html`): the notebook view, every section open."""
+    title = f"xpile: {report['entry']} {report['source_dialect']} -> {report['target_dialect']}"
+    files = "".join(f"<div>{esc(what)}: <code>{esc(report[key])}</code></div>"
+                    for what, key in (("source", "source"), ("translation", "output")) if report.get(key))
+    body = translation_html(report, source, code).replace("<details ", "<details open ")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title></head>'
+            f'<body style="max-width:1100px;margin:16px auto;font-family:system-ui,sans-serif">'
+            f'<h2 style="font-weight:600">{esc(title)}</h2>{files}{body}</body></html>\n')
+
+
+def evidence_html(v: dict) -> str:
     """The evidence a verdict rests on: inputs, seed, tolerance, errors, where each side ran."""
-    inputs = ", ".join(f"<code>{esc(name)}</code>: {esc(describe_input(spec))}" for name, spec in v.inputs.items())
-    ran_on = ", ".join(f"{esc(side)}: {esc(place)}" for side, place in v.ran_on.items())
-    rows = [["inputs", inputs or "-"], ["seed", esc(v.seed)], ["tolerance", f"rtol {v.rtol:g}, atol {v.atol:g}"],
-            ["max error", f"abs {number(v.max_abs_error)}, rel {number(v.max_rel_error)}"],
+    inputs = ", ".join(f"<code>{esc(name)}</code>: {esc(describe_input(spec))}" for name, spec in v["inputs"].items())
+    ran_on = ", ".join(f"{esc(side)}: {esc(place)}" for side, place in v["ran_on"].items())
+    rows = [["inputs", inputs or "-"], ["seed", esc(v["seed"])], ["tolerance", f"rtol {v['rtol']:g}, atol {v['atol']:g}"],
+            ["max error", f"abs {number(v['max_abs_error'])}, rel {number(v['max_rel_error'])}"],
             ["ran on", ran_on or "-"]]
     return table(["evidence", ""], rows)
 
 
 def result_text(result: XpileResult) -> str:
-    t, v = result.translation, result.verification
-    lines = [f"xpile: {t.entry} {t.source_dialect} -> {t.target_dialect} [{result.status.upper()}] "
-             f"in {t.elapsed_s:.2f} s"]
-    if v is None:
+    report = result.report
+    v = report["verification"]
+    lines = [f"xpile: {report['entry']} {report['source_dialect']} -> {report['target_dialect']} "
+             f"[{report_status(report).upper()}] in {report['elapsed_s']:.2f} s"]
+    if v["status"] == "skipped":
         lines.append("  verification: turned off (nothing was run)")
     else:
-        lines.append(f"  verification: {v.reason}")
-        inputs = ", ".join(f"{name} {describe_input(spec)}" for name, spec in v.inputs.items())
-        lines.append(f"  inputs: {inputs or '-'}; seed {v.seed}")
-        lines.append(f"  tolerance: rtol {v.rtol:g}, atol {v.atol:g}; max abs error {number(v.max_abs_error)}, "
-                     f"max rel error {number(v.max_rel_error)}")
-        lines.append("  ran on: " + (", ".join(f"{side} {place}" for side, place in v.ran_on.items()) or "-"))
-    lines.append("  compile: " + "; ".join(f"{c.tool} {compile_verdict(c.ok)}" for c in t.compile_results))
-    lines.append("  passes: " + " -> ".join(f"{p.name}({options_text(p.options)})" for p in t.passes))
-    body = {"code": t.code, "diff": result.diff(), "ir": result.loop_form() if result.show == "ir" else "",
-            "passes": ""}[result.show]
+        lines.append(f"  verification: {v['reason']}")
+        inputs = ", ".join(f"{name} {describe_input(spec)}" for name, spec in v["inputs"].items())
+        lines.append(f"  inputs: {inputs or '-'}; seed {v['seed']}")
+        lines.append(f"  tolerance: rtol {v['rtol']:g}, atol {v['atol']:g}; max abs error {number(v['max_abs_error'])}, "
+                     f"max rel error {number(v['max_rel_error'])}")
+        lines.append("  ran on: " + (", ".join(f"{side} {place}" for side, place in v["ran_on"].items()) or "-"))
+    lines.append("  compile: " + "; ".join(f"{c['tool']} {compile_verdict(c['ok'])}" for c in report["compile"]))
+    lines.append("  passes: " + " -> ".join(f"{p['name']}({options_text(p['options'])})" for p in report["passes"]))
+    body = {"code": lambda: result.code, "diff": result.diff, "ir": result.loop_form,
+            "passes": lambda: "\n".join(stage_text(s) for s in result.stages)}[result.show]()
     if body:
         lines += [f"--- {result.show} ---", body.rstrip("\n")]
     return "\n".join(lines)
+
+
+def stage_html(stage: Stage) -> str:
+    """One intermediate program: what it is made of, then its code."""
+    return (f'<div style="color:#57606a;font-size:12px;white-space:pre-wrap">{esc(stage.summary())}</div>'
+            + code_html(stage.code, stage.dialect))
+
+
+def stage_text(stage: Stage) -> str:
+    return (f"=== after {stage.name}({options_text(stage.options)}) [{stage.dialect}] ===\n{stage.summary()}\n"
+            f"{stage.code.rstrip()}")
 
 
 # --------------------------------------------------------------------------------------------- diagnostics ---
@@ -183,3 +235,97 @@ def config_html(rows: list[tuple[str, str, str]]) -> str:
 def config_text(rows: list[tuple[str, str, str]]) -> str:
     width = max((len(k) for k, _, _ in rows), default=0)
     return "\n".join(f"{k:<{width}}  {v}  ({u})" for k, v, u in rows)
+
+
+# --------------------------------------------------------------------------------------------- tuning progress ---
+
+def seconds(value: float | None) -> str:
+    """A duration in the unit that reads best: 1.23 s, 4.56 ms, 7.8 us."""
+    if value is None:
+        return "n/a"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value * 1e9:.3g} ns"
+
+
+def progress_line(title: str, done: int, budget: int | None, points: list, best_trial, state: str) -> str:
+    """`tuning: 7/20 trials [#######-------] best 1.2 ms (trial 5: block_size=128), 1 failed`: the text view.
+
+    points: objects with `.status`; best_trial: duck-typed (`index`, `config`, `time_s`) or None.
+    """
+    total = max(budget or 0, done, 1)
+    filled = round(20 * done / total)
+    parts = [f"{title}: {done}/{budget if budget else '?'} trials [{'#' * filled}{'-' * (20 - filled)}]"]
+    if best_trial is not None and getattr(best_trial, "time_s", None) is not None:
+        config = options_text(getattr(best_trial, "config", None) or {})
+        parts.append(f"best {seconds(best_trial.time_s)} (trial {getattr(best_trial, 'index', '?')}: {config})")
+    else:
+        parts.append("no verified trial yet")
+    failed = sum(1 for p in points if p.status != "verified")
+    if failed:
+        parts.append(f"{failed} not verified")
+    line = ", ".join(parts)
+    if state == "interrupted":
+        line += f"; interrupted: the {done} finished trials are kept"
+    elif state == "done":
+        line += "; done"
+    return line
+
+
+def progress_label_html(line: str) -> str:
+    return f'<span style="font-family:ui-monospace,monospace;font-size:12px">{esc(line)}</span>'
+
+
+def convergence_svg(points: list, budget: int | None, width: int = 420, height: int = 150) -> str:
+    """Best time so far against trial number (a step line), every verified trial's time (dots), and trials that
+    did not verify (red ticks on the axis). points: objects with `number`, `status`, `time_s`, `best_time_s`."""
+    left, right, top, bottom = 56, 10, 10, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    total = max(budget or 0, len(points), 1)
+    times = [p.time_s for p in points if p.status == "verified" and p.time_s is not None]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="10" role="img" aria-label="convergence plot">',
+             f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="white" stroke="#d0d7de"/>',
+             f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle" fill="#57606a">trial</text>',
+             f'<text x="{left}" y="{height - 14}" text-anchor="middle" fill="#57606a">1</text>',
+             f'<text x="{left + plot_w}" y="{height - 14}" text-anchor="middle" fill="#57606a">{total}</text>']
+
+    def x_of(number: int) -> float:
+        return left + plot_w * ((number - 1) / max(total - 1, 1))
+
+    for p in points:
+        if p.status != "verified" or p.time_s is None:
+            x = x_of(p.number)
+            parts.append(f'<line x1="{x:.1f}" y1="{top + plot_h}" x2="{x:.1f}" y2="{top + plot_h - 6}" '
+                         f'stroke="{RED}" stroke-width="1.5"><title>trial {esc(p.index)}: {esc(p.status)}</title></line>')
+    if not times:
+        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="#57606a">'
+                     f'no verified trial yet</text></svg>')
+        return "".join(parts)
+    low, high = min(times), max(times)
+    span = (high - low) or high or 1.0
+
+    def y_of(value: float) -> float:
+        return top + plot_h - 6 - (plot_h - 12) * (value - low) / span
+
+    parts.append(f'<text x="{left - 4}" y="{y_of(high) + 3:.1f}" text-anchor="end" fill="#57606a">'
+                 f'{esc(seconds(high))}</text>')
+    parts.append(f'<text x="{left - 4}" y="{y_of(low) + 3:.1f}" text-anchor="end" fill="#57606a">'
+                 f'{esc(seconds(low))}</text>')
+    for p in points:
+        if p.status == "verified" and p.time_s is not None:
+            parts.append(f'<circle cx="{x_of(p.number):.1f}" cy="{y_of(p.time_s):.1f}" r="2.5" fill="#8c959f">'
+                         f'<title>trial {esc(p.index)}: {esc(seconds(p.time_s))}</title></circle>')
+    steps, previous = [], None
+    for p in points:
+        if p.best_time_s is None:
+            continue
+        x, y = x_of(p.number), y_of(p.best_time_s)
+        if previous is not None and y != previous:  # a new best: the line drops at this trial
+            steps.append(f"{x:.1f},{previous:.1f}")
+        steps.append(f"{x:.1f},{y:.1f}")
+        previous = y
+    parts.append(f'<polyline points="{" ".join(steps)}" fill="none" stroke="{GREEN}" stroke-width="2"/>')
+    parts.append("</svg>")
+    return "".join(parts)

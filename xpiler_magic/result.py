@@ -5,12 +5,15 @@ has to put them on screen; the rendering lives in `render.py`.
 """
 from __future__ import annotations
 
-import difflib
+import functools
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from kernel_ir.diagnostics import Diagnostic
+from kernel_ir.diagnostics import Diagnostic, XpilerError
+from kernel_ir.ir import Barrier, For, KernelLaunch, Module, walk
 from passes.translate import CheckedTranslation
 
 from . import render
@@ -52,10 +55,7 @@ class XpileResult:
     @property
     def status(self) -> str:
         """The verification's status; without verification "compiled" if every build succeeded, else "failed"."""
-        if self.verification is not None:
-            return self.verification.status
-        builds = [c.ok for c in self.translation.compile_results]
-        return "failed" if False in builds else "compiled"
+        return render.report_status(self.report)
 
     def run(self, *arrays, **named) -> dict[str, np.ndarray]:
         """Execute the translated code on the CPU executor; returns every pointer argument's final contents.
@@ -82,32 +82,118 @@ class XpileResult:
 
     def diff(self) -> str:
         """Unified diff from the cell's source to the translated code."""
-        t = self.translation
-        lines = difflib.unified_diff(self.source.splitlines(keepends=True), self.code.splitlines(keepends=True),
-                                     fromfile=f"source ({t.source_dialect})", tofile=f"{t.entry} ({t.target_dialect})")
-        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        return render.unified_diff(self.report, self.source, self.code)
 
     def loop_form(self) -> str:
-        """The loop form this direction met at (docs/translation.md), printed as cpp: what `--show ir` displays.
+        """The loop form this direction met at (docs/translation.md), printed as cpp: what `--show ir` displays."""
+        return next(stage.code for stage in self.stages if stage.name == "recover_loops")
 
-        Re-derived from the source with the recorded recover_loops options, because the translation keeps only
-        its final module.
+    @functools.cached_property
+    def stages(self) -> tuple[Stage, ...]:
+        """The program after each applied pass, in order: parse, detensorize, recover_loops, schedule steps, bind.
+
+        Replayed from the source and the pass records (the translation keeps only its final module), so every
+        intermediate program can be printed and executed; the last stage prints to `.code`.
         """
-        from kernel_ir.dialects import print_module
-        from kernel_ir.parse import parse
-        from passes.detensorize import detensorize
-        from passes.recover_loops import RecoverOptions, recover_loops
-
-        recorded = {p.name: p.options for p in self.translation.passes}
-        options = RecoverOptions(**recorded.get("recover_loops", {}))
-        module = recover_loops(detensorize(parse(self.source, self.translation.source_dialect)), options)
-        return print_module(module, "cpp")
+        return replay_passes(self.source, self.translation)
 
     def _repr_html_(self) -> str:
         return render.result_html(self)
 
     def __repr__(self) -> str:
         return render.result_text(self)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One intermediate program of a translation: the pass that produced it, its options, and the module."""
+
+    name: str
+    options: dict
+    module: Module
+
+    @property
+    def dialect(self) -> str:
+        """The module's dialect: the source's until recover_loops, the loop form's (cpp), then the target's."""
+        return self.module.dialect
+
+    @property
+    def code(self) -> str:
+        from kernel_ir.dialects import print_module
+
+        return print_module(self.module, self.dialect)
+
+    def summary(self) -> str:
+        """What the program is made of: its functions, and how many launches, barriers and loops of each kind."""
+        lines = []
+        for fn in self.module.functions:
+            if fn.body is None:
+                continue
+            qualifiers = " ".join(sorted(q.value for q in fn.qualifiers))
+            params = ", ".join(p.name for p in fn.params)
+            counts: Counter[str] = Counter()
+            for node in walk(fn.body):
+                if isinstance(node, For):
+                    counts[f"{node.kind.name} loop" + (f" over {node.axis}" if node.axis else "")] += 1
+                elif isinstance(node, (KernelLaunch, Barrier)):
+                    counts[type(node).__name__] += 1
+            body = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "straight-line code"
+            lines.append(f"{qualifiers + ' ' if qualifiers else ''}{fn.name}({params}): {body}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return render.stage_html(self)
+
+    def __repr__(self) -> str:
+        return render.stage_text(self)
+
+
+def replay_passes(source: str, translation) -> tuple[Stage, ...]:
+    """Re-run a translation's recorded passes with their recorded options, keeping every intermediate module.
+
+    A pass recorded as skipped (its precondition did not hold) leaves the module as it was. A record this table
+    does not know is an internal error: the driver gained a pass that needs a line here.
+    """
+    from kernel_ir.parse import parse
+    from passes.bind import BindOptions, bind
+    from passes.cache import CacheOptions, cache
+    from passes.detensorize import detensorize
+    from passes.normalize import NormalizeOptions, normalize
+    from passes.pipeline import PipelineOptions, pipeline
+    from passes.recover_loops import RecoverOptions, recover_loops
+    from passes.tensorize import TensorizeOptions, tensorize
+    from passes.translate import ScheduleStep, apply_schedule, openmp_clauses, source_buffer_elements
+
+    entry = translation.entry
+
+    def bind_step(module: Module, options: dict) -> Module:
+        elements = source_buffer_elements(parse(source, translation.source_dialect), entry)
+        return bind(module, options["target"], BindOptions(options["block_size"], elements))
+
+    def schedule_step(module: Module, options: dict) -> Module:
+        step_options = tuple((k, v) for k, v in options.items() if k != "pass")
+        return apply_schedule(module, entry, (ScheduleStep(options["pass"], step_options),))
+
+    replay = {"parse": lambda _, options: parse(source, options["dialect"]),
+              "detensorize": lambda module, _: detensorize(module),
+              "recover_loops": lambda module, options: recover_loops(module, RecoverOptions(**options)),
+              "normalize": lambda module, options: normalize(module, NormalizeOptions(**options)),
+              **dict.fromkeys(("split", "reorder", "fuse", "contract"), schedule_step),
+              "bind": bind_step,
+              "openmp_clauses": lambda module, options: openmp_clauses(module, options["num_threads"],
+                                                                       options["schedule"]),
+              "cache": lambda module, options: cache(module, CacheOptions(**options)),
+              "tensorize": lambda module, options: tensorize(module, TensorizeOptions(**options)),
+              "pipeline": lambda module, options: pipeline(module, PipelineOptions(**options))}
+    stages, module = [], None
+    for record in translation.passes:
+        if record.name not in replay:
+            raise XpilerError("XP900", f"cannot show the stages: no replay for the pass {record.name!r}",
+                              hint="this is a bug in Xpiler (xpiler_magic.result.replay_passes needs a line)")
+        if not record.note.startswith("skipped"):
+            module = replay[record.name](module, record.options)
+        stages.append(Stage(record.name, record.options, module))
+    return tuple(stages)
 
 
 class XpileDiagnostic:
