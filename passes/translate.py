@@ -1,6 +1,6 @@
 """The translation driver: one canonical pass order for all 12 directions, written once (docs/translation.md).
 
-    parse -> detensorize -> recover_loops -> schedule (split/reorder/fuse/contract) -> bind(target) -> print
+    parse -> detensorize -> recover_loops -> normalize -> schedule (split/reorder/fuse/contract) -> bind(target) -> print
 
 Every intermediate program is executable, so a failing direction can be localized by running the `module`s
 of the pass records' steps; each step raises a coded XpilerError (PassRefused for a pass) instead of returning a
@@ -79,11 +79,21 @@ class TranslateOptions:
     """The knobs of a translation (what autotune searches): every field has a sensible default.
 
     block_size: CUDA/HIP threads per block; schedule: loop-form transformations (split, reorder, fuse,
-    contract) applied in order before bind.
+    contract) applied in order before bind. omp_threads / omp_schedule (cpp only): `num_threads(n)` and
+    `schedule(kind)` clauses on every OpenMP loop bind emits (None: the OpenMP runtime's defaults).
     """
 
     block_size: int = 256
     schedule: tuple[ScheduleStep, ...] = ()
+    omp_threads: int | None = None
+    omp_schedule: str | None = None
+    # target optimizations after bind (each skipped, with its reason recorded, when it does not apply):
+    # cache: stage tiles of `tile` iterations on chip; tensorize: vector/matrix intrinsics on them;
+    # pipeline: double-buffer the tiles' loads
+    cache: bool = True
+    tile: int = 2048
+    tensorize: bool = True
+    pipeline: bool = True
 
 
 def _schedule_passes() -> dict:
@@ -138,6 +148,14 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     module = recover_loops(module, recover_options)
     records.append(PassRecord("recover_loops", dataclasses.asdict(recover_options), "-> loop form"))
 
+    # 2b. SIMT iteration spaces (block x thread loops, grid-stride loops) become flat parallel loops where that
+    #     provably means the same: the shape schedule, bind and the target optimizations work on. Never refuses.
+    from passes.normalize import NormalizeOptions, normalize_and_report
+    normalize_options = NormalizeOptions()
+    module, normalized = normalize_and_report(module, normalize_options)
+    records.append(PassRecord("normalize", dataclasses.asdict(normalize_options),
+                              "; ".join(normalized) or "no block loop nest"))
+
     # 3. Schedule: loop-form rewrites chosen by the user or the tuner; each one is dependence-checked.
     module = apply_schedule(module, entry_name, options.schedule)
     records.extend(PassRecord(step.pass_name, step.to_json()) for step in options.schedule)
@@ -151,11 +169,67 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     bind_record = {"target": target, "block_size": bind_options.block_size,
                    "buffer_elements": {name: str(count) for name, count in bind_options.buffer_elements}}
     records.append(PassRecord("bind", bind_record))
+    if target == "cpp" and (options.omp_threads is not None or options.omp_schedule is not None):
+        module = openmp_clauses(module, options.omp_threads, options.omp_schedule)
+        records.append(PassRecord("openmp_clauses", {"num_threads": options.omp_threads,
+                                                     "schedule": options.omp_schedule}))
+
+    # 5. What a platform expert adds, in this order: cache makes the on-chip tiles, tensorize works on the loops
+    #    over those tiles, pipeline double-buffers the loads cache made (and the buffers tensorize reads).
+    module, optimized = optimize(module, options)
+    records.extend(optimized)
 
     code = print_module(module, target)
     compiled = compile_checks(code, target, module.function(entry_name), native_compile)
     return Translation(code, dialect, target, entry_name, module, tuple(records), compiled,
                        time.perf_counter() - start)
+
+
+OMP_SCHEDULES = ("static", "dynamic", "guided")
+
+
+def openmp_clauses(module: Module, threads: int | None, schedule: str | None) -> Module:
+    """Add `num_threads`/`schedule` clauses to the `omp parallel for` pragmas bind put on cpp loops (tuning knobs:
+    they change how iterations are distributed, never which iterations run, so the result stays the same)."""
+    from kernel_ir.ir import For, transform
+
+    if threads is not None and threads < 1:
+        raise XpilerError("XP002", f"omp_threads must be >= 1, got {threads}")
+    if schedule is not None and schedule not in OMP_SCHEDULES:
+        raise XpilerError("XP002", f"unknown omp_schedule {schedule!r}", hint=f"use one of {', '.join(OMP_SCHEDULES)}")
+    clauses = (f" num_threads({threads})" if threads is not None else "") + \
+              (f" schedule({schedule})" if schedule is not None else "")
+
+    def add_clauses(node):
+        if isinstance(node, For) and any(p.startswith("omp parallel for") for p in node.pragmas):
+            return dataclasses.replace(node, pragmas=tuple(
+                p + clauses if p.startswith("omp parallel for") else p for p in node.pragmas))
+        return None
+
+    return transform(module, add_clauses)
+
+
+def optimize(module: Module, options: TranslateOptions) -> tuple[Module, list[PassRecord]]:
+    """The bound program after the optional target optimizations that apply; a refusal keeps the program as it
+    was (still correct) and is recorded as "skipped: <reason>"."""
+    from passes.base import PassRefused
+    from passes.cache import CacheOptions, cache
+    from passes.pipeline import PipelineOptions, pipeline
+    from passes.tensorize import TensorizeOptions, tensorize
+
+    steps = [("cache", options.cache, cache, CacheOptions(tile=options.tile)),
+             ("tensorize", options.tensorize, tensorize, TensorizeOptions()),
+             ("pipeline", options.pipeline, pipeline, PipelineOptions())]
+    records = []
+    for name, enabled, run, pass_options in steps:
+        if not enabled:
+            continue
+        try:
+            module, note = run(module, pass_options), "applied"
+        except PassRefused as refusal:
+            note = f"skipped: {refusal.message}"
+        records.append(PassRecord(name, dataclasses.asdict(pass_options), note))
+    return module, records
 
 
 def source_buffer_elements(module: Module, entry: str) -> tuple:

@@ -1,0 +1,729 @@
+"""`normalize`: rewrite the loop form a front half produced into the flat scalar loops a back half optimizes.
+
+A CUDA/HIP kernel reaches the loop form as a grid loop over blocks around a block loop over threads, each
+thread computing its element number (`i = bx * B + tx`, guarded by `i < N`), or walking a grid-stride loop
+(`for (i = bx * B + tx; i < N; i += G * B)`), or a few items each (`for k < K: i = bx * B * K + k * B + tx`).
+Written that way, the loop says how the source spread the work over hardware, not which elements it covers;
+`cache`/`tensorize` need the latter: one parallel loop `for (i = 0; i < N; i += 1) body(i)`.
+
+What is rewritten, each only when proven to keep the meaning (anything else is left as it is, never refused):
+
+1. *Aliases*: `const float* x_1 = d_x;` (a parameter copy recover_loops made for the inlined kernel) inside a
+   block loop is forwarded: uses read `d_x`, when neither name is reassigned and the types agree.
+2. *SIMT iteration spaces*: a nest of parallel block/thread loops (plus serial item loops with a constant
+   extent, plus at most one grid-stride loop) whose innermost body uses the loop variables only through index
+   variables `i_j` (affine in them, guarded by `i_j < N_j`) becomes one parallel loop per index. The map from
+   loop variables to an index must be a bijection onto [0, P): sorted by coefficient, the first is 1 and each
+   next one is the previous coefficient times the previous extent (checked with SymPy; a grid-stride loop is
+   the last, unbounded, digit). The new bound is N when P >= N is proven (or the space is unbounded), else
+   `N < P ? N : P`, which is exact anyway. The iterations of the result are independent: the block and thread
+   loops were parallel, and a serial item or grid-stride loop is accepted only when every buffer its body
+   writes is accessed at `i + c` only (one c per buffer), so different elements touch different places.
+3. *Pointer arithmetic*: `*(p + e)` and `(p + a)[b]` become `p[e]` and `p[a + b]` (the same in C).
+
+Proofs assume, as passes/loops.py does, that `int` parameters are sizes (positive) and C division of sizes is
+floor division.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import sympy
+
+from kernel_ir.dialects import get_printer
+from kernel_ir.ir import (
+    ArrayType, Assign, BinOp, Block, Break, Call, Cast, Const, Continue, Decl, DType, Expr, ExprStmt, For, ForKind,
+    Function, GlobalVar, If, Index, Module, NamedType, Node, PointerType, Return, ScalarType, Select, Stmt, UnaryOp,
+    Var, VarQual, walk, transform,
+)
+from passes.loops import declared_names, exits_at_level, names_in, substitute, unit_step, written_names
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    """flatten_simt: rewrite block/thread loop nests into flat parallel loops (aliases and pointer
+    arithmetic inside them are tidied first)."""
+
+    flatten_simt: bool = True
+
+
+def normalize(module: Module, options: NormalizeOptions | None = None) -> Module:
+    """`module` (the loop form) with the SIMT iteration spaces it can prove flattened; never refuses."""
+    return normalize_and_report(module, options)[0]
+
+
+def normalize_and_report(module: Module, options: NormalizeOptions | None = None) -> tuple[Module, tuple[str, ...]]:
+    """normalize(), plus one line per nest saying what became of it (for the translation's pass record)."""
+    options = options or NormalizeOptions()
+    notes: list[str] = []
+    if not options.flatten_simt:
+        return module, ()
+    constants = _global_constants(module)
+    changed = module.map_functions(lambda fn: _normalize_function(fn, constants, notes))
+    return changed, tuple(notes)
+
+
+# ------------------------------------------------------------------------------------------------ symbols -----
+
+class cdiv(sympy.Function):
+    """C division of nonnegative integers (floor division), kept unevaluated unless both are numbers."""
+
+    @classmethod
+    def eval(cls, p, q):
+        if p.is_Integer and q.is_Integer and q > 0 and p >= 0:
+            return sympy.Integer(p // q)
+        return None
+
+
+class cmod(sympy.Function):
+    """C remainder, opaque to the proofs."""
+
+
+_SYMBOLS: dict[str, sympy.Symbol] = {}
+
+
+def _symbol(name: str, positive: bool = False) -> sympy.Symbol:
+    key = ("+" if positive else "") + name
+    if key not in _SYMBOLS:
+        _SYMBOLS[key] = sympy.Symbol(name, integer=True, positive=True) if positive \
+            else sympy.Symbol(name, integer=True)
+    return _SYMBOLS[key]
+
+
+Env = dict[str, sympy.Expr]
+
+
+def _sym(e: Expr, env: Env) -> sympy.Expr | None:
+    """e as a SymPy integer expression (names through env, others as symbols), or None."""
+    if isinstance(e, Const):
+        return sympy.Integer(e.value) if isinstance(e.value, int) and not isinstance(e.value, bool) else None
+    if isinstance(e, Var):
+        return env.get(e.name, _symbol(e.name))
+    if isinstance(e, Cast):
+        widening = isinstance(e.type, ScalarType) and e.type.dtype.is_int and e.type.dtype.bits >= 32 \
+            or isinstance(e.type, NamedType) and e.type.name == "size_t"
+        return _sym(e.expr, env) if widening else None
+    if isinstance(e, UnaryOp) and e.op == "-" and not e.postfix:
+        inner = _sym(e.operand, env)
+        return None if inner is None else -inner
+    if isinstance(e, BinOp) and e.op in ("+", "-", "*", "/", "%", "<<", ">>"):
+        a, b = _sym(e.lhs, env), _sym(e.rhs, env)
+        if a is None or b is None:
+            return None
+        if e.op in ("<<", ">>"):
+            if not (b.is_Integer and 0 <= b < 63):
+                return None
+            return a * 2 ** int(b) if e.op == "<<" else cdiv(a, sympy.Integer(2 ** int(b)))
+        return {"+": a + b, "-": a - b, "*": a * b, "/": cdiv(a, b), "%": cmod(a, b)}[e.op]
+    if isinstance(e, Select):
+        return _min_max(e, env)
+    return None
+
+
+def _min_max(e: Select, env: Env) -> sympy.Expr | None:
+    """`a > c ? a : b` with b in {c, c + 1} is Max(a, b) (integers), and the like for >=, <, <= and swapped
+    branches; anything else is None."""
+    if not (isinstance(e.cond, BinOp) and e.cond.op in _NEGATED):
+        return None
+    op, lhs, rhs = e.cond.op, _strip_casts(e.cond.lhs), _strip_casts(e.cond.rhs)
+    then, otherwise = _strip_casts(e.then), _strip_casts(e.otherwise)
+    if rhs in (then, otherwise) and lhs not in (then, otherwise):
+        op, lhs, rhs = _MIRRORED[op], rhs, lhs
+    if lhs == otherwise:
+        op, then, otherwise = _NEGATED[op], otherwise, then
+    if lhs != then:
+        return None
+    a, b, c = _sym(then, env), _sym(otherwise, env), _sym(rhs, env)
+    if a is None or b is None or c is None:
+        return None
+    shifts = {">": (0, 1), ">=": (-1, 0), "<": (-1, 0), "<=": (0, 1)}[op]
+    if all(sympy.expand(b - c - k) != 0 for k in shifts):
+        return None
+    return sympy.Max(a, b) if op in (">", ">=") else sympy.Min(a, b)
+
+
+def _strip_casts(e: Expr) -> Expr:
+    while isinstance(e, Cast):
+        e = e.expr
+    return e
+
+
+_MIRRORED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def _global_constants(module: Module) -> Env:
+    """Values of `constexpr`/`const` integer globals with a constant initializer."""
+    env: Env = {}
+    for g in module.globals:
+        if isinstance(g, GlobalVar) and isinstance(g.type, ScalarType) and g.type.dtype.is_int and g.init is not None \
+                and (g.type.const or VarQual.constexpr in g.qualifiers):
+            value = _sym(g.init, env)
+            if value is not None and value.is_Integer:
+                env[g.name] = value
+    return env
+
+
+# ------------------------------------------------------------------------------------------------ proofs ------
+
+def prove_nonneg(e: sympy.Expr) -> bool:
+    """True when the integer expression e is >= 0 for all values (positive symbols >= 1, others unknown).
+
+    Min/Max/cdiv atoms are eliminated one by one according to the sign of e's derivative in them:
+    cdiv(p, q) >= (p - q + 1) / q and <= p / q for a positive constant q; then e, a lower bound of an integer,
+    is >= 0 when the bound is > -1 (a polynomial with nonnegative coefficients is least at its symbols' least).
+    """
+    e = sympy.expand(e)
+    atom = next((a for a in sympy.preorder_traversal(e) if isinstance(a, (sympy.Min, sympy.Max, cdiv, cmod))), None)
+    if atom is None:
+        return _least_value(e) is not None and _least_value(e) > -1
+    t = sympy.Dummy("t")
+    replaced = e.xreplace({atom: t})
+    slope = sympy.diff(replaced, t)
+    increasing = _least_value(slope) is not None and _least_value(slope) >= 0
+    decreasing = _least_value(-slope) is not None and _least_value(-slope) >= 0
+    if not (increasing or decreasing):
+        return False
+    if isinstance(atom, (sympy.Min, sympy.Max)):
+        cases = [replaced.subs(t, arg) for arg in atom.args]
+        every = isinstance(atom, sympy.Min) == increasing
+        return all(map(prove_nonneg, cases)) if every else any(map(prove_nonneg, cases))
+    if isinstance(atom, cdiv) and atom.args[1].is_Integer and atom.args[1] > 0:
+        p, q = atom.args
+        return prove_nonneg(replaced.subs(t, (p - q + 1) / q if increasing else p / q))
+    return False
+
+
+def _least_value(e: sympy.Expr) -> sympy.Rational | None:
+    """The least value of polynomial e over its symbols' ranges, when every non-constant coefficient is >= 0."""
+    if not e.free_symbols:
+        return e if e.is_Rational else None
+    symbols = sorted(e.free_symbols, key=str)
+    if not all(s.is_positive for s in symbols) or not e.is_polynomial(*symbols):
+        return None
+    poly = sympy.Poly(e, *symbols)
+    if any(c < 0 for monomial, c in poly.terms() if any(monomial)):
+        return None
+    return e.subs({s: 1 for s in symbols})
+
+
+# ------------------------------------------------------------------------------------------------ the pass ----
+
+def _normalize_function(fn: Function, constants: Env, notes: list[str]) -> Function:
+    if fn.body is None:
+        return fn
+    params = {p.name: _symbol(p.name, positive=True) for p in fn.params
+              if isinstance(p.type, ScalarType) and p.type.dtype.is_int}
+    context = _Context(fn, {**constants, **params}, notes)
+    return dataclasses.replace(fn, body=context.block(fn.body, dict(context.env)))
+
+
+def _is_block_loop(s: Node) -> bool:
+    return isinstance(s, For) and s.kind == ForKind.parallel and (s.axis or "").startswith("blockIdx")
+
+
+def _is_thread_loop(s: Node) -> bool:
+    return isinstance(s, For) and s.kind == ForKind.parallel and (s.axis or "").startswith("threadIdx")
+
+
+@dataclass
+class _Context:
+    """One function being normalized: its text (for name checks) and the integer values known so far."""
+
+    fn: Function
+    env: Env
+    notes: list[str]
+
+    def block(self, block: Block, env: Env) -> Block:
+        """block with its nests rewritten; env follows the values of integer scalars statement by statement."""
+        out: list[Stmt] = []
+        for s in block.body:
+            if _is_block_loop(s):
+                out.extend(self.nest(s, env))
+            elif isinstance(s, Block):
+                out.append(self.block(s, dict(env)))
+            else:
+                out.append(s)
+            _follow(s, env)
+        return Block(tuple(out))
+
+    def nest(self, loop: For, env: Env) -> tuple[Stmt, ...]:
+        loop = _tidy_pointers(_forward_aliases(loop, self.fn))
+        result = _flatten(loop, env)
+        if isinstance(result, str):
+            self.notes.append(f"kept the {loop.axis} nest: {result}")
+            return (loop,)
+        self.notes.append(f"flattened the {loop.axis} nest into {result[1]}")
+        return result[0]
+
+
+def _follow(s: Stmt, env: Env) -> None:
+    """Update env with what s does to integer scalars: declarations, assignments, min/max clamps; any other
+    write (or an address taken) makes the value unknown (a bare symbol)."""
+    if isinstance(s, Decl):
+        value = _sym(s.init, env) if s.init is not None and isinstance(s.type, ScalarType) \
+            and s.type.dtype.is_int else None
+        env[s.name] = value if value is not None else _symbol(s.name)
+        return
+    target, value = _assignment(s)
+    if target is not None:
+        computed = _sym(value, env) if value is not None else None
+        env[target] = computed if computed is not None else _symbol(target)
+        return
+    clamp = _clamp(s, env)
+    if clamp is not None:
+        env[clamp[0]] = clamp[1]
+        return
+    touched = written_names(s) | {n.operand.name for n in walk(s)
+                                  if isinstance(n, UnaryOp) and n.op == "&" and isinstance(n.operand, Var)}
+    for name in touched:
+        env[name] = _symbol(name)
+
+
+def _assignment(s: Stmt) -> tuple[str | None, Expr | None]:
+    """(x, value) for `x = value` or `*&x = value`; (x, None) for `x op= ...`; (None, None) otherwise."""
+    if not isinstance(s, Assign):
+        return None, None
+    target = s.target
+    if isinstance(target, UnaryOp) and target.op == "*" and isinstance(target.operand, UnaryOp) \
+            and target.operand.op == "&":
+        target = target.operand.operand
+    if not isinstance(target, Var):
+        return None, None
+    return target.name, s.value if not s.op else None
+
+
+def _clamp(s: Stmt, env: Env) -> tuple[str, sympy.Expr] | None:
+    """`if (x > c) x = c;` is x = Min(x, c); `if (x < c) x = c;` (or `x <= c - 1`) is Max(x, c)."""
+    if not (isinstance(s, If) and s.otherwise is None and len(s.then.body) == 1 and isinstance(s.cond, BinOp)):
+        return None
+    name, value = _assignment(s.then.body[0])
+    cond = s.cond
+    if name is None or value is None or cond.lhs != Var(name) or cond.op not in ("<", "<=", ">", ">="):
+        return None
+    old, bound, new = env.get(name, _symbol(name)), _sym(cond.rhs, env), _sym(value, env)
+    if bound is None or new is None:
+        return None
+    shift = {"<": 0, "<=": 1, ">": 0, ">=": -1}[cond.op]
+    if sympy.expand(new - bound - shift) != 0:
+        return None
+    return name, sympy.Max(old, new) if cond.op in ("<", "<=") else sympy.Min(old, new)
+
+
+# ------------------------------------------------------------------------------------------------ aliases -----
+
+def _forward_aliases(loop: For, fn: Function) -> For:
+    """The block loop nest with `T a = b;` copies in its innermost block body forwarded (uses of a read b), when
+    neither is reassigned inside the nest, nothing there redeclares b, a is declared once and the element
+    types agree."""
+    if len(loop.body.body) == 1 and _is_block_loop(loop.body.body[0]):
+        return dataclasses.replace(loop, body=Block((_forward_aliases(loop.body.body[0], fn),)))
+    declared_once = _declared_once(fn)
+    written = written_names(loop) | _address_taken(loop)
+    body = list(loop.body.body)
+    kept: list[Stmt] = []
+    while body:
+        s = body.pop(0)
+        if isinstance(s, Decl) and isinstance(s.init, Var) and s.name in declared_once and s.name not in written \
+                and s.init.name not in written and s.init.name not in declared_names(Block(tuple(body))) \
+                and _same_element(s.type, _type_of(fn, s.init.name)):
+            body = [substitute(t, s.name, s.init) for t in body]
+            continue
+        kept.append(s)
+    return dataclasses.replace(loop, body=Block(tuple(kept)))
+
+
+def _declared_once(fn: Function) -> set[str]:
+    counts: dict[str, int] = {}
+    for n in walk(fn):
+        if isinstance(n, Decl):
+            counts[n.name] = counts.get(n.name, 0) + 1
+    return {name for name, k in counts.items() if k == 1 and name not in {p.name for p in fn.params}}
+
+
+def _address_taken(node: Node) -> set[str]:
+    return {n.operand.name for n in walk(node) if isinstance(n, UnaryOp) and n.op == "&" and isinstance(n.operand, Var)}
+
+
+def _type_of(fn: Function, name: str):
+    found = [p.type for p in fn.params if p.name == name] + [n.type for n in walk(fn) if isinstance(n, Decl)
+                                                              and n.name == name]
+    return found[0] if len(found) == 1 else None
+
+
+def _same_element(a, b) -> bool:
+    """Forwarding b for a reads the same values: both pointers to one scalar type, or one scalar type."""
+    if isinstance(a, PointerType) and isinstance(b, PointerType):
+        a, b = a.pointee, b.pointee
+    return isinstance(a, ScalarType) and isinstance(b, ScalarType) and a.dtype == b.dtype
+
+
+def _tidy_pointers(node: Node) -> Node:
+    """`*(p + e)` -> `p[e]`, `(p + a)[b]` -> `p[a + b]` (the same access in C; p a pointer)."""
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, UnaryOp) and n.op == "*" and not n.postfix and isinstance(n.operand, BinOp) \
+                and n.operand.op == "+" and isinstance(n.operand.lhs, Var):
+            return Index(n.operand.lhs, n.operand.rhs)
+        if isinstance(n, Index) and isinstance(n.base, BinOp) and n.base.op == "+" and isinstance(n.base.lhs, Var):
+            return Index(n.base.lhs, BinOp("+", n.base.rhs, n.index))
+        return None
+    return transform(node, visit)
+
+
+# ------------------------------------------------------------------------------------------------ flattening --
+
+@dataclass(frozen=True)
+class _Term:
+    """One digit of an iteration space: a loop variable and its extent (None: unbounded, a grid stride)."""
+
+    var: str
+    extent: Expr | None  # the C expression (None for the grid-stride counter)
+    size: sympy.Expr | None
+    axis: str | None  # the hardware axis of a block/thread loop, None for serial loops
+
+
+@dataclass(frozen=True)
+class _Index:
+    """An element number the body uses: `name` of `type`, value affine in the terms, guarded by < bound."""
+
+    name: str
+    type: ScalarType | NamedType
+    value: sympy.Expr
+    bound: Expr
+
+
+@dataclass(frozen=True)
+class _Space:
+    indices: tuple[_Index, ...]
+    body: tuple[Stmt, ...]
+    serial: bool  # some term is a serial loop: the body's independence must be shown
+
+
+def _flatten(loop: For, env: Env) -> tuple[tuple[Stmt, ...], str] | str:
+    """(statements replacing the nest, a description) or the reason it is kept."""
+    env = dict(env)
+    terms: list[_Term] = []
+    current: Stmt = loop
+    prefix: list[Stmt] = []
+    while _is_block_loop(current) or _is_thread_loop(current):
+        term = _parallel_term(current, env)
+        if term is None:
+            return f"the loop over {current.init[0].name if current.init else '?'} is not `for (v = 0; v < E; v++)`"
+        terms.append(term)
+        env[term.var] = _loop_symbol(term.var)
+        stmts = list(current.body.body)
+        if _is_block_loop(current) and not (len(stmts) == 1 and _is_block_loop(stmts[0])):
+            while stmts and not _is_thread_loop(stmts[0]):
+                prefix.append(stmts.pop(0))
+            if len(stmts) != 1:
+                return "the block body is not invariant declarations followed by one thread loop nest"
+            for s in prefix:
+                problem = _prefix_problem(s, loop)
+                if problem:
+                    return problem
+                _follow(s, env)
+        if len(stmts) == 1 and (_is_block_loop(stmts[0]) or _is_thread_loop(stmts[0])):
+            current = stmts[0]
+            continue
+        space = _enumerate(stmts, terms, env)
+        break
+    else:
+        return "no thread loop"
+    if isinstance(space, str):
+        return space
+    return _build(space, terms, prefix, loop, env)
+
+
+def _parallel_term(loop: For, env: Env) -> _Term | None:
+    if not (len(loop.init) == 1 and isinstance(loop.init[0], Decl) and loop.init[0].init == Const(0, DType.int32)):
+        return None
+    var = loop.init[0].name
+    if not (isinstance(loop.cond, BinOp) and loop.cond.op == "<" and loop.cond.lhs == Var(var)) \
+            or loop.step not in (unit_step(var), ExprStmt(UnaryOp("++", Var(var))),
+                                 ExprStmt(UnaryOp("++", Var(var), postfix=True))):
+        return None
+    size = _sym(loop.cond.rhs, env)
+    if size is None or var in written_names(loop.body):
+        return None
+    return _Term(var, loop.cond.rhs, size, loop.axis)
+
+
+def _loop_symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, integer=True, nonnegative=True)
+
+
+def _prefix_problem(s: Stmt, nest: For) -> str | None:
+    """Why a statement before the thread loops cannot be shared by all threads' iterations (None if it can):
+    it must declare a scalar or a value object computed from invariants, never written inside the nest."""
+    if not isinstance(s, Decl):
+        return f"the block body holds a {type(s).__name__} before its thread loops"
+    if isinstance(s.type, ArrayType) or s.scope.value not in ("local", "register"):
+        return f"the block declares the array {s.name!r} (block-shared memory)"
+    if s.name in written_names(nest) | _address_taken(nest):
+        return f"{s.name!r}, declared by the block, is written inside it"
+    if s.init is not None and any(isinstance(n, Index) or isinstance(n, UnaryOp) and n.op in ("*", "++", "--")
+                                  for n in walk(s.init)):
+        return f"{s.name!r}, declared by the block, reads memory"
+    return None
+
+
+def _enumerate(stmts: list[Stmt], terms: list[_Term], env: Env, serial: bool = False) -> _Space | str:
+    """The iteration space of a thread body: index definitions, then one guard, item loop or grid-stride loop."""
+    stmts = _guard_early_exit(stmts)
+    defs: list[Decl] = []
+    while len(stmts) > 1 or stmts and isinstance(stmts[0], Decl):
+        s = stmts.pop(0)
+        if not (isinstance(s, Decl) and isinstance(s.type, ScalarType) and s.type.dtype.is_int and s.init is not None):
+            return f"the thread body computes more than its element numbers before the work ({type(s).__name__})"
+        value = _sym(s.init, env)
+        if value is None:
+            return f"{s.name!r} is not an affine function of the thread's coordinates"
+        grid_stride = stmts and isinstance(stmts[0], For) and not stmts[0].init
+        if s.name in written_names(Block(tuple(stmts))) and not grid_stride:
+            return f"{s.name!r} changes inside the thread body"
+        env[s.name] = value
+        defs.append(s)
+    if not stmts:
+        return "the thread body does no work"
+    last = stmts[0]
+    if isinstance(last, If) and last.otherwise is None:
+        guards = _guards(last.cond, defs)
+        if isinstance(guards, str):
+            return guards
+        return _Space(tuple(_Index(d.name, d.type, env[d.name], bound) for d, bound in guards),
+                      last.then.body, serial)
+    if isinstance(last, For):
+        item = _parallel_term(dataclasses.replace(last, axis=None), env)
+        if item is not None and item.size.is_Integer:
+            env[item.var] = _loop_symbol(item.var)
+            terms.append(item)
+            return _enumerate(list(last.body.body), terms, env, serial=True)
+        return _grid_stride(last, defs, terms, env)
+    return f"the thread body ends with a {type(last).__name__}, not a guard or a loop over elements"
+
+
+def _guard_early_exit(stmts: list[Stmt]) -> list[Stmt]:
+    """`flag = ...; if (c) { flag = true; continue; } rest` -> `if (!c) { rest }` (c a comparison), when the
+    flag is only ever assigned constants, at the top of the body or in such an exit, and never read."""
+    exits = [s for s in stmts if isinstance(s, If) and s.otherwise is None and s.then.body
+             and s.then.body[-1] == Continue()]
+    places = stmts + [t for s in exits for t in s.then.body]
+    dead = set()
+    for s in stmts:
+        if isinstance(s, Decl) and isinstance(s.type, ScalarType) and (s.init is None or isinstance(s.init, Const)):
+            sets = [t for t in places if isinstance(t, Assign) and t.target == Var(s.name) and not t.op
+                    and isinstance(t.value, Const)]
+            uses = sum(1 for t in stmts for n in walk(t) if n == Var(s.name))
+            if uses == len(sets):
+                dead.add(s.name)
+
+    def live(block_stmts):
+        return [t for t in block_stmts if not (isinstance(t, Decl) and t.name in dead or isinstance(t, Assign)
+                                               and isinstance(t.target, Var) and t.target.name in dead)]
+    stmts = live(stmts)
+    for k, s in enumerate(stmts):
+        if isinstance(s, If) and s.otherwise is None and live(s.then.body) == [Continue()] \
+                and isinstance(s.cond, BinOp) and s.cond.op in _NEGATED:
+            negated = BinOp(_NEGATED[s.cond.op], s.cond.lhs, s.cond.rhs)
+            return stmts[:k] + [If(negated, Block(tuple(stmts[k + 1:])))]
+    return stmts
+
+
+_NEGATED = {"<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+def _guards(cond: Expr, defs: list[Decl]) -> list[tuple[Decl, Expr]] | str:
+    """`i < N && j < M` over index definitions, as (definition, bound) pairs."""
+    if isinstance(cond, BinOp) and cond.op == "&&":
+        a, b = _guards(cond.lhs, defs), _guards(cond.rhs, defs)
+        return a if isinstance(a, str) else b if isinstance(b, str) else a + b
+    if isinstance(cond, BinOp) and cond.op in ("<", ">"):
+        var, bound = (cond.lhs, cond.rhs) if cond.op == "<" else (cond.rhs, cond.lhs)
+        var = var.expr if isinstance(var, Cast) and _sym(var, {}) is not None else var
+        found = [d for d in defs if Var(d.name) == var]
+        if found:
+            return [(found[0], bound)]
+    return "the guard is not a conjunction of `index < bound`"
+
+
+def _grid_stride(loop: For, defs: list[Decl], terms: list[_Term], env: Env) -> _Space | str:
+    """`for (i = start; i < N; i += S)` with start affine in the thread's coordinates and S invariant."""
+    if len(loop.init) == 1 and isinstance(loop.init[0], Decl) and loop.init[0].init is not None:
+        decl = loop.init[0]
+        start = _sym(decl.init, env)
+    elif not loop.init and defs:
+        decl = defs[-1]
+        start = env[decl.name]
+    else:
+        return "the thread body's loop has neither a constant extent nor a grid-stride shape"
+    name = decl.name
+    if start is None or not (isinstance(loop.cond, BinOp) and loop.cond.op == "<" and loop.cond.lhs == Var(name)):
+        return f"the loop over {name!r} is not `for ({name} = start; {name} < N; {name} += stride)`"
+    stride = None
+    if isinstance(loop.step, Assign) and loop.step.target == Var(name) and loop.step.op == "+":
+        stride = loop.step.value
+    elif isinstance(loop.step, ExprStmt) and isinstance(loop.step.expr, BinOp) and loop.step.expr.op == "+=" \
+            and loop.step.expr.lhs == Var(name):
+        stride = loop.step.expr.rhs
+    stride_value = _sym(stride, env) if stride is not None else None
+    if stride_value is None or name in written_names(loop.body) or not isinstance(decl.type, ScalarType):
+        return f"the loop over {name!r} does not step by an invariant stride"
+    counter = _Term(f"{name}_stride", None, None, None)
+    terms.append(counter)
+    value = start + _loop_symbol(counter.var) * stride_value
+    return _Space((_Index(name, decl.type, value, loop.cond.rhs),), loop.body.body, True)
+
+
+def _build(space: _Space, terms: list[_Term], prefix: list[Stmt], nest: For, env: Env) \
+        -> tuple[tuple[Stmt, ...], str] | str:
+    """The flat loops of a proven space, or why the space is not a bijection onto its ranges."""
+    body = Block(space.body)
+    loop_vars = {t.var for t in terms}
+    index_names = {i.name for i in space.indices}
+    helpers = declared_names(nest) - index_names - declared_names(body)
+    leaked = _used_names(body) & (loop_vars | helpers) - {s.name for s in prefix}
+    if leaked:
+        return f"the work uses {sorted(leaked)} besides its element numbers (e.g. the thread index itself)"
+    if exits_at_level(space.body, (Break, Return)):
+        return "the work leaves its loop early (break/return)"
+    owner: dict[str, _Index] = {}
+    chains: list[tuple[_Index, list[_Term]]] = []
+    for index in space.indices:
+        chain = _digits(index, terms)
+        if isinstance(chain, str):
+            return chain
+        for t in chain:
+            if t.var in owner:
+                return f"{t.var} feeds two element numbers"
+            owner[t.var] = index
+        chains.append((index, chain))
+    if set(owner) != loop_vars:
+        return f"{sorted(loop_vars - set(owner))} do not reach an element number: iterations would repeat"
+    inside = declared_names(nest) - {s.name for s in prefix if _hoistable(s)}
+    for index, chain in chains:
+        if names_in(index.bound) & (inside | index_names) or names_in(index.bound) & written_names(nest):
+            return f"the bound of {index.name!r} is not invariant"
+    if space.serial:
+        problem = _dependence_problem(space, index_names)
+        if problem:
+            return problem
+    needed = _used_names(body) | _names_of_bounds(space)
+    for s in reversed(prefix):
+        if s.name in needed and s.init is not None:
+            needed |= _used_names(s.init)
+    hoisted = [s for s in prefix if _hoistable(s) and s.name in needed]
+    private = [s for s in prefix if not _hoistable(s) and s.name in needed]
+    if any(names_in(s) & (index_names | inside - {s.name for s in hoisted}) for s in hoisted if s.init is not None) \
+            or any(s.name in names_in(i.bound) for s in private for i in space.indices):
+        return "the block's declarations depend on one another in a way that cannot be hoisted"
+    chains.sort(key=lambda pair: min(terms.index(t) for t in pair[1]))
+    stmts: tuple[Stmt, ...] = tuple(private) + space.body
+    described = []
+    for index, chain in reversed(chains):
+        bound = _bound(index, chain, env)
+        axis = next((t.axis for t in reversed(chain) if t.axis), nest.axis)
+        loop_type = dataclasses.replace(index.type, const=False)
+        stmts = (For((Decl(index.name, loop_type, Const(0, DType.int32)),), BinOp("<", Var(index.name), bound),
+                     unit_step(index.name), Block(stmts), ForKind.parallel, axis, nest.pragmas),)
+        described.insert(0, f"`for {index.name} < {_text(bound)}` ({axis})")
+    return tuple(hoisted) + stmts, ", ".join(described)
+
+
+def _used_names(node: Node) -> set[str]:
+    """Variables node reads, including function objects it calls (`op(x)` with `SinOp op;`)."""
+    return names_in(node) | {n.name for n in walk(node) if isinstance(n, Call)}
+
+
+def _names_of_bounds(space: _Space) -> set[str]:
+    return set().union(*(names_in(i.bound) for i in space.indices))
+
+
+def _hoistable(s: Stmt) -> bool:
+    """A block-level declaration computed once before the flat loop instead of per block: an integer scalar."""
+    return isinstance(s, Decl) and isinstance(s.type, ScalarType) and s.type.dtype.is_int and s.init is not None
+
+
+def _digits(index: _Index, terms: list[_Term]) -> list[_Term] | str:
+    """The terms of an index in mixed-radix order (coefficient 1, then each the previous times its extent)."""
+    value = sympy.expand(index.value)
+    by_var = {_loop_symbol(t.var): t for t in terms}
+    used = [by_var[s] for s in value.free_symbols if s in by_var]
+    if not used:
+        return f"{index.name!r} does not depend on the loop variables"
+    coefficients = {}
+    for t in used:
+        c = value.coeff(_loop_symbol(t.var))
+        if c == 0 or c.free_symbols & set(by_var):
+            return f"{index.name!r} is not affine in {t.var}"
+        coefficients[t.var] = c
+    if sympy.expand(value - sum(coefficients[t.var] * _loop_symbol(t.var) for t in used)) != 0:
+        return f"{index.name!r} does not start at 0"
+    chain, expected = [], sympy.Integer(1)
+    remaining = list(used)
+    while remaining:
+        nxt = next((t for t in remaining if sympy.expand(coefficients[t.var] - expected) == 0), None)
+        if nxt is None:
+            return f"{index.name!r} = {value} does not enumerate its loops without gaps or repeats"
+        if nxt.size is None and len(remaining) > 1:
+            return f"{index.name!r}: the grid stride is not the outermost digit"
+        chain.append(nxt)
+        remaining.remove(nxt)
+        expected = expected * nxt.size if nxt.size is not None else None
+    return chain
+
+
+def _bound(index: _Index, chain: list[_Term], env: Env) -> Expr:
+    """N, or the exact `N < P ? N : P` when P (the space's size) >= N is not proven; a grid stride covers
+    every element once the space is non-empty (`P > 0 ? N : 0` when that is not proven)."""
+    bounded = [t for t in chain if t.size is not None]
+    size = sympy.Mul(*(t.size for t in bounded))
+    product = _product([t.extent for t in bounded])
+    if chain[-1].size is None:
+        if prove_nonneg(size - 1):
+            return index.bound
+        return Select(BinOp(">", product, Const(0, DType.int32)), index.bound, Const(0, DType.int32))
+    need = _sym(index.bound, env)
+    if need is not None and prove_nonneg(size - need):
+        return index.bound
+    return Select(BinOp("<", index.bound, product), index.bound, product)
+
+
+def _product(factors: list[Expr]) -> Expr:
+    out = factors[0]
+    for f in factors[1:]:
+        out = BinOp("*", out, f)
+    return out
+
+
+def _dependence_problem(space: _Space, index_names: set[str]) -> str | None:
+    """Why the work of different elements might interact (None when it cannot): it may write only its own
+    locals, and each buffer it writes only at `index + c` (one c per buffer), through that buffer's name."""
+    body = Block(space.body)
+    local = declared_names(body)
+    outside_writes = written_names(body) - local
+    if outside_writes:
+        return f"an item loop writes {sorted(outside_writes)}, declared outside it"
+    written = {n.target.base.name for n in walk(body) if isinstance(n, Assign) and isinstance(n.target, Index)
+               and isinstance(n.target.base, Var)} - local
+    if any(isinstance(n, Assign) and not isinstance(n.target, (Var, Index)) for n in walk(body)):
+        return "an item loop writes through a pointer expression"
+    for name in written:
+        offsets = set()
+        for n in walk(body):
+            if isinstance(n, Index) and n.base == Var(name):
+                offset = _sym(BinOp("-", n.index, Var(next(iter(index_names)))), {}) if len(index_names) == 1 \
+                    else None
+                if offset is None or offset.free_symbols & {_symbol(v) for v in index_names | local}:
+                    return f"an item loop accesses {name!r} at an index that is not the element number plus a constant"
+                offsets.add(sympy.expand(offset))
+        uses = sum(1 for n in walk(body) if n == Var(name))
+        if len(offsets) != 1 or uses != sum(1 for n in walk(body) if isinstance(n, Index) and n.base == Var(name)):
+            return f"an item loop reaches {name!r} at two offsets or through a pointer"
+    return None
+
+
+def _text(e: Expr) -> str:
+    try:
+        return get_printer("cpp").expr(e)
+    except Exception:  # noqa: BLE001 - a note only
+        return "..."

@@ -1,0 +1,227 @@
+"""normalize: every flattened nest runs and matches the original loop form; nests it cannot prove stay as written."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+from kernel_ir.ir import For, ForKind, Select, Var, walk
+from kernel_ir.parse import parse
+from passes.normalize import cdiv, normalize, normalize_and_report, prove_nonneg
+from passes.recover_loops import recover_loops
+from tests.passes.loop_programs import assert_same, cuda_loop_form, smallest_args
+
+LAUNCH = """
+extern "C" void {name}(const float* x, float* y, int n) {{
+    float* d_x; float* d_y;
+    cudaMalloc(&d_x, n * sizeof(float));
+    cudaMalloc(&d_y, n * sizeof(float));
+    cudaMemcpy(d_x, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpy(d_y, y, n * sizeof(float), cudaMemcpyHostToDevice);
+    {grid}
+    k<<<grid, 64>>>(d_x, d_y, n);
+    cudaMemcpy(y, d_y, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(d_x); cudaFree(d_y);
+}}
+"""
+
+GUARDED = """
+__global__ void k(const float* x, float* y, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = 2.0f * x[i] + 1.0f;
+}
+"""
+
+EARLY_EXIT = """
+__global__ void k(const float* x, float* y, int n) {
+    int i = threadIdx.x + blockDim.x * blockIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v > 0.0f ? v : 0.5f * v;
+}
+"""
+
+GRID_STRIDE = """
+__global__ void k(const float* x, float* y, int n) {
+    const int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) y[i] = x[i] * x[i];
+}
+"""
+
+ITEMS = """
+__global__ void k(const float* x, float* y, int n) {
+    const int base = blockIdx.x * 64 * 4 + threadIdx.x;
+    for (int k = 0; k < 4; ++k) {
+        const int i = base + k * 64;
+        if (i < n) y[i] = x[i] - 3.0f;
+    }
+}
+"""
+
+CEIL_GRID = "int grid = (n + 63) / 64;"
+CLAMPED_GRID = "int grid = (n + 63) / 64; if (grid > 3) grid = 3;"
+ITEMS_GRID = "int grid = (n + 255) / 256;"
+
+# refusals: the work uses the thread index itself; a block-shared reduction; a serial item loop whose elements
+# depend on each other; an index that skips elements
+USES_THREAD = """
+__global__ void k(const float* x, float* y, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = x[i] + (float)threadIdx.x;
+}
+"""
+
+SHARED_SUM = """
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float s[64];
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    s[threadIdx.x] = i < n ? x[i] : 0.0f;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float t = 0.0f;
+        for (int j = 0; j < 64; j++) t += s[j];
+        y[blockIdx.x] = t;
+    }
+}
+"""
+
+CHAINED_ITEMS = """
+__global__ void k(const float* x, float* y, int n) {
+    const int base = blockIdx.x * 64 * 4 + threadIdx.x;
+    for (int k = 0; k < 4; ++k) {
+        const int i = base + k * 64;
+        if (i < n) y[i] = (i % 256 >= 64 ? y[i - 64] : 0.0f) + x[i];
+    }
+}
+"""
+
+GAPS = """
+__global__ void k(const float* x, float* y, int n) {
+    const int i = blockIdx.x * blockDim.x * 2 + threadIdx.x;
+    if (i < n) y[i] = x[i] + 1.0f;
+}
+"""
+
+GRID_2D = """
+__global__ void k2(const float* x, float* y, int rows, int cols) {
+    const int r = blockIdx.y * blockDim.y + threadIdx.y;
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r < rows && c < cols) y[r * cols + c] = x[r * cols + c] * 0.5f + (float)r;
+}
+extern "C" void scale2d(const float* x, float* y, int rows, int cols) {
+    float* d_x; float* d_y;
+    cudaMalloc(&d_x, rows * cols * sizeof(float));
+    cudaMalloc(&d_y, rows * cols * sizeof(float));
+    cudaMemcpy(d_x, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice);
+    dim3 block(8, 4);
+    dim3 grid((cols + 7) / 8, (rows + 3) / 4);
+    k2<<<grid, block>>>(d_x, d_y, rows, cols);
+    cudaMemcpy(y, d_y, rows * cols * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(d_x); cudaFree(d_y);
+}
+"""
+
+RNG = np.random.default_rng(11)
+
+
+def program(kernel: str, grid: str, name: str = "ew") -> str:
+    return kernel + LAUNCH.format(name=name, grid=grid)
+
+
+def loop_form(source: str):
+    return recover_loops(parse(source, "cuda"))
+
+
+def args(n: int) -> list:
+    return [("x", RNG.standard_normal(n).astype(np.float32)), ("y", RNG.standard_normal(n).astype(np.float32)),
+            ("n", np.int32(n))]
+
+
+def parallel_loops(module) -> list[For]:
+    return [n for n in walk(module) if isinstance(n, For) and n.kind == ForKind.parallel]
+
+
+def assert_flat(source: str, entry: str, sizes: tuple[int, ...], axis: str = "blockIdx.x") -> object:
+    before = loop_form(source)
+    after, notes = normalize_and_report(before)
+    assert notes and notes[0].startswith("flattened"), notes
+    loops = parallel_loops(after)
+    assert [loop.axis for loop in loops] == [axis]
+    assert not any(l.axis.startswith("threadIdx") for l in loops)
+    for n in sizes:
+        assert_same(print_cpp(before), after, entry, args(n))
+    return after
+
+
+def print_cpp(module) -> str:
+    from kernel_ir.dialects import print_module
+    return print_module(module, "cpp")
+
+
+@pytest.mark.parametrize("kernel,grid", [(GUARDED, CEIL_GRID), (EARLY_EXIT, CEIL_GRID), (GRID_STRIDE, CEIL_GRID),
+                                         (GRID_STRIDE, CLAMPED_GRID), (ITEMS, ITEMS_GRID)])
+def test_simt_spaces_become_one_loop_over_n(kernel: str, grid: str) -> None:
+    after = assert_flat(program(kernel, grid), "ew", (0, 500))
+    (loop,) = parallel_loops(after)
+    assert loop.cond.rhs == Var("n"), "the bound should be proven to be n"
+    assert "d_x[i]" in print_cpp(after) and "x_1" not in print_cpp(after), "aliases are forwarded"
+
+
+def test_guard_with_unproven_coverage_keeps_the_exact_bound() -> None:
+    # the grid is clamped to 3 blocks of 64: only the first 192 elements are written, before and after
+    after = assert_flat(program(GUARDED, CLAMPED_GRID), "ew", (10, 192, 500))
+    (loop,) = parallel_loops(after)
+    assert isinstance(loop.cond.rhs, Select)
+
+
+def test_2d_grid_becomes_a_2_deep_nest() -> None:
+    before = loop_form(GRID_2D)
+    after = normalize(before)
+    loops = parallel_loops(after)
+    assert [loop.axis for loop in loops] == ["blockIdx.y", "blockIdx.x"]
+    assert loops[1] in list(walk(loops[0].body))
+    for rows, cols in ((1, 1), (13, 9)):
+        a = [("x", RNG.standard_normal(rows * cols).astype(np.float32)), ("y", np.zeros(rows * cols, np.float32)),
+             ("rows", np.int32(rows)), ("cols", np.int32(cols))]
+        assert_same(print_cpp(before), after, "scale2d", a)
+
+
+@pytest.mark.parametrize("kernel,grid,why", [
+    (USES_THREAD, CEIL_GRID, "besides its element numbers"),
+    (SHARED_SUM, CEIL_GRID, "one thread loop nest"),
+    (CHAINED_ITEMS, ITEMS_GRID, "two offsets"),
+    (GAPS, CEIL_GRID, "without gaps"),
+])
+def test_unprovable_nests_are_kept(kernel: str, grid: str, why: str) -> None:
+    before = loop_form(program(kernel, grid))
+    after, notes = normalize_and_report(before)
+    assert notes and notes[0].startswith("kept") and why in notes[0], notes
+    assert any(l.axis.startswith("threadIdx") for l in parallel_loops(after))
+    assert_same(print_cpp(before), after, "ew", args(300))
+
+
+@pytest.mark.parametrize("op", ["relu", "sigmoid", "sine", "concat"])
+def test_corpus_kernels_flatten_and_run_the_same(op: str) -> None:
+    before = cuda_loop_form(op)
+    after, notes = normalize_and_report(before)
+    assert any(n.startswith("flattened") for n in notes), notes
+    assert not any(l.axis.startswith("threadIdx") for l in parallel_loops(after))
+    assert_same(print_cpp(before), after, op, smallest_args(op))
+
+
+def test_prover() -> None:
+    n, s = sympy.Symbol("n", integer=True, positive=True), sympy.Symbol("s", integer=True)
+    assert prove_nonneg(cdiv(n + 255, 256) * 256 - n)  # a ceil-divided grid covers n
+    assert not prove_nonneg(cdiv(n + 254, 256) * 256 - n)
+    assert not prove_nonneg(sympy.Min(cdiv(n + 255, 256), 8) * 256 - n)  # clamped: it does not
+    assert prove_nonneg(sympy.Min(cdiv(n + 255, 256), 8) * 256 - 1)  # but it is not empty
+    assert prove_nonneg(sympy.Max(s, 1) - 1) and not prove_nonneg(s)
+
+
+def test_translation_to_bang_stages_the_flattened_loop() -> None:
+    from passes.translate import translate
+    from tests.corpus import corpus_files
+
+    (path,) = [p for _, name, p in corpus_files("cuda") if name == "sigmoid"]
+    notes = {p.name: p.note for p in translate(path.read_text(), "bang", "cuda", native_compile=False).passes}
+    assert notes["normalize"].startswith("flattened") and notes["cache"] == "applied", notes
