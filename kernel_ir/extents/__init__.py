@@ -1,0 +1,46 @@
+"""Buffer extents: how many elements of each pointer parameter an entry point touches, as SymPy expressions.
+
+To run a kernel (and later to generate inputs for checking its translations) every buffer needs a size. The
+host launcher of a CUDA/HIP entry says it outright: `cudaMemcpy(d, host_param, bytes, ...)` copies `bytes` of
+`host_param`. A bare kernel, a BANG task or a cpp function only says it implicitly, through its index
+expressions, so the entry is interpreted symbolically:
+
+* integer values become SymPy expressions over the entry's integer parameters (nonnegative symbols), the
+  launch dimensions (blockDim_x, gridDim_x, taskDim... positive symbols unless `launch` gives them), and
+  *range variables*: loop counters, thread/block/task indices, values loaded from memory. A size computed
+  from parameters only (OH, tiles, per_task) becomes a symbol of its own, defined by its expression and put
+  back at the end, which keeps bounds small;
+* every access to a parameter's memory is recorded as the exclusive end (in bytes) of what it touches, with
+  the path condition under which it runs: loop bounds, `if` guards, earlier early returns, the branch of a
+  `?:` or of a helper's `if (...) return`. Conditions are disjunctions of conjunctions of atoms `e <= 0`
+  (integers, so `a < b` is `a - b + 1 <= 0`); value-level choices are `Sel(k, a, b)` terms on condition k
+  (or Min/Max when the condition compares a and b), split into cases only when an access is bounded;
+* the extent is the largest end over that domain, found by eliminating range variables innermost first
+  (Fourier-Motzkin style): an expression increasing in `v` takes v's least upper bound among the constraints
+  linear in v, a decreasing one its greatest lower bound, a linear one of unknown slope the larger value at
+  either end; Min/Max are lifted over + and nonnegative factors, `x % d` and `x / d` get names of their own,
+  and floor terms are relaxed (`c*floor(x/c) <= x`) when that makes the expression monotone. Each case keeps
+  the parameter conditions under which it can happen (`When`, -oo otherwise), so impossible cases drop out.
+
+Every step over-approximates (a dropped constraint only widens the domain), so an extent is never too small,
+assuming, as index arithmetic does, that indices are nonnegative (integer division is floor division), that
+the sizes a kernel divides by are positive, and that loops end (`i += s` with s of unknown sign counts
+upwards). When a variable has no bound (an index loaded from memory, a pointer handed to an unknown
+function) or bounding takes too long, the extent is reported as unknown with the reason, never guessed.
+Guards that cap a thread index (`if (i < n)`) give `Min(n, gridDim_x*blockDim_x)`; when the launch is not
+given it is assumed to cover the guarded range and the result is `n`. A case condition that every positive
+size meets (`cols >= 1` for a loop over cols) is dropped at the end: that only enlarges the bound, at sizes 0.
+Results are tidied by a small sound prover (floor/Mod bounds, polynomial positivity over nonnegative symbols,
+facts such as "a loop that runs has a bound >= 1"); what it cannot prove stays as Min/Max/Piecewise, which
+still evaluates exactly.
+
+Layout: `extent` (the result type), `analysis` (the interpreter that collects accesses and bounds them), its
+parts `statements`, `expressions`, `memory`, `calls`, `intrinsics` and `launch`, the abstract `values` it
+computes with, and the symbolic machinery beneath: `symbols`, `conditions`, `prover`, `monotone`, `bounder`
+and `tidy`.
+"""
+
+from kernel_ir.extents.analysis import infer_extents
+from kernel_ir.extents.extent import Extent
+
+__all__ = ["Extent", "infer_extents"]
