@@ -27,17 +27,22 @@ floor division.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 import sympy
 
+from kernel_ir.diagnostics import XpilerError
 from kernel_ir.dialects import get_printer
 from kernel_ir.ir import (
-    ArrayType, Assign, BinOp, Block, Break, Call, Cast, Const, Continue, Decl, DType, Expr, ExprStmt, For, ForKind,
-    Function, GlobalVar, If, Index, Module, NamedType, Node, PointerType, Return, ScalarType, Select, Stmt, UnaryOp,
-    Var, VarQual, walk, transform,
+    ArrayType, Assign, BinOp, Block, Break, Call, Cast, Const, Construct, Continue, Decl, DType, Expr, ExprStmt, For,
+    ForKind, FuncQual, Function, GlobalVar, If, Index, Member, Module, NamedType, Namespace, Node, PointerType, Return,
+    ScalarType, Select, Stmt, UnaryOp, Var, VarQual, Verbatim, walk, transform,
 )
-from passes.loops import declared_names, exits_at_level, names_in, substitute, unit_step, written_names
+from kernel_ir.parse import parse
+from passes.loops import (
+    PURE_CALLS, declared_names, exits_at_level, fresh_name, names_in, substitute, unit_step, written_names,
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ def normalize_and_report(module: Module, options: NormalizeOptions | None = None
     notes: list[str] = []
     if not options.flatten_simt:
         return module, ()
+    module = _scalarize_lanes(_inline_functors(module, notes), notes)
     constants = _global_constants(module)
     changed = module.map_functions(lambda fn: _normalize_function(fn, constants, notes))
     return changed, tuple(notes)
@@ -67,12 +73,18 @@ def normalize_and_report(module: Module, options: NormalizeOptions | None = None
 # ------------------------------------------------------------------------------------------------ symbols -----
 
 class cdiv(sympy.Function):
-    """C division of nonnegative integers (floor division), kept unevaluated unless both are numbers."""
+    """C division of nonnegative integers (floor division), kept unevaluated unless both are numbers or p is
+    q * k + r with 0 <= r < q (then it is k)."""
 
     @classmethod
     def eval(cls, p, q):
         if p.is_Integer and q.is_Integer and q > 0 and p >= 0:
             return sympy.Integer(p // q)
+        if q.is_Integer and q > 0 and isinstance(p, sympy.Add):
+            rest = p.func(*(t for t in p.args if not t.is_Integer))
+            r = p - rest
+            if 0 <= r < q and all(t.as_coeff_Mul()[0] % q == 0 for t in sympy.Add.make_args(rest)):
+                return sympy.expand(rest / q)
         return None
 
 
@@ -107,6 +119,11 @@ def _sym(e: Expr, env: Env) -> sympy.Expr | None:
     if isinstance(e, UnaryOp) and e.op == "-" and not e.postfix:
         inner = _sym(e.operand, env)
         return None if inner is None else -inner
+    if isinstance(e, BinOp) and e.op == "&" and isinstance(e.rhs, UnaryOp) and e.rhs.op == "~" \
+            and isinstance(e.rhs.operand, Const) and isinstance(e.rhs.operand.value, int) \
+            and e.rhs.operand.value > 0 and e.rhs.operand.value & (e.rhs.operand.value + 1) == 0:
+        a = _sym(e.lhs, env)  # a & ~(2^k - 1) rounds a down to a multiple of 2^k
+        return None if a is None else cdiv(a, e.rhs.operand.value + 1) * (e.rhs.operand.value + 1)
     if isinstance(e, BinOp) and e.op in ("+", "-", "*", "/", "%", "<<", ">>"):
         a, b = _sym(e.lhs, env), _sym(e.rhs, env)
         if a is None or b is None:
@@ -115,6 +132,8 @@ def _sym(e: Expr, env: Env) -> sympy.Expr | None:
             if not (b.is_Integer and 0 <= b < 63):
                 return None
             return a * 2 ** int(b) if e.op == "<<" else cdiv(a, sympy.Integer(2 ** int(b)))
+        if e.op == "%" and b.is_Integer and b > 0:
+            return a - b * cdiv(a, b)
         return {"+": a + b, "-": a - b, "*": a * b, "/": cdiv(a, b), "%": cmod(a, b)}[e.op]
     if isinstance(e, Select):
         return _min_max(e, env)
@@ -189,8 +208,9 @@ def prove_nonneg(e: sympy.Expr) -> bool:
         every = isinstance(atom, sympy.Min) == increasing
         return all(map(prove_nonneg, cases)) if every else any(map(prove_nonneg, cases))
     if isinstance(atom, cdiv) and atom.args[1].is_Integer and atom.args[1] > 0:
-        p, q = atom.args
-        return prove_nonneg(replaced.subs(t, (p - q + 1) / q if increasing else p / q))
+        p, q = atom.args  # and cdiv(p, q) >= 0 when p >= 0
+        return prove_nonneg(replaced.subs(t, (p - q + 1) / q if increasing else p / q)) \
+            or increasing and prove_nonneg(p) and prove_nonneg(replaced.subs(t, 0))
     return False
 
 
@@ -727,3 +747,603 @@ def _text(e: Expr) -> str:
         return get_printer("cpp").expr(e)
     except Exception:  # noqa: BLE001 - a note only
         return "..."
+
+
+# ------------------------------------------------------------------------------------------------ functors ----
+
+_STRUCT = re.compile(r"\s*struct\s+(\w+)\s*\{(.*)\}\s*;?\s*", re.S)
+_CALL_OPERATOR = re.compile(r"([\w\s:]*?)\boperator\s*\(\s*\)\s*\(([^()]*)\)\s*(?:const\s*)?(?:noexcept\s*)?\{")
+_METHOD_QUALIFIERS = {"__device__", "__host__", "__forceinline__", "inline", "static", "constexpr", "__mlu_func__"}
+
+
+def _inline_functors(module: Module, notes: list[str]) -> Module:
+    """`Op op = Op{}; ... op(x) ...` -> `... Op_apply(x) ...` with `static inline T Op_apply(T v)` the struct's
+    operator(), for structs with no data members whose operator() is pure scalar code (no memory, no globals,
+    only libm calls): the object carries nothing, so calling the operator is calling a plain function."""
+    helpers: dict[str, Function] = {}
+    taken = {f.name for f in module.functions} | {g.name for g in module.globals}
+    for item in walk(module):
+        if isinstance(item, Verbatim):
+            helper = _functor_helper(item.text, taken)
+            if helper is not None:
+                helpers[helper[0]] = helper[1]
+                taken.add(helper[1].name)
+    if not helpers:
+        return module
+    changed = module.map_functions(lambda fn: _call_functors(fn, helpers, notes))
+    if changed == module:
+        return module
+    used = {n.name for n in walk(changed) if isinstance(n, Call)}
+    return dataclasses.replace(changed, items=_with_helpers(changed.items, helpers, used))
+
+
+def _functor_helper(text: str, taken: set[str]) -> tuple[str, Function] | None:
+    """(struct name, its operator() as a static helper) when the struct is only a pure scalar operator()."""
+    struct = _STRUCT.fullmatch(text)
+    if struct is None:
+        return None
+    members = struct.group(2)
+    head = _CALL_OPERATOR.search(members)
+    if head is None:
+        return None
+    depth, end = 1, head.end()
+    while depth and end < len(members):
+        depth += {"{": 1, "}": -1}.get(members[end], 0)
+        end += 1
+    if depth or (members[:head.start()] + members[end:]).strip(" \t\n;"):
+        return None  # data members or other methods: the object may carry state
+    result = " ".join(w for w in head.group(1).split() if w not in _METHOD_QUALIFIERS)
+    name = fresh_name(f"{struct.group(1)}_apply", taken)
+    try:
+        parsed = parse(f"static inline {result} {name}({head.group(2)}) {{{members[head.end():end - 1]}}}", "cpp")
+    except XpilerError:
+        return None
+    (fn,) = parsed.functions
+    if not (isinstance(fn.return_type, ScalarType) and all(isinstance(p.type, ScalarType) for p in fn.params)):
+        return None
+    local = declared_names(fn.body) | {p.name for p in fn.params}
+    impure = any(isinstance(n, (Index, Member)) or isinstance(n, UnaryOp) and n.op in ("*", "&")
+                 or isinstance(n, Call) and n.name not in PURE_CALLS
+                 or isinstance(n, Var) and n.name not in local for n in walk(fn.body))
+    return None if impure else (struct.group(1), fn)
+
+
+def _call_functors(fn: Function, helpers: dict[str, Function], notes: list[str]) -> Function:
+    """fn with the calls of never-written, member-less functor locals replaced by calls of their helpers."""
+    if fn.body is None:
+        return fn
+    once = _declared_once(fn)
+    objects = {n.name: helpers[n.type.name] for n in walk(fn.body) if isinstance(n, Decl) and n.name in once
+               and isinstance(n.type, NamedType) and n.type.name in helpers
+               and (n.init is None or isinstance(n.init, Construct) and not n.init.args
+                    and isinstance(n.init.type, NamedType) and n.init.type.name == n.type.name)}
+    objects = {name: helper for name, helper in objects.items() if name not in names_in(fn.body)}
+    if not objects:
+        return fn
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Call) and n.name in objects:
+            return Call(objects[n.name].name, tuple(transform(a, visit) for a in n.args))
+        if isinstance(n, Block):
+            return Block(tuple(transform(s, visit) for s in n.body
+                               if not (isinstance(s, Decl) and s.name in objects)))
+        return None
+    notes.extend(f"called {objects[name].name} for the functor {name!r}" for name in sorted(objects))
+    return dataclasses.replace(fn, body=transform(fn.body, visit))
+
+
+def _with_helpers(items: tuple, helpers: dict[str, Function], used: set[str]) -> tuple:
+    """items with each used helper placed right after its struct's definition."""
+    out = []
+    for item in items:
+        if isinstance(item, Namespace):
+            item = dataclasses.replace(item, items=_with_helpers(item.items, helpers, used))
+        out.append(item)
+        struct = _STRUCT.fullmatch(item.text) if isinstance(item, Verbatim) else None
+        if struct and struct.group(1) in helpers and helpers[struct.group(1)].name in used:
+            out.append(helpers[struct.group(1)])
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------------------------ lanes -------
+# An AVX-512 source reaches the loop form (detensorize) as chunk loops over 16-lane arrays: `for (it < C) {
+# int b = it * 16; float v[16]; for (l < 16) v[l] = (x + b)[l]; ...; for (l < 16) if ((m >> l) & 1) (y + b)[l] =
+# t[l]; }`, often followed by a masked or scalar tail. When every lane loop touches lane l only (arrays at [l],
+# memory at `(p + b + c)[l]`, masks through `(m >> l) & 1`), lane l computes a scalar function of element b + l,
+# and the chunk loop is `for (e = 0; e < E; e++) body(e)` over the elements it stores.
+
+
+class _NotLaneWise(Exception):
+    """Why a chunk of lane loops is not one scalar computation per element (the loop is then kept)."""
+
+
+@dataclass
+class _Lanes:
+    """What is known while rewriting lane code into the code of one lane."""
+
+    width: int
+    broadcast: dict[str, Expr | None]  # arrays holding one invariant value in every lane (None: read lane 0)
+    helpers: dict[str, tuple[Function, int]]  # vector helper -> (its one-lane version, the output's position)
+    env: Env
+    base: sympy.Expr | None = None  # the chunk's first element (None inside a helper: no memory access)
+    element: str = ""
+    arrays: set[str] = dataclasses.field(default_factory=set)
+    bits: set[str] = dataclasses.field(default_factory=set)  # comparison masks: each lane's bit kept at bit 0
+    masks: set[str] = dataclasses.field(default_factory=set)  # prefix masks: lane < count, i.e. element < bound
+    bound: sympy.Expr | None = None
+    dropped: set[str] = dataclasses.field(default_factory=set)  # chunk-level integers, used only symbolically
+    stores: set[bool] = dataclasses.field(default_factory=set)  # whether each store was under a mask
+
+
+def _lane_loop_var(s: Stmt, width: int) -> str | None:
+    if isinstance(s, For) and len(s.init) == 1 and isinstance(s.init[0], Decl) \
+            and s.init[0].init == Const(0, DType.int32) and s.step == unit_step(s.init[0].name) \
+            and s.cond == BinOp("<", Var(s.init[0].name), Const(width, DType.int32)):
+        return s.init[0].name
+    return None
+
+
+def _lane_array(s: Stmt, width: int) -> bool:
+    return isinstance(s, Decl) and isinstance(s.type, ArrayType) and s.type.size == Const(width, DType.int32) \
+        and isinstance(s.type.element, ScalarType) and s.init is None and s.scope.value == "local"
+
+
+def _is_int_type(t) -> bool:
+    return isinstance(t, ScalarType) and t.dtype.is_int or isinstance(t, NamedType) and t.name.startswith("__mmask")
+
+
+def _lane_code(stmts: tuple[Stmt, ...], lanes: _Lanes) -> list[Stmt]:
+    """The statements of one lane (raises _NotLaneWise)."""
+    lanes.bits |= _bit_masks(stmts, lanes.width)
+    out: list[Stmt] = []
+    for s in stmts:
+        lane = _lane_loop_var(s, lanes.width)
+        if _lane_array(s, lanes.width):
+            lanes.arrays.add(s.name)
+            out.append(Decl(s.name, s.type.element))
+        elif lane is not None:
+            out.extend(_one_lane(t, lane, lanes, False) for t in s.body.body)
+        elif isinstance(s, (Decl, Assign)) and _mask_statement(s, lanes):
+            continue
+        elif isinstance(s, ExprStmt) and isinstance(s.expr, Call) and s.expr.name in lanes.helpers:
+            out.append(_helper_call(s.expr, lanes))
+        elif isinstance(s, Decl) and lanes.base is not None and isinstance(s.type, ScalarType) and s.type.dtype.is_int \
+                and s.init is not None and s.name not in lanes.bits:
+            _follow(s, lanes.env)
+            lanes.dropped.add(s.name)
+        elif isinstance(s, For) and not (names_in(Block(s.init)) | names_in(s.cond)) & _lane_names(lanes):
+            out.append(dataclasses.replace(s, body=Block(tuple(_lane_code(s.body.body, lanes)))))
+        elif isinstance(s, Return) and s.value is None and s is stmts[-1] and lanes.base is None:
+            continue
+        elif names_in(s) & _lane_names(lanes) - lanes.bits or any(isinstance(n, Call) and n.name in lanes.helpers
+                                                                  for n in walk(s)):
+            raise _NotLaneWise(f"a {type(s).__name__} mixes lanes outside a lane loop")
+        else:
+            out.append(s)
+    out = [s for s in out if not (isinstance(s, Decl) and s.name in lanes.masks)]
+    leaked = names_in(Block(tuple(out))) & (lanes.dropped | lanes.masks)
+    if leaked:
+        raise _NotLaneWise(f"{sorted(leaked)} are used per lane")
+    return out
+
+
+def _lane_names(lanes: _Lanes) -> set[str]:
+    return lanes.arrays | lanes.bits | lanes.masks | set(lanes.broadcast)
+
+
+def _bit_masks(stmts: tuple[Stmt, ...], width: int) -> set[str]:
+    """Integers built lane by lane (`m |= 1 << l` in a lane loop) and their copies."""
+    bits = set()
+    for s in stmts:
+        lane = _lane_loop_var(s, width)
+        for n in walk(s) if lane else ():
+            if isinstance(n, Assign) and n.op == "|" and isinstance(n.target, Var) and isinstance(n.value, BinOp) \
+                    and n.value.op == "<<" and n.value.rhs == Var(lane):
+                bits.add(n.target.name)
+    grown = True
+    while grown:
+        grown = False
+        for s in stmts:
+            target, value = (s.name, s.init) if isinstance(s, Decl) else _assignment(s)
+            if target and target not in bits and value is not None and _strip_casts(value) in {Var(b) for b in bits}:
+                bits.add(target)
+                grown = True
+    return bits
+
+
+def _mask_statement(s: Decl | Assign, lanes: _Lanes) -> bool:
+    """Record `m = <prefix mask of count r>` (or a copy of one); False when s is no such statement."""
+    target, value = (s.name, s.init) if isinstance(s, Decl) else _assignment(s)
+    if target is None or value is None or isinstance(s, Decl) and not _is_int_type(s.type) or target in lanes.bits:
+        return False
+    value = _strip_casts(value)
+    if isinstance(value, Var) and value.name in lanes.masks:
+        lanes.masks.add(target)
+        return True
+    count = _prefix_count(value, lanes)
+    if count is None or lanes.base is None:
+        return False
+    bound = sympy.expand(lanes.base + count)
+    if lanes.bound is not None and sympy.expand(bound - lanes.bound) != 0 \
+            or _loop_symbol(lanes.element) in bound.free_symbols:
+        raise _NotLaneWise("two masks stop at different elements")
+    lanes.bound = bound
+    lanes.masks.add(target)
+    return True
+
+
+def _prefix_count(e: Expr, lanes: _Lanes) -> sympy.Expr | None:
+    """r for `(1u << r) - 1u` (r <= 31 proven) or `r >= W ? <all ones> : (1u << r) - 1u` (either way round):
+    the masks whose lane l is set exactly when l < r."""
+    e = _strip_casts(e)
+    if isinstance(e, Select) and isinstance(e.cond, BinOp) and e.cond.op in (">=", "<"):
+        full, partial = (e.then, e.otherwise) if e.cond.op == ">=" else (e.otherwise, e.then)
+        count = _shifted_ones(_strip_casts(partial))
+        if _int_value(full) == 2 ** lanes.width - 1 and count is not None \
+                and _int_value(e.cond.rhs) == lanes.width \
+                and _sym(e.cond.lhs, lanes.env) is not None and _sym(count, lanes.env) is not None \
+                and sympy.expand(_sym(e.cond.lhs, lanes.env) - _sym(count, lanes.env)) == 0:
+            return _sym(count, lanes.env)
+        return None
+    count = _shifted_ones(e)
+    value = _sym(count, lanes.env) if count is not None else None
+    return value if value is not None and prove_nonneg(31 - value) else None
+
+
+def _shifted_ones(e: Expr) -> Expr | None:
+    if isinstance(e, BinOp) and e.op == "-" and isinstance(e.lhs, BinOp) and e.lhs.op == "<<" \
+            and _int_value(e.lhs.lhs) == 1 and _int_value(e.rhs) == 1:
+        return e.lhs.rhs
+    return None
+
+
+def _int_value(e: Expr) -> int | None:
+    e = _strip_casts(e)
+    return e.value if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool) else None
+
+
+def _helper_call(call: Call, lanes: _Lanes) -> Stmt:
+    helper, output = lanes.helpers[call.name]
+    if not all(isinstance(a, Var) and a.name in lanes.arrays for a in call.args) or len(call.args) != len(helper.params) + 1:
+        raise _NotLaneWise(f"{call.name} is called on something other than lane arrays")
+    inputs = tuple(a for k, a in enumerate(call.args) if k != output)
+    return Assign(call.args[output], Call(helper.name, inputs))
+
+
+def _one_lane(s: Stmt, lane: str, lanes: _Lanes, masked: bool) -> Stmt:
+    """A statement of a lane loop's body, for lane `lane` alone."""
+    if isinstance(s, If) and s.otherwise is None and _is_lane_test(s.cond, lane, lanes.masks):
+        if len(s.then.body) != 1:
+            raise _NotLaneWise("a masked block holds more than one statement")
+        return _one_lane(s.then.body[0], lane, lanes, True)
+    if isinstance(s, Assign) and isinstance(s.target, Var) and s.target.name in lanes.bits and s.op == "|" \
+            and isinstance(s.value, BinOp) and s.value.op == "<<" and s.value.rhs == Var(lane):
+        return Assign(s.target, _lane_expr(s.value.lhs, lane, lanes), "|")
+    if isinstance(s, If) and s.otherwise is None:
+        return If(_lane_expr(s.cond, lane, lanes), Block(tuple(_one_lane(t, lane, lanes, masked) for t in s.then.body)))
+    if not isinstance(s, Assign):
+        raise _NotLaneWise(f"a lane loop holds a {type(s).__name__}")
+    target = _lane_expr(s.target, lane, lanes)
+    if isinstance(target, Index):
+        lanes.stores.add(masked)
+    return Assign(target, _lane_expr(s.value, lane, lanes), s.op)
+
+
+def _is_lane_test(e: Expr, lane: str, masks: set[str]) -> bool:
+    """`(m >> l) & 1` or `((m >> l) & 1) != 0` for a prefix mask m."""
+    if isinstance(e, BinOp) and e.op == "!=" and _int_value(e.rhs) == 0:
+        e = e.lhs
+    return isinstance(e, BinOp) and e.op == "&" and _int_value(e.rhs) == 1 and isinstance(e.lhs, BinOp) \
+        and e.lhs.op == ">>" and e.lhs.rhs == Var(lane) and isinstance(e.lhs.lhs, Var) and e.lhs.lhs.name in masks
+
+
+def _lane_expr(e: Expr, lane: str, lanes: _Lanes) -> Expr:
+    """e for one lane: lane arrays are scalars, memory is read at the element, a prefix mask's test is true (the
+    rewritten loop visits only the elements below the masks' bound), a bit mask is its lane's bit."""
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Select) and _is_lane_test(n.cond, lane, lanes.masks):
+            return _top_down(n.then, visit)
+        if isinstance(n, BinOp) and n.op == ">>" and n.rhs == Var(lane) and isinstance(n.lhs, Var) \
+                and n.lhs.name in lanes.bits:
+            return n.lhs
+        if isinstance(n, Index) and n.index == Var(lane):
+            return _lane_element(n.base, lanes)
+        if n == Var(lane):
+            raise _NotLaneWise("a lane computes with its lane number")
+        return None
+    return _top_down(e, visit)
+
+
+def _top_down(node: Node, fn) -> Node:
+    """Rewrite from the root: fn(node) replaces node (its children untouched) or, when None, node's children are
+    rewritten in turn (lane patterns must be matched before their lane variable is seen alone)."""
+    replaced = fn(node)
+    if replaced is not None:
+        return replaced
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, Node):
+            changes[f.name] = _top_down(value, fn)
+        elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
+            changes[f.name] = tuple(_top_down(v, fn) if isinstance(v, Node) else v for v in value)
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _lane_element(base: Expr, lanes: _Lanes) -> Expr:
+    cast = base.type if isinstance(base, Cast) and isinstance(base.type, PointerType) else None
+    inner = base.expr if cast else base
+    if isinstance(inner, Var) and inner.name in lanes.arrays:
+        return UnaryOp("*", Cast(cast, UnaryOp("&", inner))) if cast else inner
+    if isinstance(inner, Var) and inner.name in lanes.broadcast:
+        value = lanes.broadcast[inner.name]
+        return value if value is not None and not cast else Index(base, Const(0, DType.int32))
+    terms: list[Expr] = []
+    while isinstance(inner, BinOp) and inner.op == "+":
+        terms.insert(0, inner.rhs)
+        inner = inner.lhs
+    if cast or lanes.base is None or not isinstance(inner, Var) or inner.name in _lane_names(lanes) or not terms:
+        raise _NotLaneWise("a lane loop reaches memory other than `(p + first element)[lane]`")
+    offset = _sym(_product_sum(terms), lanes.env)
+    offset = None if offset is None else sympy.expand(offset - lanes.base)
+    if offset is None or not offset.is_Integer:
+        raise _NotLaneWise("a lane loop reads memory away from its chunk's elements")
+    element = Var(lanes.element) if offset == 0 else BinOp("+", Var(lanes.element), Const(int(offset), DType.int32))
+    return Index(inner, element)
+
+
+def _product_sum(terms: list[Expr]) -> Expr:
+    out = terms[0]
+    for t in terms[1:]:
+        out = BinOp("+", out, t)
+    return out
+
+
+def _vector_helpers(module: Module, width: int) -> dict[str, tuple[Function, int]]:
+    """Module functions `void f(const T* a, ..., T* out)` whose body is lane code over `width` lanes, each with
+    its one-lane version `static inline T f_lane(T a, ...)` (helpers may call earlier ones)."""
+    helpers: dict[str, tuple[Function, int]] = {}
+    taken = {f.name for f in module.functions}
+    for fn in module.functions:
+        pointers = [p for p in fn.params if isinstance(p.type, PointerType) and isinstance(p.type.pointee, ScalarType)]
+        outputs = [k for k, p in enumerate(fn.params) if not p.type.pointee.const] if len(pointers) == len(fn.params) \
+            else []
+        if fn.body is None or fn.return_type != ScalarType(DType.void) or len(outputs) != 1:
+            continue
+        output = fn.params[outputs[0]]
+        lanes = _Lanes(width, {}, helpers, {}, arrays={p.name for p in fn.params})
+        try:
+            body = _lane_code(fn.body.body, lanes)
+        except _NotLaneWise:
+            continue
+        element = output.type.pointee
+        name = fresh_name(f"{fn.name}_lane", taken)
+        taken.add(name)
+        params = tuple(dataclasses.replace(p, type=dataclasses.replace(p.type.pointee, const=False))
+                       for p in fn.params if p is not output)
+        lane_fn = Function(name, dataclasses.replace(element, const=False), params,
+                           Block((Decl(output.name, dataclasses.replace(element, const=False)), *body,
+                                  Return(Var(output.name)))), frozenset({FuncQual.static, FuncQual.inline}))
+        helpers[fn.name] = (lane_fn, outputs[0])
+    return helpers
+
+
+def _broadcasts(stmts: tuple[Stmt, ...], width: int) -> dict[str, Expr | None]:
+    """`T a[W]; for (l < W) a[l] = v;` with v invariant, a written nowhere else: a holds v in every lane (v is
+    inlined where it is a constant)."""
+    out: dict[str, Expr | None] = {}
+    for decl, fill in zip(stmts, stmts[1:]):
+        lane = _lane_loop_var(fill, width)
+        if not (_lane_array(decl, width) and lane and len(fill.body.body) == 1):
+            continue
+        s = fill.body.body[0]
+        if not (isinstance(s, Assign) and not s.op and s.target == Index(Var(decl.name), Var(lane))) \
+                or names_in(s.value) or any(isinstance(n, (Index, Call)) for n in walk(s.value)):
+            continue
+        writes = [n for t in stmts for n in walk(t) if isinstance(n, Assign) and isinstance(n.target, Index)
+                  and _strip_casts(n.target.base) == Var(decl.name)]
+        if len(writes) == 1 and _address_taken(Block(stmts)).isdisjoint({decl.name}):
+            out[decl.name] = s.value if isinstance(s.value, Cast) and s.value.type == decl.type.element \
+                else Cast(decl.type.element, s.value)
+    return out
+
+
+def _chunk(loop: For, lanes: _Lanes) -> tuple[str, sympy.Expr, tuple[Stmt, ...]]:
+    """(element variable, number of chunks * width, body of one element) of `for (it = 0; it < C; it++) {
+    int b = it * W; <lane code> }` (raises _NotLaneWise)."""
+    it = loop.init[0].name
+    body = loop.body.body
+    if not (loop.init[0].init == Const(0, DType.int32) and loop.cond == BinOp("<", Var(it), loop.cond.rhs)
+            and loop.step == unit_step(it) and it not in written_names(loop.body) and _is_int_type(body[0].type)):
+        raise _NotLaneWise("not `for (it = 0; it < C; it++) { int b = it * W; ... }`")
+    first = _sym(body[0].init, {**lanes.env, it: _loop_symbol(it)})
+    if first is None or sympy.expand(first - lanes.width * _loop_symbol(it)) != 0 \
+            or body[0].name in written_names(loop.body):
+        raise _NotLaneWise("its chunks do not start at it * width")
+    chunks = _chunk_count(loop.cond.rhs, lanes)
+    lanes.base, lanes.element = _loop_symbol(body[0].name), body[0].name
+    lanes.env = {**lanes.env, body[0].name: lanes.base}
+    return body[0].name, lanes.width * chunks, tuple(_lane_code(body[1:], lanes))
+
+
+def _chunk_count(e: Expr, lanes: _Lanes) -> sympy.Expr:
+    """The value of a chunk count; `0 < F ? (F - 0 + (W - 1)) / W : 0` (what detensorize writes) is the C division
+    alone when F >= 0 is proven."""
+    if isinstance(e, Select) and e.otherwise == Const(0, DType.int32) and isinstance(e.cond, BinOp) \
+            and e.cond.op == "<" and e.cond.lhs == Const(0, DType.int32):
+        first = _sym(e.cond.rhs, lanes.env)
+        if first is not None and prove_nonneg(first):
+            e = e.then
+    value = _sym(e, lanes.env)
+    if value is None:
+        raise _NotLaneWise("its chunk count is not an integer expression")
+    return value
+
+
+def _covered(stored: sympy.Expr, lanes: _Lanes) -> sympy.Expr:
+    """The end of the elements a chunk loop stores: all its chunks', or the masks' bound when the chunks reach it
+    (every store must then be masked)."""
+    if lanes.stores != ({True} if lanes.masks else {False}):
+        raise _NotLaneWise("some stores are masked and some are not")
+    if lanes.bound is None:
+        return stored
+    if not prove_nonneg(stored - lanes.bound):
+        raise _NotLaneWise("its chunks may stop before the masks' bound")
+    return lanes.bound
+
+
+def _scalarize_lanes(module: Module, notes: list[str]) -> Module:
+    """Every chunk loop of lane code (with its masked or scalar tail, when that computes the same) rewritten as one
+    loop over elements; vector helpers it calls get one-lane versions next to them."""
+    helpers_by_width: dict[int, dict[str, tuple[Function, int]]] = {}
+    changed = module.map_functions(lambda fn: _lanes_function(module, fn, helpers_by_width, notes))
+    if changed == module:
+        return module
+    lane_versions = {name: lane_fn for helpers in helpers_by_width.values() for name, (lane_fn, _) in helpers.items()}
+    used: set[str] = set()
+    calls = {n.name for n in walk(changed) if isinstance(n, Call)}
+    while calls - used:  # one-lane helpers call the one-lane versions of the helpers they called
+        used |= calls
+        calls = {n.name for f in lane_versions.values() if f.name in used for n in walk(f) if isinstance(n, Call)}
+
+    def place(items: tuple) -> tuple:
+        out = []
+        for item in items:
+            if isinstance(item, Namespace):
+                item = dataclasses.replace(item, items=place(item.items))
+            if isinstance(item, Function) and item.name in lane_versions:
+                if lane_versions[item.name].name in used:
+                    out.append(lane_versions[item.name])
+                if item.name not in used:
+                    continue
+            out.append(item)
+        return tuple(out)
+    return dataclasses.replace(changed, items=place(changed.items))
+
+
+def _lanes_function(module: Module, fn: Function, helpers_by_width: dict, notes: list[str]) -> Function:
+    if fn.body is None:
+        return fn
+    params = {p.name: _symbol(p.name, positive=True) for p in fn.params
+              if isinstance(p.type, ScalarType) and p.type.dtype.is_int}
+    env = {**_global_constants(module), **params}
+    stmts = list(fn.body.body)
+    out: list[Stmt] = []
+    k = 0
+    while k < len(stmts):
+        s = stmts[k]
+        width = _chunk_width(s, env)
+        if width is None:
+            out.append(s)
+            _follow(s, env)
+            k += 1
+            continue
+        helpers = helpers_by_width.setdefault(width, _vector_helpers(module, width))
+        lanes = _Lanes(width, _broadcasts(fn.body.body, width), helpers, dict(env))
+        try:
+            var, stored, body = _chunk(s, lanes)
+            end = _covered(stored, lanes)
+        except _NotLaneWise as why:
+            notes.append(f"kept the lane loop over {s.init[0].name}: {why}")
+            out.append(s)
+            _follow(s, env)
+            k += 1
+            continue
+        tail = _tail(stmts[k + 1] if k + 1 < len(stmts) else None, var, end, body, width, lanes, env)
+        if tail is not None:
+            end = tail
+            k += 1
+        bound = _named(end, env, fn) or (BinOp("*", Const(width, DType.int32), s.cond.rhs)
+                                         if tail is None and lanes.bound is None else None)
+        if bound is None:
+            notes.append(f"kept the lane loop over {s.init[0].name}: no variable holds its end")
+            out.append(s)
+            k += 1
+            continue
+        loop = For((Decl(var, ScalarType(DType.int32), Const(0, DType.int32)),), BinOp("<", Var(var), bound),
+                   unit_step(var), Block(body), s.kind, s.axis, s.pragmas)
+        notes.append(f"scalarized the {width}-lane loop over {s.init[0].name} into `for {var} < {_text(bound)}`"
+                     + (" (its tail included)" if tail is not None else ""))
+        out.append(loop)
+        k += 1
+    if out == stmts:
+        return fn
+    for width in helpers_by_width:
+        unused = {name for name in _broadcasts(tuple(out), width)
+                  if sum(1 for n in walk(Block(tuple(out))) if n == Var(name)) == 1}
+        out = [s for s in out if not (isinstance(s, Decl) and s.name in unused or _lane_loop_var(s, width)
+                                      and names_in(s) & unused)]
+    return dataclasses.replace(fn, body=Block(tuple(out)))
+
+
+def _chunk_width(s: Stmt, env: Env) -> int | None:
+    """W for `for (it = 0; it < C; it++) { int b = it * W; ... }` with a W-lane array inside, else None."""
+    if not (isinstance(s, For) and len(s.init) == 1 and isinstance(s.init[0], Decl) and s.body.body
+            and isinstance(s.body.body[0], Decl) and s.body.body[0].init is not None):
+        return None
+    it = _loop_symbol(s.init[0].name)
+    first = _sym(s.body.body[0].init, {**env, s.init[0].name: it})
+    width = first.coeff(it) if first is not None else None
+    if width is None or not width.is_Integer or width < 2 or sympy.expand(first - width * it) != 0:
+        return None
+    return int(width) if any(_lane_array(n, int(width)) for n in walk(s.body)) else None
+
+
+def _tail(s: Stmt | None, var: str, start: sympy.Expr, body: tuple[Stmt, ...], width: int, main: _Lanes,
+          env: Env) -> sympy.Expr | None:
+    """The end of the elements after `start` that s (the statement after a chunk loop) stores with the same
+    per-element body: a masked chunk `if (F < N) {...}` or a scalar loop `for (j = F; j < N; j++)` with F the
+    chunk loop's end; None when s is not such a tail."""
+    if isinstance(s, If) and s.otherwise is None and isinstance(s.cond, BinOp) and s.cond.op in ("<", "!="):
+        first, last = _sym(s.cond.lhs, env), _sym(s.cond.rhs, env)
+        lanes = _Lanes(width, main.broadcast, main.helpers, dict(env), base=first, element=var)
+        try:
+            tail_body = _lane_code(s.then.body, lanes) if first is not None else None
+            if tail_body is None or lanes.bound is None or lanes.stores != {True}:
+                return None
+        except _NotLaneWise:
+            return None
+        ok = sympy.expand(first - start) == 0 and last is not None and sympy.expand(last - lanes.bound) == 0 \
+            and prove_nonneg(last - first) and prove_nonneg(width - (last - first))
+        return last if ok and _same_code(tuple(tail_body), body) else None
+    if isinstance(s, For) and len(s.init) == 1 and isinstance(s.init[0], Decl) and s.init[0].init is not None \
+            and isinstance(s.cond, BinOp) and s.cond.op == "<" and s.cond.lhs == Var(s.init[0].name) \
+            and s.step in (unit_step(s.init[0].name), ExprStmt(UnaryOp("++", Var(s.init[0].name))),
+                           ExprStmt(UnaryOp("++", Var(s.init[0].name), postfix=True))):
+        first, last = _sym(s.init[0].init, env), _sym(s.cond.rhs, env)
+        tail_body = substitute(s.body, s.init[0].name, Var(var)).body
+        ok = first is not None and last is not None and sympy.expand(first - start) == 0 \
+            and prove_nonneg(last - first) and s.init[0].name not in written_names(s.body)
+        return last if ok and _same_code(tail_body, body) else None
+    return None
+
+
+def _same_code(a: tuple[Stmt, ...], b: tuple[Stmt, ...]) -> bool:
+    """a and b are the same statements up to the names of the variables they declare."""
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(stmts: tuple[Stmt, ...]) -> Block:
+    block = Block(stmts)
+    names = {}
+    for n in walk(block):
+        if isinstance(n, Decl) and n.name not in names:
+            names[n.name] = f"_v{len(names)}"
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Var) and n.name in names:
+            return Var(names[n.name])
+        if isinstance(n, Decl) and n.name in names:
+            return dataclasses.replace(n, name=names[n.name])
+        return None
+    return transform(block, visit)
+
+
+def _named(value: sympy.Expr, env: Env, fn: Function) -> Expr | None:
+    """A variable of fn holding value all along (an integer parameter, or a constant of the function), or None."""
+    written = written_names(fn.body)
+    for name, known in env.items():
+        if name not in written and sympy.expand(known - value) == 0 and \
+                (name in {p.name for p in fn.params} or name in declared_names(fn.body)):
+            return Var(name)
+    return None

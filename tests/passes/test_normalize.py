@@ -225,3 +225,154 @@ def test_translation_to_bang_stages_the_flattened_loop() -> None:
     (path,) = [p for _, name, p in corpus_files("cuda") if name == "sigmoid"]
     notes = {p.name: p.note for p in translate(path.read_text(), "bang", "cuda", native_compile=False).passes}
     assert notes["normalize"].startswith("flattened") and notes["cache"] == "applied", notes
+
+
+# ------------------------------------------------------------------------------------------------ functors ----
+
+FUNCTOR = """
+struct Halve {
+    __device__ float operator()(float v) const { return 0.5f * v + fabsf(v); }
+};
+template <typename Op>
+__global__ void k(const float* x, float* y, int n, Op op) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = op(x[i]);
+}
+extern "C" void ew(const float* x, float* y, int n) {
+    float* d_x; float* d_y;
+    cudaMalloc(&d_x, n * sizeof(float));
+    cudaMalloc(&d_y, n * sizeof(float));
+    cudaMemcpy(d_x, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    k<<<(n + 63) / 64, 64>>>(d_x, d_y, n, Halve{});
+    cudaMemcpy(y, d_y, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(d_x); cudaFree(d_y);
+}
+"""
+
+
+def test_functor_calls_become_helper_calls() -> None:
+    before = loop_form(FUNCTOR)
+    after, notes = normalize_and_report(before)
+    assert any(n.startswith("called Halve_apply") for n in notes), notes
+    text = print_cpp(after)
+    assert "Halve_apply(d_x[i])" in text and "Halve op" not in text
+    for n in (0, 1, 130):
+        assert_same(print_cpp(before), after, "ew", args(n))
+
+
+@pytest.mark.parametrize("struct", [
+    "struct Halve { float s = 0.5f; __device__ float operator()(float v) const { return s * v; } };",  # state
+    "__device__ float g; struct Halve { __device__ float operator()(float v) const { return v * g; } };",  # global
+])
+def test_functors_with_state_are_kept(struct: str) -> None:
+    source = FUNCTOR.replace(FUNCTOR[:FUNCTOR.index("template")], struct + "\n")
+    before = loop_form(source)
+    after, notes = normalize_and_report(before)
+    assert not any(n.startswith("called") for n in notes), notes
+    assert "Halve_apply" not in print_cpp(after)
+
+
+# ------------------------------------------------------------------------------------------------ lanes -------
+
+def cpp_loop_form(source: str):
+    from passes.detensorize import detensorize
+    return recover_loops(detensorize(parse(source, "cpp")))
+
+
+MASKED_MAIN = """
+#include <immintrin.h>
+extern "C" void ew(const float* x, float* y, int n) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+#pragma omp parallel for
+    for (int i = 0; i < n; i += 16) {
+        const int rem = n - i;
+        const __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_max_ps(_mm512_mul_ps(v, half), v));
+    }
+}
+"""
+
+HELPER_AND_MASKED_TAIL = """
+#include <immintrin.h>
+static inline __m512 twice_plus_one(__m512 v) {
+    return _mm512_add_ps(_mm512_add_ps(v, v), _mm512_set1_ps(1.0f));
+}
+extern "C" void ew(const float* x, float* y, int n) {
+    const int full = n & ~15;
+#pragma omp parallel for
+    for (int i = 0; i < full; i += 16) {
+        _mm512_storeu_ps(y + i, twice_plus_one(_mm512_loadu_ps(x + i)));
+    }
+    if (full < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - full)) - 1u);
+        _mm512_mask_storeu_ps(y + full, m, twice_plus_one(_mm512_maskz_loadu_ps(m, x + full)));
+    }
+}
+"""
+
+OTHER_SCALAR_TAIL = """
+#include <immintrin.h>
+extern "C" void ew(const float* x, float* y, int n) {
+    const int full = n / 16 * 16;
+#pragma omp parallel for
+    for (int i = 0; i < full; i += 16) {
+        _mm512_storeu_ps(y + i, _mm512_sub_ps(_mm512_loadu_ps(x + i), _mm512_set1_ps(2.0f)));
+    }
+    for (int i = full; i < n; ++i) y[i] = x[i] - 3.0f;
+}
+"""
+
+CROSS_LANE = """
+#include <immintrin.h>
+extern "C" void ew(const float* x, float* y, int n) {
+#pragma omp parallel for
+    for (int i = 0; i < n / 16 * 16; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        _mm512_storeu_ps(y + i, _mm512_add_ps(v, _mm512_set1_ps(_mm512_reduce_add_ps(v))));
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("source,merged", [(MASKED_MAIN, True), (HELPER_AND_MASKED_TAIL, True)])
+def test_lane_loops_become_one_loop_over_the_elements(source: str, merged: bool) -> None:
+    before = cpp_loop_form(source)
+    after, notes = normalize_and_report(before)
+    assert any(n.startswith("scalarized the 16-lane loop") and n.count("< n`") for n in notes), notes
+    text = print_cpp(after)
+    assert "[16]" not in text and "mask" not in text.split("extern")[1], text
+    (loop,) = [n for n in walk(after) if isinstance(n, For) and n.cond.rhs == Var("n")]
+    for n in (0, 1, 15, 16, 17, 40):
+        assert_same(print_cpp(before), after, "ew", args(n))
+
+
+def test_a_tail_computing_something_else_stays_after_the_scalar_main_loop() -> None:
+    before = cpp_loop_form(OTHER_SCALAR_TAIL)
+    after, notes = normalize_and_report(before)
+    assert notes == ("scalarized the 16-lane loop over i_it into `for i < full`",), notes
+    assert "x[i] - 3.0f" in print_cpp(after)
+    for n in (0, 5, 16, 37):
+        assert_same(print_cpp(before), after, "ew", args(n))
+
+
+def test_lane_loops_mixing_lanes_are_kept() -> None:
+    before = cpp_loop_form(CROSS_LANE)
+    after, notes = normalize_and_report(before)
+    assert notes and notes[0].startswith("kept the lane loop"), notes
+    assert "[16]" in print_cpp(after)
+    assert_same(print_cpp(before), after, "ew", args(40))
+
+
+@pytest.mark.parametrize("op", ["add", "relu", "gelu", "sigmoid", "sine"])
+def test_corpus_avx512_kernels_scalarize_and_run_the_same(op: str) -> None:
+    from passes.detensorize import detensorize
+    from tests.corpus import corpus_files
+    from tests.corpus.specs import SPECS, make_args
+
+    (path,) = [p for _, name, p in corpus_files("cpp") if name == op]
+    before = recover_loops(detensorize(parse(path.read_text(), "cpp")))
+    after, notes = normalize_and_report(before)
+    assert any(n.startswith("scalarized") for n in notes), notes
+    for n in (0, 1, 33):
+        assert_same(print_cpp(before), after, op, make_args(SPECS[op], {"n": n}))
