@@ -16,8 +16,17 @@ buffer, only pure calls). Such a loop becomes tiles of `tile` consecutive iterat
 
 Iteration v only touches element v + offset of each buffer, so regrouping iterations into tiles and running the
 body on copies keeps the meaning (distinct buffers are assumed not to alias, as in passes/loops.py). The tile
-is shrunk (by halves, to a multiple of 128 elements) until the buffers fit `nram_budget` bytes. A module with no
-such loop is refused (XP540): the driver then keeps the bound program.
+is shrunk (by halves, to a multiple of 128 elements) until the buffers fit `nram_budget` bytes (and all tiles of
+a kernel half of NRAM).
+
+Reductions: a serial unit-step loop (`for (int k = a; k < b; k += 1)`, e.g. over a row inside a task loop) whose
+body is a map body over k that writes no memory, only scalars (an accumulator declared outside), and reads
+global buffers only (pointer parameters, or local pointers computed from them) is tiled the same way, but its
+tiles run in order in the same task (`t += tile`) and nothing is stored back: the accumulator sees the same
+elements in the same order, so the results are bit for bit the same. `tensorize` then reduces each tile with
+`__bang_sum` / `__bang_max` / `__bang_min`.
+
+A module with no such loop is refused (XP540): the driver then keeps the bound program.
 """
 from __future__ import annotations
 
@@ -26,12 +35,13 @@ from dataclasses import dataclass
 
 from kernel_ir.ir import (
     ArrayType, Assign, BinOp, Block, BuiltinVar, Call, Cast, Const, Construct, Decl, DType, Expr, ExprStmt, For,
-    FuncQual, Function, If, Index, KernelLaunch, MemScope, Module, NamedType, Node, ScalarType, Select, SizeOf, Stmt,
-    UnaryOp, Var, transform, walk,
+    FuncQual, Function, If, Index, KernelLaunch, MemScope, Module, NamedType, Node, PointerType, ScalarType, Select,
+    SizeOf, Stmt, UnaryOp, Var, transform, walk,
 )
 from passes.base import PassRefused
 from passes.loops import (
-    PURE_CALLS, declared_names, fresh_name, names_in, names_taken, strip_casts, substitute, unit_step,
+    PURE_CALLS, canonical, declared_names, fresh_name, names_in, names_taken, strip_casts, substitute, unit_step,
+    written_names,
 )
 from passes.patterns import (
     NRAM_BYTES, TaskLoop, contraction, fill_statements, fresh_name_in, instantiate, map_body, pointer_elements,
@@ -88,20 +98,31 @@ def _cache_bang_function(module: Module, fn: Function, options: CacheOptions, pu
     elements = pointer_elements(fn)
     buffers: list[Decl] = []
 
+    streams = _streamed_pointers(fn)
+    room = [NRAM_BYTES // 2]  # all tiles of the kernel together: the rest is tensorize's and pipeline's
+
     def visit(node: Node) -> Node | None:
         if not isinstance(node, For):
             return None
         shape = task_loop(node)
+        spread = shape is not None
         if shape is None:
-            return None
-        body = map_body(node.body.body, shape.var, elements, pure)
-        if isinstance(body, str):
-            reasons.append(f"the task loop over {shape.var} {body}")
-            return None
-        tiled, declared = _tile(shape, body, elements, options, taken)
+            shape = _read_loop(node)
+            if shape is None:
+                return None
+            body = map_body(node.body.body, shape.var, elements, pure, accumulate=True)
+            if isinstance(body, str) or body.writes or not body.reads <= streams:
+                return None
+        else:
+            body = map_body(node.body.body, shape.var, elements, pure)
+            if isinstance(body, str):
+                reasons.append(f"the task loop over {shape.var} {body}")
+                return None
+        tiled, declared = _tile(shape, body, elements, options, taken, spread, room[0])
         if tiled is None:
-            reasons.append(f"the buffers of the task loop over {shape.var} do not fit {options.nram_budget} bytes")
+            reasons.append(f"the buffers of the loop over {shape.var} do not fit {options.nram_budget} bytes")
             return None
+        room[0] -= sum(_decl_bytes(d) for d in declared)
         buffers.extend(declared)
         return tiled
 
@@ -111,14 +132,40 @@ def _cache_bang_function(module: Module, fn: Function, options: CacheOptions, pu
     return dataclasses.replace(fn, body=Block(tuple(buffers) + body.body))
 
 
+def _read_loop(loop: For) -> TaskLoop | None:
+    """The view of a serial unit-step loop (`for (int k = a; k < b; k += 1)`), or None."""
+    view = canonical(loop)
+    if view is None or view.step != 1 or not isinstance(loop.init[0].type, ScalarType) \
+            or not loop.init[0].type.dtype.is_int or (names_in(view.start) | names_in(view.stop)) & written_names(loop.body):
+        return None
+    return TaskLoop(loop, view.var, loop.init[0].type, view.start, view.stop)
+
+
+def _streamed_pointers(fn: Function) -> set[str]:
+    """Pointers into global memory: pointer parameters, and local pointers computed from them only."""
+    params = {p.name for p in fn.params if isinstance(p.type, PointerType)}
+    locals_ = {n.name for n in walk(fn.body) if isinstance(n, Decl) and isinstance(n.type, PointerType)
+               and n.init is not None and names_in(n.init) & params and not any(
+                   isinstance(m, (Call, Index)) or isinstance(m, UnaryOp) and m.op == "&" for m in walk(n.init))}
+    return params | {name for name in locals_ if sum(isinstance(n, Decl) and n.name == name for n in walk(fn.body)) == 1
+                     and name not in written_names(fn.body)}
+
+
+def _decl_bytes(d: Decl) -> int:
+    return int(d.type.size.value) * (d.type.element.dtype.bits // 8)
+
+
 def _tile(shape: TaskLoop, body, elements: dict[str, ScalarType], options: CacheOptions,
-          taken: set[str]) -> tuple[For | None, list[Decl]]:
+          taken: set[str], spread: bool, room: int) -> tuple[For | None, list[Decl]]:
+    """The loop regrouped into tiles staged in NRAM: dealt to the tasks in turn when `spread` (a task loop), run
+    in order otherwise (a reduction's loop: its accumulator sees the elements in the same order)."""
     names = sorted(body.offsets)
     row_bytes = sum(elements[n].dtype.bits // 8 for n in names)
+    budget = min(options.nram_budget, room)
     tile = options.tile
-    while tile * row_bytes > options.nram_budget and tile > 128:
+    while tile * row_bytes > budget and tile > 128:
         tile = max(128, tile // 2 // 128 * 128)
-    if tile * row_bytes > options.nram_budget:
+    if tile * row_bytes > budget:
         return None, []
 
     def fresh(base: str) -> str:
@@ -146,11 +193,14 @@ def _tile(shape: TaskLoop, body, elements: dict[str, ScalarType], options: Cache
     stmts.append(For((Decl(j, INT32, Const(0, DType.int32)),), BinOp("<", Var(j), Var(count)), unit_step(j),
                      Block(_lane_body(shape, nram, Var(t), j))))
     stmts += [copy(gdram(n), Var(nram[n]), nbytes(n), "NRAM2GDRAM") for n in names if n in body.writes]
-    first = BinOp("*", BuiltinVar("taskId"), size)
-    start = first if shape.start == Const(0, DType.int32) else BinOp("+", shape.start, first)
-    loop = For((Decl(t, shape.type, start),), BinOp("<", Var(t), shape.stop),
-               Assign(Var(t), BinOp("*", BuiltinVar("taskDim"), size), "+"), Block(tuple(stmts)),
-               pragmas=shape.loop.pragmas)
+    if spread:
+        first = BinOp("*", BuiltinVar("taskId"), size)
+        start = first if shape.start == Const(0, DType.int32) else BinOp("+", shape.start, first)
+        stride: Expr = BinOp("*", BuiltinVar("taskDim"), size)
+    else:
+        start, stride = shape.start, size
+    loop = For((Decl(t, shape.type, start),), BinOp("<", Var(t), shape.stop), Assign(Var(t), stride, "+"),
+               Block(tuple(stmts)), pragmas=shape.loop.pragmas)
     return loop, declared
 
 

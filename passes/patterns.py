@@ -13,8 +13,9 @@ import dataclasses
 from dataclasses import dataclass
 
 from kernel_ir.ir import (
-    ArrayType, Assign, BinOp, Block, BuiltinVar, Call, Cast, Const, Decl, DType, Expr, ExprStmt, For, Function,
-    Index, MemScope, Module, Node, PointerType, Return, ScalarType, Select, Stmt, UnaryOp, Var, transform, walk,
+    ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, BuiltinVar, Call, Cast, Const, Decl, DType, Expr,
+    ExprStmt, For, Function, Index, MemScope, Module, Node, PointerType, Return, ScalarType, Select, Stmt, UnaryOp,
+    Var, transform, walk,
 )
 from passes.loops import PURE_CALLS, declared_names, names_in, written_names
 
@@ -137,8 +138,9 @@ class MapBody:
 
 
 def map_body(stmts: tuple[Stmt, ...], var: str, elements: dict[str, ScalarType],
-             pure: frozenset[str]) -> MapBody | str:
-    """The buffers of a map body over `var`, or the reason the statements are not one."""
+             pure: frozenset[str], accumulate: bool = False) -> MapBody | str:
+    """The buffers of a map body over `var`, or the reason the statements are not one. accumulate: scalars
+    declared outside may also be assigned (a reduction's accumulator: the iterations then run in order)."""
     local = declared_names(Block(stmts))
     offsets: dict[str, Expr] = {}
     reads, writes = set(), set()
@@ -151,7 +153,7 @@ def map_body(stmts: tuple[Stmt, ...], var: str, elements: dict[str, ScalarType],
             exprs = [s.value]
             target = s.target
             if isinstance(target, Var):
-                if target.name not in local:
+                if target.name not in local and not accumulate:
                     return f"assigns {target.name!r}, declared outside the loop"
             elif isinstance(target, Index) and isinstance(target.base, Var):
                 if s.op:
@@ -192,13 +194,16 @@ def _record(offsets: dict[str, Expr], name: str, index: Expr, var: str, local: s
 
 
 def upper_bound(e: Expr, constants: dict[str, Expr]) -> int | None:
-    """A constant no value of e exceeds (through `c ? a : b` and variables declared with such an initializer)."""
+    """A constant no value of e exceeds (through `c ? a : b`, `a < b ? a : b` and variables declared with such an
+    initializer)."""
     if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
         return e.value
     if isinstance(e, Var) and e.name in constants:
         return upper_bound(constants[e.name], constants)
     if isinstance(e, Select):
         a, b = upper_bound(e.then, constants), upper_bound(e.otherwise, constants)
+        if isinstance(e.cond, BinOp) and e.cond.op in ("<", "<=") and (e.cond.lhs, e.cond.rhs) == (e.then, e.otherwise):
+            return min((x for x in (a, b) if x is not None), default=None)  # the smaller of the two
         return None if a is None or b is None else max(a, b)
     return None
 
@@ -370,3 +375,57 @@ def run_target_rule(pass_name: str, rules: dict, module: Module, options: object
     if rule is None:
         raise PassRefused(code, f"{pass_name}: no rule for {module.dialect} yet", hint="the program is kept as it is")
     return rule(module, options)
+
+
+# ---------------------------------------------------------------- CUDA / HIP: k-steps over __shared__ tiles ---
+
+@dataclass(frozen=True)
+class SharedStep:
+    """A loop at a kernel's top level (so every thread runs it the same number of times) whose body is
+    `<loads>; __syncthreads(); <compute>; __syncthreads();`, where the loads are scalar declarations and
+    stores into `__shared__` arrays (the tiles of this step) and the compute reads them: the k-loop `cache`
+    makes of a matmul kernel."""
+
+    loop: For
+    loads: tuple[Stmt, ...]
+    compute: tuple[Stmt, ...]
+    tiles: frozenset[str]
+
+
+def shared_steps(fn: Function) -> list[SharedStep]:
+    """The shared-tile step loops of kernel fn, in order."""
+    from passes.loops import canonical
+
+    shared = {s.name for s in fn.body.body if isinstance(s, Decl) and s.scope == MemScope.shared
+              and isinstance(s.type, ArrayType)}
+    out = []
+    for s in fn.body.body:
+        if not isinstance(s, For) or canonical(s) is None:
+            continue
+        body = s.body.body
+        syncs = [i for i, x in enumerate(body) if isinstance(x, Barrier) and x.kind == BarrierKind.syncthreads]
+        if len(syncs) != 2 or syncs[1] != len(body) - 1:
+            continue
+        loads, compute = body[:syncs[0]], body[syncs[0] + 1:syncs[1]]
+        stored = {array_base(x.target) for x in loads if isinstance(x, Assign) and isinstance(x.target, Index)}
+        if not stored or not stored <= shared or not all(
+                isinstance(x, Decl) and isinstance(x.type, ScalarType) or isinstance(x, Assign)
+                and isinstance(x.target, Index) and not x.op for x in loads):
+            continue
+        out.append(SharedStep(s, loads, compute, frozenset(stored)))
+    return out
+
+
+def array_base(e: Expr) -> str | None:
+    """The array variable under `a[i][j]...`, or None."""
+    while isinstance(e, Index):
+        e = e.base
+    return e.name if isinstance(e, Var) else None
+
+
+def launch_blocks(module: Module, kernel: str) -> set[Expr]:
+    """The block-dimension expressions of every launch of `kernel` in the module."""
+    from kernel_ir.ir import KernelLaunch
+
+    return {n.config.block for fn in module.functions if fn.body is not None for n in walk(fn.body)
+            if isinstance(n, KernelLaunch) and n.kernel == kernel}

@@ -1,6 +1,7 @@
 """`pipeline`: double buffering, so that the copy of the next tile overlaps the computation on this one.
 
-BANG (the only target with a rule so far). Preconditions, checked per loop: a tile loop `for (int t = a; t < b;
+One rule per target (table `_RULES`): BANG here, CUDA/HIP (double-buffered `__shared__` tiles) in its section at
+the end; cpp has none. BANG preconditions, checked per loop: a tile loop `for (int t = a; t < b;
 t += stride)` (stride loop-invariant) whose body is: constant declarations that read no memory (the tile's
 count), then the loads `__memcpy(x_nram, src, bytes, GDRAM2NRAM)` into `__nram__` arrays used nowhere outside
 the loop, then the rest (computation and stores). That is the shape `cache` produces. It becomes a ping-pong:
@@ -29,13 +30,13 @@ import dataclasses
 from dataclasses import dataclass
 
 from kernel_ir.ir import (
-    ArrayType, Assign, BinOp, Block, Call, Const, Decl, DType, Expr, ExprStmt, For, FuncQual, Function, If,
-    Index, MemScope, Module, Node, PointerType, ScalarType, Select, Stmt, UnaryOp, Var, transform, walk,
+    ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Call, Const, Decl, DType, Expr, ExprStmt, For, FuncQual,
+    Function, If, Index, MemScope, Module, Node, PointerType, ScalarType, Select, Stmt, UnaryOp, Var, transform, walk,
 )
 from passes.base import PassRefused
 from passes.cache import copy
-from passes.loops import fresh_name, names_in, names_taken, substitute, written_names
-from passes.patterns import NRAM_BYTES, nram_bytes
+from passes.loops import canonical, fresh_name, names_in, names_taken, splice, substitute, written_names
+from passes.patterns import NRAM_BYTES, SharedStep, array_base, nram_bytes, run_target_rule, shared_steps
 
 NOT_APPLICABLE = "XP550"
 INT32 = ScalarType(DType.int32)
@@ -43,9 +44,11 @@ INT32 = ScalarType(DType.int32)
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    """nram_limit: bytes of NRAM all arrays of a kernel may take once the loaded buffers are doubled."""
+    """nram_limit (BANG): bytes of NRAM all arrays of a kernel may take once the loaded buffers are doubled;
+    shared_limit (CUDA/HIP): bytes of static __shared__ memory a kernel may take once its tiles are doubled."""
 
     nram_limit: int = NRAM_BYTES
+    shared_limit: int = 48 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,10 @@ class _TileLoop:
 
 def pipeline(module: Module, options: PipelineOptions | None = None) -> Module:
     """`module` with the loads of its tile loops double-buffered."""
-    options = options or PipelineOptions()
-    if module.dialect != "bang":
-        raise PassRefused(NOT_APPLICABLE, f"pipeline: no double-buffering rule for {module.dialect} yet",
-                          hint="the program is kept as it is")
+    return run_target_rule("pipeline", _RULES, module, options or PipelineOptions(), NOT_APPLICABLE)
+
+
+def _pipeline_bang(module: Module, options: PipelineOptions) -> Module:
     changed = module.map_functions(lambda fn: _pipeline_function(module, fn, options))
     if changed == module:
         raise PassRefused(NOT_APPLICABLE, "pipeline: no tile loop loads __nram__ buffers with __memcpy first")
@@ -210,3 +213,104 @@ def _double_buffer(loop: For, shape: _TileLoop, pings: list[Decl], pongs: list[D
             *rest.body, Assign(Var(parity), BinOp("-", Const(1, DType.int32), Var(parity))))
     prologue = If(BinOp("<", shape.start, shape.stop), Block(tuple(issue(shape.start, None))))
     return Block((Decl(parity, INT32, Const(0, DType.int32)), prologue, dataclasses.replace(loop, body=Block(body))))
+
+
+# ---------------------------------------------------------------- CUDA / HIP: double-buffered shared tiles ---
+#
+# Preconditions, checked per kernel: a shared-tile step loop (patterns.shared_steps: `for (k0) { <loads>;
+# __syncthreads(); <compute>; __syncthreads(); }` at the kernel's top level) whose tiles are used nowhere else,
+# whose loads read nothing the compute writes (the next step's loads move before this step's compute) and
+# declare nothing the compute uses, and whose doubled tiles fit `shared_limit` bytes. It becomes
+#
+#     __shared__ T tile[2][...];
+#     int parity = 0;
+#     if (a < b) { <loads of step a into tile[0]> }
+#     __syncthreads();
+#     for (int k0 = a; k0 < b; k0 += s) {
+#         if (k0 + s < b) { <loads of step k0 + s into tile[1 - parity]> }   // overlaps the compute below
+#         <compute on tile[parity]>
+#         __syncthreads();     // everyone is done with tile[parity] and the next tiles are stored
+#         parity = 1 - parity;
+#     }
+#
+# Step k0's compute reads only tile[parity], which nobody writes during that step, and the loads of step k0 + s
+# write only tile[1 - parity], last read by step k0 - s, which ended with a barrier: one barrier per step
+# instead of two, and the same arithmetic in the same order, so results are bit for bit the same.
+
+
+def _pipeline_simt(module: Module, options: PipelineOptions) -> Module:
+    reasons: list[str] = []
+    changed = module.map_functions(lambda fn: _double_buffer_shared(module, fn, options, reasons)
+                                   if fn.body is not None and FuncQual.global_ in fn.qualifiers else fn)
+    if changed == module:
+        raise PassRefused(NOT_APPLICABLE, "pipeline: no k-loop stages __shared__ tiles that can be double-buffered"
+                                          + (f" ({'; '.join(reasons)})" if reasons else ""))
+    return changed
+
+
+def _double_buffer_shared(module: Module, fn: Function, options: PipelineOptions, reasons: list[str]) -> Function:
+    for step in shared_steps(fn):
+        why = _why_not_double(fn, step, options)
+        if why is not None:
+            reasons.append(f"{fn.name}: {why}")
+            continue
+        return _double_shared_step(module, fn, step)
+    return fn
+
+
+def _why_not_double(fn: Function, step: SharedStep, options: PipelineOptions) -> str | None:
+    outside = Block(tuple(s for s in fn.body.body if s is not step.loop
+                          and not (isinstance(s, Decl) and s.name in step.tiles)))
+    if names_in(outside) & step.tiles:
+        return "a tile is used outside its k-loop"
+    compute = Block(step.compute)
+    loads_read = names_in(Block(step.loads)) - step.tiles
+    if loads_read & (written_names(compute) | _stored_arrays(compute)):
+        return "the loads read what the compute writes"
+    if {d.name for d in step.loads if isinstance(d, Decl)} & names_in(compute):
+        return "the compute uses a value the loads declare"
+    tiles = [s for s in fn.body.body if isinstance(s, Decl) and s.name in step.tiles]
+    if sum(_array_bytes(d.type) for d in tiles) + _shared_bytes(fn) > options.shared_limit:
+        return f"the doubled tiles do not fit {options.shared_limit} bytes of shared memory"
+    return None
+
+
+def _stored_arrays(node: Node) -> set[str]:
+    return {array_base(n.target) for n in walk(node) if isinstance(n, Assign) and isinstance(n.target, Index)}
+
+
+def _array_bytes(t) -> int:
+    if isinstance(t, ArrayType) and isinstance(t.size, Const):
+        return int(t.size.value) * _array_bytes(t.element)
+    return t.dtype.bits // 8 if isinstance(t, ScalarType) else 0
+
+
+def _shared_bytes(fn: Function) -> int:
+    return sum(_array_bytes(n.type) for n in walk(fn.body) if isinstance(n, Decl) and n.scope == MemScope.shared)
+
+
+def _double_shared_step(module: Module, fn: Function, step: SharedStep) -> Function:
+    view = canonical(step.loop)
+    taken = names_taken(module, fn)
+    parity = _fresh(f"{view.var}_parity", taken)
+
+    def on_buffer(stmts: tuple[Stmt, ...], which: Expr, at: Expr | None) -> tuple[Stmt, ...]:
+        block = transform(Block(stmts), lambda n: Index(n, which) if isinstance(n, Var) and n.name in step.tiles
+                          else None)
+        return (substitute(block, view.var, at) if at is not None else block).body
+
+    following = BinOp("+", Var(view.var), Const(view.step, DType.int32))
+    body = (If(BinOp("<", following, view.stop), Block(on_buffer(step.loads, BinOp("-", Const(1, DType.int32),
+                                                                                          Var(parity)), following))),
+            *on_buffer(step.compute, Var(parity), None), Barrier(BarrierKind.syncthreads),
+            Assign(Var(parity), BinOp("-", Const(1, DType.int32), Var(parity))))
+    prologue = (Decl(parity, INT32, Const(0, DType.int32)),
+                If(BinOp("<", view.start, view.stop), Block(on_buffer(step.loads, Const(0, DType.int32), view.start))),
+                Barrier(BarrierKind.syncthreads), dataclasses.replace(step.loop, body=Block(body)))
+    doubled = splice(fn.body, step.loop, prologue)
+    stmts = tuple(dataclasses.replace(s, type=ArrayType(s.type, Const(2, DType.int32)))
+                  if isinstance(s, Decl) and s.name in step.tiles else s for s in doubled.body)
+    return dataclasses.replace(fn, body=Block(stmts))
+
+
+_RULES = {"bang": _pipeline_bang, "cuda": _pipeline_simt, "hip": _pipeline_simt}  # dialect -> its rule

@@ -1,7 +1,7 @@
 """`tensorize`: scalar loops over on-chip tiles become the target's vector intrinsics.
 
-One rule per target (table `_RULES`): BANG below; cpp (AVX-512 VNNI, `omp simd`) in its section at the end;
-CUDA/HIP have none yet (wmma/MFMA). BANG preconditions, checked per loop: `for (int j = 0; j < count; j += 1)`
+One rule per target (table `_RULES`): BANG below; cpp (AVX-512 VNNI, `omp simd`) and CUDA/HIP (wmma / MFMA on
+half tiles) in their sections at the end. BANG preconditions, checked per loop: `for (int j = 0; j < count; j += 1)`
 with a straight-line body (declarations of float scalars and assignments) in which every memory access is
 `a[j]` on a float `__nram__` array of constant size, every other value is loop-invariant and of type float or
 int, and every operation has an exact `__bang_*` counterpart in the table below (the shape `cache` produces).
@@ -18,6 +18,12 @@ relu, sqrt, reciprocal 1/x) is exact in float like the scalar code; exp, log, ta
 the activation unit (the emulation: in double, rounded once), so they agree with libm's float functions to an
 ulp, inside the verifier's float tolerance, not bit for bit. A loop with any other operation keeps its scalar
 form (it is still tiled); a module where no loop can be tensorized is refused (XP545).
+
+A statement of the tile loop that reduces into a float scalar from outside (`acc += e`, `acc = fmaxf(acc, e)`,
+fminf, `acc = e > acc ? e : acc` and mirrored forms: what `cache` stages a row reduction into) computes e over
+the whole vectors, reduces them with `__bang_sum` (the emulation adds in double: a reassociated sum, within the
+verifier's float tolerance) or `__bang_max` / `__bang_min` (the first extreme, NaNs skipped: exact for inputs
+without NaN), then runs the statement itself with that value in place of e; the scalar tail adds the rest.
 """
 from __future__ import annotations
 
@@ -26,9 +32,9 @@ from dataclasses import dataclass
 
 from kernel_ir.diagnostics import XpilerError
 from kernel_ir.ir import (
-    ArrayType, Assign, Barrier, BinOp, Block, Break, Call, Cast, Const, Continue, Decl, DoWhile, DType, Expr,
-    ExprStmt, For, ForKind, FuncQual, Function, If, Index, MemScope, Module, Node, Return, ScalarType, Select,
-    SizeOf, Stmt, UnaryOp, Var, While, transform, walk,
+    ArrayType, Assign, Barrier, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct, Continue, Decl,
+    DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, If, Index, MemScope, Module, NamedType, Node,
+    Return, ScalarType, Select, SizeOf, Stmt, UnaryOp, Var, Verbatim, While, transform, walk,
 )
 from passes.base import PassRefused
 from passes.loops import (
@@ -37,8 +43,9 @@ from passes.loops import (
     written_names,
 )
 from passes.patterns import (
-    NRAM_BYTES, Contraction, coefficient, contraction, fill_statements, fresh_name_in, inline_helpers, instantiate, nram_bytes,
-    pointer_elements, pure_helpers, run_target_rule, vector_count,
+    NRAM_BYTES, Contraction, coefficient, contraction, fill_statements, fresh_name_in, inline_helpers, instantiate,
+    launch_blocks, nram_bytes, pointer_elements, pure_helpers, run_target_rule, shared_steps, upper_bound,
+    vector_count,
 )
 
 NOT_APPLICABLE = "XP545"  # no loop has the shape (or only operations without an exact intrinsic)
@@ -168,6 +175,8 @@ class _Lowering:
                 self.locals[s.name] = self.alloc(scratch=False)
                 if s.init is not None:
                     self.compute(s.init, self.locals[s.name])
+            elif isinstance(s, Assign) and isinstance(s.target, Var) and s.target.name not in self.locals:
+                self.reduce(s)
             elif isinstance(s, Assign):
                 target = self.operand_of_target(s.target)
                 value = s.value if not s.op else BinOp(s.op, s.target, s.value)
@@ -177,6 +186,23 @@ class _Lowering:
             self.free += self.scratch
             self.scratch = []
         return self.out
+
+    def reduce(self, s: Assign) -> None:
+        """`acc += e`, `acc = fmaxf(acc, e)` (fminf, and the `e > acc ? e : acc` forms) on a float scalar from
+        outside the loop: e over the whole tile, one reduction intrinsic, then the statement itself with the
+        tile's sum (or extreme) in place of e. The scalar loop that follows adds the remaining elements."""
+        found = _reduction(s, self.types)
+        if found is None:
+            raise _Unsupported
+        kind, element = found
+        source = self.operand(element)
+        if kind == "+":
+            combined: Expr = Call("__bang_sum", (Var(source), _COUNT))
+        else:
+            extreme = self.alloc()
+            self.call("__bang_max" if kind == "max" else "__bang_min", Var(extreme), Var(source), _COUNT)
+            combined = Index(Var(extreme), Const(0, DType.int32))
+        self.out.append(transform(s, lambda n: combined if n == element else None))
 
     def operand_of_target(self, target: Expr) -> str:
         if isinstance(target, Var) and target.name in self.locals:
@@ -279,6 +305,30 @@ class _Lowering:
             self.call("__bang_recip", Var(dst), Var(self.operand(rhs)), _COUNT)
         else:
             raise _Unsupported
+
+
+def _reduction(s: Assign, types: dict) -> tuple[str, Expr] | None:
+    """("+", e) for `acc += e` / `acc = acc + e`, ("max" or "min", e) for `acc = fmaxf(acc, e)` / `acc = e > acc ?
+    e : acc` and their mirrored and fminf forms, where acc is a float and e does not use it; else None."""
+    acc = s.target
+    if not isinstance(acc, Var) or types.get(acc.name) not in (F32, dataclasses.replace(F32, const=False)):
+        return None
+    v = s.value
+    if s.op == "+":
+        found = ("+", v)
+    elif s.op:
+        return None
+    elif isinstance(v, BinOp) and v.op == "+" and acc in (v.lhs, v.rhs):
+        found = ("+", v.rhs if v.lhs == acc else v.lhs)
+    elif isinstance(v, Call) and v.name in ("fmaxf", "fminf") and len(v.args) == 2 and acc in v.args:
+        found = ("max" if v.name == "fmaxf" else "min", v.args[1] if v.args[0] == acc else v.args[0])
+    elif isinstance(v, Select) and isinstance(v.cond, BinOp) and v.cond.op in ("<", ">") \
+            and {v.cond.lhs, v.cond.rhs} == {v.then, v.otherwise} and acc in (v.then, v.otherwise):
+        picks_larger = (v.cond.op == ">") == (v.cond.lhs == v.then)
+        found = ("max" if picks_larger else "min", v.otherwise if v.then == acc else v.then)
+    else:
+        return None
+    return None if acc.name in names_in(found[1]) else found
 
 
 def _strip_float_casts(e: Expr) -> Expr:
@@ -590,4 +640,218 @@ def _vector_body(body: Block) -> bool:
         or isinstance(n, UnaryOp) and n.op in ("&", "++", "--") for n in walk(body))
 
 
-_RULES = {"bang": _tensorize_bang, "cpp": _tensorize_cpp}  # dialect -> its rule (module, options) -> module
+# ---------------------------------------------------------------- CUDA / HIP: tensor cores -----------------
+#
+# Preconditions, checked per kernel (the shape `cache` gives a matmul kernel): every launch has 16 x 16 thread
+# blocks; a shared-tile step loop (patterns.shared_steps) at the kernel's top level whose compute part holds
+#     for (int kk = 0; kk < kc; kk += 1) acc += (float)SA[ty][kk] * (float)SB[kk][tx];
+# with SA, SB distinct `__shared__ half [16][16]` tiles, ty/tx the thread's threadIdx.y/x, acc a float declared at
+# the kernel's top level and used nowhere else in the loop, and kc at most 16 and the same for every thread (it
+# depends on the step and the parameters only). The step then runs on the matrix cores of one warp (CUDA:
+# `wmma` 16x16x16, half inputs, float accumulator) or one wavefront (HIP: `__builtin_amdgcn_mfma_f32_16x16x16f16`
+# in the lane layout documented in kernel_ir/runtime/xp_hip.h): every thread's acc goes into a float tile, the
+# accumulator fragment is loaded once, each step multiplies the two tiles (a last step with kc < 16 first
+# zeroes SA's columns and SB's rows past kc, so the padding adds exact zeros), and after the loop every thread
+# reads its acc back. Products of halves are exact in float and the executor's emulation adds them in k order,
+# so its results equal the scalar loop's bit for bit (a zero added to -0.0 gives +0.0); real tensor cores
+# may add in another order: within the verifier's float tolerance.
+
+_WMMA = """
+__device__ void XP_STEPS();
+__device__ void xp_wmma(float ACC, int TY, int TX) {
+    __shared__ __align__(32) float tile_c[16][16];
+    nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float> c_frag;
+    const bool lead = threadIdx.y * blockDim.x + threadIdx.x < 32;
+    tile_c[TY][TX] = ACC;
+    __syncthreads();
+    if (lead) {
+        nvcuda::wmma::load_matrix_sync(c_frag, &tile_c[0][0], 16, nvcuda::wmma::mem_row_major);
+    }
+    XP_STEPS();
+    if (lead) {
+        nvcuda::wmma::store_matrix_sync(&tile_c[0][0], c_frag, 16, nvcuda::wmma::mem_row_major);
+    }
+    __syncthreads();
+    ACC = tile_c[TY][TX];
+}
+"""
+_WMMA_STEP = """
+__device__ void xp_wmma_step({a} SA[16][16], {a} SB[16][16],
+                             nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>& c_frag) {{
+    nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16, {a}, nvcuda::wmma::row_major> a_frag;
+    nvcuda::wmma::fragment<nvcuda::wmma::matrix_b, 16, 16, 16, {a}, nvcuda::wmma::row_major> b_frag;
+    nvcuda::wmma::load_matrix_sync(a_frag, &SA[0][0], 16);
+    nvcuda::wmma::load_matrix_sync(b_frag, &SB[0][0], 16);
+    nvcuda::wmma::mma_sync(c_frag, a_frag, b_frag, c_frag);
+}}
+"""
+_MFMA_TYPES = ("typedef _Float16 xp_half4 __attribute__((ext_vector_type(4)));",
+               "typedef float xp_float4 __attribute__((ext_vector_type(4)));")
+_MFMA = "\n".join(_MFMA_TYPES) + """
+__device__ void XP_STEPS();
+__device__ void xp_mfma(float ACC, int TY, int TX) {
+    __shared__ float tile_c[16][16];
+    const int lane = threadIdx.y * blockDim.x + threadIdx.x;
+    const bool lead = lane < 64;
+    tile_c[TY][TX] = ACC;
+    __syncthreads();
+    xp_float4 c_frag;
+    if (lead) {
+        for (int r = 0; r < 4; r += 1) {
+            c_frag[r] = tile_c[4 * (lane / 16) + r][lane % 16];
+        }
+    }
+    XP_STEPS();
+    if (lead) {
+        for (int r = 0; r < 4; r += 1) {
+            tile_c[4 * (lane / 16) + r][lane % 16] = c_frag[r];
+        }
+    }
+    __syncthreads();
+    ACC = tile_c[TY][TX];
+}
+"""
+_MFMA_STEP = "\n".join(_MFMA_TYPES) + """
+__device__ void xp_mfma_step({a} SA[16][16], {a} SB[16][16], int lane, xp_float4& c_frag) {{
+    xp_half4 a_frag;
+    xp_half4 b_frag;
+    for (int t = 0; t < 4; t += 1) {{
+        a_frag[t] = (_Float16)(float)SA[lane % 16][4 * (lane / 16) + t];
+        b_frag[t] = (_Float16)(float)SB[4 * (lane / 16) + t][lane % 16];
+    }}
+    c_frag = __builtin_amdgcn_mfma_f32_16x16x16f16(a_frag, b_frag, c_frag, 0, 0, 0);
+}}
+"""
+_ZERO_PADDING = """
+__device__ void xp_zero_padding({a} SA[16][16], {a} SB[16][16], int TY, int TX, int KC) {{
+    if (KC < 16) {{
+        if (TX >= KC) {{
+            SA[TY][TX] = ({a})0;
+        }}
+        if (TY >= KC) {{
+            SB[TY][TX] = ({a})0;
+        }}
+        __syncthreads();
+    }}
+}}
+"""
+_MATRIX_CORES = {"cuda": (_WMMA, _WMMA_STEP, "wmma 16x16x16"), "hip": (_MFMA, _MFMA_STEP, "MFMA 16x16x16f16")}
+_HALF = ScalarType(DType.float16)
+
+
+@dataclass(frozen=True)
+class _TileProduct:
+    step: object  # patterns.SharedStep
+    inner: For
+    acc: Decl
+    a: str
+    b: str
+    ty: str
+    tx: str
+    kc: Expr
+
+
+def _tensorize_simt(module: Module, options: TensorizeOptions) -> Module:
+    reasons: list[str] = []
+    changed = module.map_functions(lambda fn: _matrix_cores(module, fn, reasons)
+                                   if fn.body is not None and FuncQual.global_ in fn.qualifiers else fn)
+    if changed == module:
+        raise PassRefused(NOT_APPLICABLE, "tensorize: no kernel multiplies 16 x 16 half __shared__ tiles into a "
+                                          "float accumulator" + (f" ({'; '.join(reasons)})" if reasons else ""))
+    if module.dialect == "cuda":
+        return _with_includes(changed, ("<mma.h>",))
+    present = {item.text for item in changed.items if isinstance(item, Verbatim)}
+    typedefs = tuple(Verbatim(t) for t in _MFMA_TYPES if t not in present)  # the MFMA operand vectors
+    return dataclasses.replace(changed, items=typedefs + changed.items)
+
+
+def _matrix_cores(module: Module, fn: Function, reasons: list[str]) -> Function:
+    """fn with its half-tile k-steps on the matrix cores, or fn when it has none (the reason in `reasons`)."""
+    square = Construct(NamedType("dim3"), (Const(16, DType.int32), Const(16, DType.int32)))
+    blocks = launch_blocks(module, fn.name)
+    if not blocks or blocks != {square}:
+        reasons.append(f"{fn.name}: not launched with 16 x 16 thread blocks")
+        return fn
+    for step in shared_steps(fn):
+        found = _tile_product(fn, step)
+        if isinstance(found, str):
+            reasons.append(f"{fn.name}: {found}")
+            continue
+        return _on_matrix_cores(module, fn, found)
+    reasons.append(f"{fn.name}: no k-step over __shared__ tiles")
+    return fn
+
+
+def _tile_product(fn: Function, step) -> _TileProduct | str:
+    """The tile product of a shared step's compute part, or why it has none."""
+    top = {s.name: s for s in fn.body.body if isinstance(s, Decl)}
+    threads = {name: d.init.axis for name, d in top.items() if d.type == ScalarType(DType.int32, const=True)
+               and d.init is not None and isinstance(d.init, BuiltinVar) and d.init.name == "threadIdx"}
+    inner = [s for s in step.compute if isinstance(s, For)]
+    if len(inner) != 1 or len(inner[0].body.body) != 1:
+        return "the step does not run one reduction loop"
+    loop = inner[0]
+    view = canonical(loop)
+    s = loop.body.body[0]
+    if isinstance(s, ExprStmt) and isinstance(s.expr, BinOp) and s.expr.op == "+=":
+        s = Assign(s.expr.lhs, s.expr.rhs, "+")
+    if view is None or view.step != 1 or view.start != Const(0, DType.int32) or not isinstance(s, Assign) \
+            or s.op != "+" or not isinstance(s.target, Var):
+        return "the step's loop is not `acc += ...` from 0"
+    acc = top.get(s.target.name)
+    product = s.value
+    if acc is None or acc.type != F32 or not isinstance(product, BinOp) or product.op != "*" \
+            or not all(isinstance(f, Cast) and f.type == F32 for f in (product.lhs, product.rhs)):
+        return "the step does not add float products of two values to a float declared in the kernel"
+    kk = view.var
+    reads = [f.expr for f in (product.lhs, product.rhs)]
+    shapes = {}
+    for read in reads:
+        if not (isinstance(read, Index) and isinstance(read.base, Index) and isinstance(read.base.base, Var)):
+            return "a factor is not an element of a 2-D tile"
+        row, col = read.base.index, read.index
+        if col == Var(kk) and isinstance(row, Var) and threads.get(row.name) == "y":
+            shapes["a"] = (read.base.base.name, row.name)
+        elif row == Var(kk) and isinstance(col, Var) and threads.get(col.name) == "x":
+            shapes["b"] = (read.base.base.name, col.name)
+    if len(shapes) != 2 or shapes["a"][0] == shapes["b"][0]:
+        return "the factors are not SA[threadIdx.y][kk] and SB[kk][threadIdx.x] of two tiles"
+    tile_type = ArrayType(ArrayType(_HALF, Const(16, DType.int32)), Const(16, DType.int32))
+    for name in (shapes["a"][0], shapes["b"][0]):
+        d = top.get(name)
+        if d is None or d.scope != MemScope.shared or dataclasses.replace(d.type, element=dataclasses.replace(
+                d.type.element, element=dataclasses.replace(d.type.element.element, spelling=None))) != tile_type:
+            return f"{name} is not a __shared__ half [16][16] tile"
+    uniform = {p.name for p in fn.params} | {loop_var(step.loop)}
+    local = {d.name: d for d in step.compute if isinstance(d, Decl)}
+    kc = local[view.stop.name].init if isinstance(view.stop, Var) and view.stop.name in local else view.stop
+    if upper_bound(view.stop, {n: d.init for n, d in local.items() if d.init is not None}) is None \
+            or upper_bound(view.stop, {n: d.init for n, d in local.items() if d.init is not None}) > 16 \
+            or not names_in(kc) <= uniform:
+        return "the step's length is not at most 16 and the same for every thread"
+    outside = transform(step.loop, lambda n: Block(()) if n is loop else None)
+    if acc.name in names_in(outside):
+        return f"{acc.name} is used elsewhere in the k-loop"
+    return _TileProduct(step, loop, acc, shapes["a"][0], shapes["b"][0], shapes["a"][1], shapes["b"][1], view.stop)
+
+
+def _on_matrix_cores(module: Module, fn: Function, found: _TileProduct) -> Function:
+    frame, step_text, _ = _MATRIX_CORES[module.dialect]
+    taken = names_taken(module, fn)
+    names = {n: fresh_name_in(f"xp_{n}", taken) for n in ("tile_c", "c_frag", "lead", "lane", "a_frag", "b_frag")}
+    tiles = {"SA": Var(found.a), "SB": Var(found.b), "TY": Var(found.ty), "TX": Var(found.tx), "KC": found.kc,
+             "ACC": Var(found.acc.name), "lane": Var(names["lane"])}
+    around = instantiate(frame, module.dialect, tiles, names, taken)
+    padding = instantiate(_ZERO_PADDING.format(a="__half"), module.dialect, tiles, names, taken) \
+        if found.kc != Const(16, DType.int32) else ()
+    multiply = instantiate(step_text.format(a="__half"), module.dialect, tiles, names, taken)
+    multiply = (If(Var(names["lead"]), Block(multiply)),)
+    steps = splice(found.step.loop, found.inner, padding + multiply)
+    body = splice(fn.body, found.step.loop, tuple(fill_statements(Block(around), "XP_STEPS", (steps,)).body))
+    aligned = {found.a, found.b}
+    body = Block(tuple(dataclasses.replace(s, align=32) if isinstance(s, Decl) and s.name in aligned else s
+                       for s in body.body))
+    return dataclasses.replace(fn, body=body)
+
+
+_RULES = {"bang": _tensorize_bang, "cpp": _tensorize_cpp, "cuda": _tensorize_simt, "hip": _tensorize_simt}

@@ -13,7 +13,7 @@ from passes.pipeline import PipelineOptions, pipeline
 from passes.tensorize import tensorize
 from passes.translate import TranslateOptions, translate
 from tests.passes.target_programs import assert_executes_like, bound, floats
-from tests.passes.test_cache import AXPB, IN_PLACE_WITH_OFFSETS, ROW_MAX, axpb_args
+from tests.passes.test_cache import AXPB, IN_PLACE_WITH_OFFSETS, MATMUL, STENCIL, axpb_args, matmul_args
 
 
 @pytest.mark.parametrize("n", [50, 16 * 128 * 5 + 3])
@@ -54,7 +54,23 @@ def test_translate_records_each_optimization() -> None:
     plain = translate(source, "bang", "cpp", native_compile=False,
                       options=TranslateOptions(cache=False, tensorize=False, pipeline=False))
     assert "__nram__" not in plain.code and not {"cache", "tensorize", "pipeline"} & {p.name for p in plain.passes}
-    skipped = {p.name: p.note for p in translate("#include <cmath>\n" + ROW_MAX, "bang", "cpp",
+    skipped = {p.name: p.note for p in translate("#include <cmath>\n" + STENCIL, "bang", "cpp",
                                                  native_compile=False).passes}
     assert skipped["cache"].startswith("skipped: ") and "XP" not in skipped["cache"][:9]
     assert print_module(bound(AXPB))  # the bound program itself still prints
+
+
+@pytest.mark.parametrize("target", ["cuda", "hip"])
+@pytest.mark.parametrize("m, n, k", [(19, 37, 23), (5, 3, 16), (2, 2, 1)])  # several steps with a tail; one; one short
+def test_shared_tiles_double_buffered_bit_for_bit(target: str, m: int, n: int, k: int) -> None:
+    before = cache(bound(MATMUL % {"a": "float", "b": "float", "c": "float", "b_index": "k * N + j"}, target))
+    code = assert_executes_like(before, pipeline(before), "mm", matmul_args(m, n, k))
+    assert "__shared__ float tile_a[2][16][16];" in code and code.count("__syncthreads();") == 2  # one per step
+    assert "tile_a[1 - k0_parity][ty][tx] = " in code and "tile_a[k0_parity][ty][kk]" in code
+
+
+def test_shared_tiles_refused_when_they_do_not_fit() -> None:
+    before = cache(bound(MATMUL % {"a": "float", "b": "float", "c": "float", "b_index": "k * N + j"}, "cuda"))
+    with pytest.raises(PassRefused) as err:
+        pipeline(before, PipelineOptions(shared_limit=3 * 1024))
+    assert err.value.code == "XP550" and "do not fit 3072 bytes" in err.value.message

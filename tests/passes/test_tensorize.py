@@ -1,7 +1,10 @@
 """`tensorize`, executed before and after on the same inputs.
 
-BANG programs tiled by `cache`: bit for bit for arithmetic, within 1e-6 relative where the activation unit
-computes exp. cpp programs: uint8 x int8 contractions become AVX-512 VNNI (`_mm512_dpbusd_epi32`, bit for bit:
+BANG programs tiled by `cache`: bit for bit for arithmetic and for row max/min (`__bang_max`/`__bang_min`),
+within 1e-6 relative where the activation unit computes exp, and within 1e-5 for row sums (`__bang_sum` adds in
+another order). CUDA/HIP matmul kernels tiled by `cache` with half tiles: wmma / MFMA, bit for bit in the
+executor's emulation (which adds the exact fp32 products in k order), and compiled by nvcc / hipcc when
+installed. cpp programs: uint8 x int8 contractions become AVX-512 VNNI (`_mm512_dpbusd_epi32`, bit for bit:
 integer sums do not depend on the order), other innermost independent loops get `#pragma omp simd`; run in the
 executor's emulation of the intrinsics and natively (gcc -O3 -march=native) when this CPU has AVX-512 VNNI."""
 from __future__ import annotations
@@ -17,7 +20,9 @@ from passes.base import PassRefused
 from passes.cache import CacheOptions, cache
 from passes.tensorize import tensorize
 from tests.passes.target_programs import assert_executes_like, bound, floats
-from tests.passes.test_cache import AXPB, axpb_args
+from passes.translate import toolchain_compile
+from tests.passes.test_bind import ROW_REDUCTION as ROW_MAX
+from tests.passes.test_cache import AXPB, MATMUL, axpb_args
 
 
 def elementwise(expression: str) -> str:
@@ -245,3 +250,90 @@ def test_refuses_loops_with_dependences() -> None:
     with pytest.raises(PassRefused) as err:
         tensorize(bound(SCAN, "cpp"))
     assert err.value.code == "XP545" and "VNNI" in err.value.message
+
+
+ROW_STATISTICS = """
+extern "C" void stats(const float* x, float* y, int rows, int cols) {
+    #pragma omp parallel for
+    for (int r = 0; r < rows; r += 1) {
+        const float* row = x + r * cols;
+        float m = -INFINITY;
+        for (int c = 0; c < cols; c += 1) {
+            m = row[c] > m ? row[c] : m;
+        }
+        float s = 0.0f;
+        for (int c = 0; c < cols; c += 1) {
+            s += expf(row[c] - m);
+        }
+        float lo = 0.0f;
+        for (int c = 0; c < cols; c += 1) {
+            lo = fminf(lo, row[c] * 2.0f);
+        }
+        y[r] = s + lo;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("cols", [31, 200])  # all in the scalar tail; whole vectors, a tile boundary and a tail
+def test_row_max_is_exact(cols: int) -> None:
+    rows = 21
+    before = cache(bound(ROW_MAX), CacheOptions(tile=128))
+    code = assert_executes_like(before, tensorize(before), "row_max",
+                                [("x", floats(rows * cols)), ("y", np.zeros(rows, np.float32)),
+                                 ("rows", np.int32(rows)), ("cols", np.int32(cols))])
+    assert "__bang_max(xp_vtmp, x_nram, c_lane_vec);" in code and "best = fmaxf(best, xp_vtmp[0]);" in code
+
+
+def test_row_max_sum_of_exp_and_min_as_reductions() -> None:
+    rows, cols = 19, 300
+    before = cache(bound(ROW_STATISTICS), CacheOptions(tile=128))
+    code = assert_executes_like(before, tensorize(before), "stats",
+                                [("x", floats(rows * cols)), ("y", np.zeros(rows, np.float32)),
+                                 ("rows", np.int32(rows)), ("cols", np.int32(cols))], rtol=1e-5)
+    assert "m = xp_vtmp[0] > m ? xp_vtmp[0] : m;" in code  # the statement itself combines the tile's maximum
+    assert "__bang_active_exp(" in code and "s += __bang_sum(" in code and "__bang_min(" in code
+
+
+def half_matmul(target: str, b_index: str = "k * N + j"):
+    return cache(bound(MATMUL % {"a": "_Float16", "b": "_Float16", "c": "float", "b_index": b_index}, target))
+
+
+def half_args(m: int, n: int, k: int) -> list:
+    return [("A", rng.standard_normal(m * k).astype(np.float16)), ("B", rng.standard_normal(k * n).astype(np.float16)),
+            ("C", np.zeros(m * n, np.float32)), ("M", np.int32(m)), ("N", np.int32(n)), ("K", np.int32(k))]
+
+
+@pytest.mark.parametrize("m, n, k", [(19, 37, 23), (16, 16, 48), (1, 2, 1)])  # tails in M, N, K; whole tiles
+def test_half_matmul_on_wmma(m: int, n: int, k: int) -> None:
+    before = half_matmul("cuda")
+    code = assert_executes_like(before, tensorize(before), "mm", half_args(m, n, k))
+    assert "#include <mma.h>" in code
+    assert "nvcuda::wmma::mma_sync(xp_c_frag, xp_a_frag, xp_b_frag, xp_c_frag);" in code
+    assert "if (tx >= xp_kc) {" in code  # the last step's columns past K are zeroed
+    assert "alignas(32) __shared__ __half tile_a[16][16];" in code  # wmma loads want 256-bit aligned tiles
+
+
+@pytest.mark.parametrize("m, n, k", [(19, 37, 23), (16, 16, 48)])
+def test_half_matmul_on_mfma(m: int, n: int, k: int) -> None:
+    before = half_matmul("hip", "j * K + k")  # B transposed: the tiles are the same
+    code = assert_executes_like(before, tensorize(before), "mm", half_args(m, n, k))
+    assert "typedef _Float16 xp_half4 __attribute__((ext_vector_type(4)));" in code
+    assert "xp_c_frag = __builtin_amdgcn_mfma_f32_16x16x16f16(xp_a_frag, xp_b_frag, xp_c_frag, 0, 0, 0);" in code
+    assert "xp_a_frag[xp_t] = (half)(float)tile_a[xp_lane % 16][4 * (xp_lane / 16) + xp_t];" in code
+
+
+@pytest.mark.parametrize("target", ["cuda", "hip"])
+def test_matrix_core_code_compiles_with_the_real_toolchain(target: str) -> None:
+    result = toolchain_compile(print_module(tensorize(half_matmul(target))), target)
+    if result.ok is None:
+        pytest.skip(result.output)
+    assert result.ok, result.output
+
+
+def test_float_tiles_stay_on_the_cuda_cores() -> None:
+    """fp32 would need tf32 on the tensor cores, which rounds the inputs: not the same results."""
+    before = cache(bound(MATMUL % {"a": "float", "b": "float", "c": "float", "b_index": "k * N + j"}, "cuda"))
+    with pytest.raises(PassRefused) as err:
+        tensorize(before)
+    assert err.value.code == "XP545" and "is not a __shared__ half [16][16] tile" in err.value.message
