@@ -169,15 +169,17 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     bind_record = {"target": target, "block_size": bind_options.block_size,
                    "buffer_elements": {name: str(count) for name, count in bind_options.buffer_elements}}
     records.append(PassRecord("bind", bind_record))
-    if target == "cpp" and (options.omp_threads is not None or options.omp_schedule is not None):
-        module = openmp_clauses(module, options.omp_threads, options.omp_schedule)
-        records.append(PassRecord("openmp_clauses", {"num_threads": options.omp_threads,
-                                                     "schedule": options.omp_schedule}))
 
     # 5. What a platform expert adds, in this order: cache makes the on-chip tiles, tensorize works on the loops
     #    over those tiles, pipeline double-buffers the loads cache made (and the buffers tensorize reads).
     module, optimized = optimize(module, options)
     records.extend(optimized)
+
+    # 6. OpenMP clauses (cpp): last, on the final pragmas (tensorize may have merged `omp simd` into them).
+    if target == "cpp" and (options.omp_threads is not None or options.omp_schedule is not None):
+        module = openmp_clauses(module, options.omp_threads, options.omp_schedule)
+        records.append(PassRecord("openmp_clauses", {"num_threads": options.omp_threads,
+                                                     "schedule": options.omp_schedule}))
 
     code = print_module(module, target)
     compiled = compile_checks(code, target, module.function(entry_name), native_compile)
@@ -201,10 +203,16 @@ def openmp_clauses(module: Module, threads: int | None, schedule: str | None) ->
               (f" schedule({schedule})" if schedule is not None else "")
 
     def add_clauses(node):
-        if isinstance(node, For) and any(p.startswith("omp parallel for") for p in node.pragmas):
-            return dataclasses.replace(node, pragmas=tuple(
-                p + clauses if p.startswith("omp parallel for") else p for p in node.pragmas))
-        return None
+        if not isinstance(node, For):
+            return None
+        pragmas = list(node.pragmas)
+        at = next((k for k, p in enumerate(pragmas) if p.startswith("omp parallel for")), None)
+        if at is None:
+            return None
+        if pragmas[at + 1:at + 2] == ["omp simd"]:  # one directive: a clause must not end up between the two
+            pragmas[at:at + 2] = [pragmas[at].replace("omp parallel for", "omp parallel for simd", 1)]
+        pragmas[at] += clauses
+        return dataclasses.replace(node, pragmas=tuple(pragmas))
 
     return transform(module, add_clauses)
 

@@ -1,0 +1,283 @@
+"""Search spaces: the knobs of a translation (passes.translate.TranslateOptions) for one kernel and target.
+
+Built from what the kernel's loop form (detensorize + recover_loops of the source) actually contains, never from
+its name: canonical loops can be split (factor, tail handling), perfect nests reordered (every permutation but
+the identity), perfectly nested pairs fused; the target adds its own knobs (cpp: OpenMP threads and schedule;
+cuda/hip: threads per block).
+
+One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
+split, reorder, fuse, reorder+split),
+each a product of discrete knobs. Constraints prune points that cannot be right or are duplicates before anything
+is built (a split factor above a known trip count, a peeled tail where the factor divides); what only a pass can decide (dependences) is decided by the pass, and its refusal is
+recorded as a refused trial. (Shared/NRAM capacity and register limits join the constraints with the passes
+that introduce those resources: today's passes allocate none.)
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from kernel_ir.detect import detect_dialect
+from kernel_ir.entry import find_entry
+from kernel_ir.ir import Const, For, ForKind, Function
+from kernel_ir.parse import parse
+from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
+from passes.translate import ScheduleStep, TranslateOptions
+
+SPLIT_FACTORS = (4, 8, 16, 32, 64)
+BLOCK_SIZES = (64, 128, 256, 512, 1024)
+OMP_SCHEDULES = ("static", "dynamic", "guided")
+MAX_SPLIT_SITES = 4
+MAX_NEST_DEPTH = 3
+SEQUENCES = ((), ("split",), ("reorder",), ("fuse",), ("reorder", "split"))
+UNTUNED = "untuned"  # the name of the space holding only TranslateOptions() (always tried first)
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One discrete parameter. ordinal: values are ordered numbers (the Bayesian surrogate may interpolate)."""
+
+    name: str
+    values: tuple
+    ordinal: bool = False
+
+
+@dataclass(frozen=True)
+class LoopSite:
+    """A canonical loop of the loop form: its variable, which loop over that name (pre-order), trip count
+    when it is a constant, and whether it is innermost / parallel."""
+
+    var: str
+    occurrence: int
+    trip: int | None
+    innermost: bool
+    parallel: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.var}@{self.occurrence}"
+
+
+@dataclass(frozen=True)
+class Nest:
+    """A perfect nest (at most MAX_NEST_DEPTH deep): its variables outermost first, the root's occurrence among
+    loops over its name (what fuse counts) and among nests over these names (what reorder counts)."""
+
+    names: tuple[str, ...]
+    root_occurrence: int
+    occurrence: int
+
+
+@dataclass(frozen=True)
+class LoopForm:
+    """What a space is built from: the loops worth splitting and the perfect nests (reorder, fuse)."""
+
+    sites: tuple[LoopSite, ...]
+    nests: tuple[Nest, ...]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The knobs of one pass sequence for one target; a config is {knob name: value} plus "sequence"."""
+
+    sequence: tuple[str, ...]
+    knobs: tuple[Knob, ...]
+    target: str
+    form: LoopForm
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.sequence) or ("no-schedule" if self.knobs else UNTUNED)
+
+    def points(self) -> Iterator[dict]:
+        """Every valid config, in grid (lexicographic) order."""
+        for values in itertools.product(*(k.values for k in self.knobs)):
+            config = self.config(dict(zip((k.name for k in self.knobs), values)))
+            if self.invalid(config) is None:
+                yield config
+
+    def config(self, values: dict) -> dict:
+        return {"sequence": self.name, **values}
+
+    def size(self) -> int:
+        return sum(1 for _ in self.points())
+
+    def restrict(self, **values: tuple) -> SearchSpace:
+        """The same space with fewer values for the named knobs (e.g. a smaller space for a benchmark)."""
+        unknown = set(values) - {k.name for k in self.knobs}
+        if unknown:
+            raise KeyError(f"no knob named {', '.join(sorted(unknown))} in space {self.name}")
+        return replace(self, knobs=tuple(replace(k, values=tuple(values.get(k.name, k.values))) for k in self.knobs))
+
+    def invalid(self, config: dict) -> str | None:
+        """Why `config` is pruned before it is built (None: worth building)."""
+        return next((why for check in CONSTRAINTS if (why := check(self, config)) is not None), None)
+
+    def options(self, config: dict) -> TranslateOptions:
+        steps = tuple(STEP_BUILDERS[name](config) for name in self.sequence)
+        target_knobs = {k: config[k] for k in ("block_size", "omp_threads", "omp_schedule") if k in config}
+        return TranslateOptions(schedule=steps, **target_knobs)
+
+
+# ---------------------------------------------------------------------------------------------- loop form ---
+
+def loop_form(source: str, source_dialect: str | None = None, entry: str | None = None) -> tuple[LoopForm, str]:
+    """The candidates of the entry's loop form, and the entry's name."""
+    from passes.detensorize import detensorize
+    from passes.recover_loops import RecoverOptions, recover_loops
+
+    module = parse(source, source_dialect or detect_dialect(source))
+    name = find_entry(module, entry).name
+    module = recover_loops(detensorize(module), RecoverOptions())
+    return analyze_loops(module.function(name)), name
+
+
+def analyze_loops(fn: Function) -> LoopForm:
+    ints = int_variables(fn)
+    matches = list(loops_with_ancestors(fn.body, ()))
+    seen: dict[str, int] = {}
+    sites, nests, in_nests = [], [], set()
+    for match in matches:
+        var = loop_var(match.loop)
+        occurrence = seen.get(var, 0)
+        seen[var] = occurrence + 1
+        view = canonical(match.loop)
+        if view is None:
+            continue
+        trip = view.trip_count(ints)
+        innermost = next(loops_with_ancestors(match.loop.body, ()), None) is None
+        sites.append(LoopSite(view.var, occurrence, trip.value if isinstance(trip, Const) else None, innermost,
+                              match.loop.kind == ForKind.parallel))
+        chain = [match.loop]
+        while len(chain) < MAX_NEST_DEPTH and (inner := single_for(chain[-1].body)) is not None and canonical(inner):
+            chain.append(inner)
+        parent = match.ancestors[-2] if len(match.ancestors) >= 2 else None
+        nested_in_chain = isinstance(parent, For) and single_for(parent.body) is match.loop and canonical(parent)
+        if len(chain) >= 2 and not nested_in_chain:
+            names = tuple(loop_var(loop) for loop in chain)
+            nests.append(Nest(names, occurrence, _nest_occurrence(matches, match.loop, set(names))))
+            in_nests |= set(names)
+    return LoopForm(tuple(_split_sites(sites, in_nests)), tuple(nests))
+
+
+def _nest_occurrence(matches: list, root: For, names: set[str]) -> int:
+    """Which nest over `names` `root` is, counted as passes.reorder counts them: loops over one of the names
+    with no enclosing loop over one of the names, in pre-order."""
+    roots = [m.loop for m in matches if loop_var(m.loop) in names
+             and not any(isinstance(a, For) and loop_var(a) in names for a in m.ancestors)]
+    return next(k for k, loop in enumerate(roots) if loop is root)
+
+
+def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
+    """At most MAX_SPLIT_SITES loops whose trip count is not tiny, in program order, chosen by what a split can
+    do for them: innermost loops first (vectorization, locality), then loops of perfect nests (innermost after
+    a reorder), then parallel loops (work per thread)."""
+    def rank(site: LoopSite) -> int:
+        return 0 if site.innermost else 1 if site.var in in_nests else 2 if site.parallel else 3
+
+    useful = [s for s in sites if rank(s) < 3 and (s.trip is None or s.trip > min(SPLIT_FACTORS))]
+    chosen = sorted(useful, key=rank)[:MAX_SPLIT_SITES]
+    return [s for s in sites if s in chosen]
+
+
+# ---------------------------------------------------------------------------------------------- knobs ---------
+
+def target_knobs(target: str) -> tuple[Knob, ...]:
+    if target == "cpp":
+        cores = os.cpu_count() or 1
+        threads = tuple(sorted({min(2 ** k, cores) for k in range(cores.bit_length() + 1)}))
+        return (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES))
+    if target in ("cuda", "hip"):
+        return (Knob("block_size", BLOCK_SIZES, ordinal=True),)
+    return ()
+
+
+def step_knobs(step: str, form: LoopForm) -> tuple[Knob, ...]:
+    if step == "split":
+        if not form.sites:
+            return ()
+        return (Knob("split_loop", tuple(s.label for s in form.sites)),
+                Knob("split_factor", SPLIT_FACTORS, ordinal=True), Knob("split_tail", ("guard", "peel")))
+    if step == "reorder":
+        orders = tuple(f"{','.join(p)}@{nest.occurrence}" for nest in form.nests
+                       for p in itertools.permutations(nest.names) if p != nest.names)
+        return (Knob("reorder", orders),) if orders else ()
+    if step == "fuse":
+        pairs = tuple(f"{nest.names[0]}+{nest.names[1]}@{nest.root_occurrence}" for nest in form.nests)
+        return (Knob("fuse", pairs),) if pairs else ()
+    raise ValueError(f"unknown schedule step {step!r}")
+
+
+def build_spaces(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
+                 sequences: tuple[tuple[str, ...], ...] = SEQUENCES) -> list[SearchSpace]:
+    """One space per pass sequence the loop form supports (the default sequence () always)."""
+    form, _ = loop_form(source, source_dialect, entry)
+    spaces = []
+    for sequence in sequences:
+        knobs = [step_knobs(step, form) for step in sequence]
+        if all(knobs):
+            spaces.append(SearchSpace(tuple(sequence), (*itertools.chain(*knobs), *target_knobs(target)), target, form))
+    return spaces
+
+
+# ---------------------------------------------------------------------------------------------- configs -> steps
+
+def _at(value: str) -> tuple[str, int]:
+    what, occurrence = value.rsplit("@", 1)
+    return what, int(occurrence)
+
+
+def _split_step(config: dict) -> ScheduleStep:
+    var, occurrence = _at(config["split_loop"])
+    return ScheduleStep("split", (("loop", var), ("factor", config["split_factor"]), ("tail", config["split_tail"]),
+                                  ("occurrence", occurrence)))
+
+
+def _reorder_step(config: dict) -> ScheduleStep:
+    order, occurrence = _at(config["reorder"])
+    return ScheduleStep("reorder", (("loops", tuple(order.split(","))), ("occurrence", occurrence)))
+
+
+def _fuse_step(config: dict) -> ScheduleStep:
+    pair, occurrence = _at(config["fuse"])
+    outer, inner = pair.split("+")
+    return ScheduleStep("fuse", (("outer", outer), ("inner", inner), ("occurrence", occurrence)))
+
+
+STEP_BUILDERS: dict[str, Callable[[dict], ScheduleStep]] = {"split": _split_step, "reorder": _reorder_step,
+                                                             "fuse": _fuse_step}
+
+
+# ---------------------------------------------------------------------------------------------- constraints ---
+
+def _site(space: SearchSpace, config: dict) -> LoopSite | None:
+    return next((s for s in space.form.sites if s.label == config.get("split_loop")), None)
+
+
+def factor_within_trip(space: SearchSpace, config: dict) -> str | None:
+    """A factor above a constant trip count gives one partial block: the same as a smaller factor, slower."""
+    site = _site(space, config)
+    if site and site.trip is not None and config["split_factor"] > site.trip:
+        return f"split factor {config['split_factor']} exceeds the {site.trip} iterations of {site.var}"
+    return None
+
+
+def peel_needs_tail(space: SearchSpace, config: dict) -> str | None:
+    """Where the factor divides a constant trip count there is no tail: peel and guard are the same program."""
+    site = _site(space, config)
+    if site and site.trip is not None and config.get("split_tail") == "peel" and site.trip % config["split_factor"] == 0:
+        return f"no tail to peel: {config['split_factor']} divides the {site.trip} iterations of {site.var}"
+    return None
+
+
+CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (factor_within_trip, peel_needs_tail)
+
+
+def untuned_space(target: str) -> SearchSpace:
+    """The untuned translation: no knob, one point."""
+    return SearchSpace((), (), target, LoopForm((), ()))
+
+
+__all__ = ["UNTUNED", "Knob", "LoopForm", "LoopSite", "SearchSpace", "build_spaces", "loop_form", "untuned_space"]

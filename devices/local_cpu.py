@@ -1,0 +1,40 @@
+"""LocalCPU: cpp results built natively (g++ -O3 -march=native -fopenmp, the executor's native build) and timed
+on this machine's cores."""
+from __future__ import annotations
+
+import functools
+import os
+import platform
+
+from devices.base import MEASUREMENT, Device, MeasureJob, Measurement
+from devices.timing import time_library
+from kernel_ir.diagnostics import XpilerError
+from kernel_ir.executor import build
+
+
+@functools.cache
+def cpu_name() -> str:
+    """'<model> x<cores>': trials measured on another CPU model or core count are another device's."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model} x{os.cpu_count()}"
+
+
+class LocalCPU(Device):
+    kind = MEASUREMENT
+    dialects = ("cpp",)
+
+    def __init__(self):
+        self.name = f"local-cpu:{cpu_name()}"
+
+    def measure(self, job: MeasureJob) -> Measurement:
+        if job.dialect != "cpp":
+            raise XpilerError("XP005", f"the local CPU runs cpp, not {job.dialect}",
+                              hint="use devices.local_device(dialect) to get the device for that dialect")
+        library = build(job.code, "cpp", job.entry, job.args, native=True)
+        return Measurement.of(self.name, MEASUREMENT, time_library(library, job.args, job.repeats, job.timeout_s),
+                              "g++ -O3 -march=native -fopenmp")

@@ -1,0 +1,63 @@
+"""Search spaces come from the loop form, and constraints prune points before anything is built."""
+from __future__ import annotations
+
+import pytest
+
+from autotune.space import SEQUENCES, build_spaces, loop_form, untuned_space
+from passes.translate import ScheduleStep, TranslateOptions
+from tests.autotune.kernels import FIXED_TILE, SCALE_ROWS
+
+
+def by_name(spaces):
+    return {space.name: space for space in spaces}
+
+
+def test_spaces_follow_the_loop_form():
+    form, entry = loop_form(SCALE_ROWS, "cpp")
+    assert entry == "scale_rows"
+    assert [s.label for s in form.sites] == ["r@0", "c@0"]
+    assert [n.names for n in form.nests] == [("r", "c")]
+    spaces = by_name(build_spaces(SCALE_ROWS, "cpp", "cpp"))
+    assert set(spaces) == {"no-schedule", "split", "reorder", "fuse", "reorder+split"}
+    knobs = {k.name: k.values for k in spaces["reorder+split"].knobs}
+    assert knobs["reorder"] == ("c,r@0",) and knobs["split_loop"] == ("r@0", "c@0")
+    assert knobs["omp_schedule"] == ("static", "dynamic", "guided")
+
+
+def test_target_knobs_differ_by_target():
+    cuda = by_name(build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),)))["no-schedule"]
+    assert [k.name for k in cuda.knobs] == ["block_size"]
+    assert build_spaces(SCALE_ROWS, "bang", "cpp", sequences=((),))[0].knobs == ()
+
+
+def test_a_config_becomes_translate_options():
+    space = by_name(build_spaces(SCALE_ROWS, "cpp", "cpp"))["reorder+split"]
+    config = space.config({"reorder": "c,r@0", "split_loop": "c@0", "split_factor": 8, "split_tail": "guard",
+                           "omp_threads": 1, "omp_schedule": "dynamic"})
+    assert space.options(config) == TranslateOptions(
+        schedule=(ScheduleStep("reorder", (("loops", ("c", "r")), ("occurrence", 0))),
+                  ScheduleStep("split", (("loop", "c"), ("factor", 8), ("tail", "guard"), ("occurrence", 0)))),
+        omp_threads=1, omp_schedule="dynamic")
+    assert untuned_space("cpp").options(untuned_space("cpp").config({})) == TranslateOptions()
+
+
+def test_constraints_prune_before_building():
+    space = by_name(build_spaces(FIXED_TILE, "cpp", "cpp", sequences=(("split",),)))["split"]
+    site = next(s for s in space.form.sites if s.var == "c")
+    assert site.trip == 16
+    base = {"split_loop": "c@0", "omp_threads": 1, "omp_schedule": "static"}
+    assert "exceeds" in space.invalid(space.config({**base, "split_factor": 32, "split_tail": "guard"}))
+    assert "no tail" in space.invalid(space.config({**base, "split_factor": 8, "split_tail": "peel"}))
+    assert space.invalid(space.config({**base, "split_factor": 8, "split_tail": "guard"})) is None
+    points = list(space.points())
+    assert all(space.invalid(p) is None for p in points)
+    on_c = {(p["split_factor"], p["split_tail"]) for p in points if p["split_loop"] == "c@0"}
+    assert on_c == {(4, "guard"), (8, "guard"), (16, "guard")}
+
+
+def test_restrict_narrows_a_knob():
+    space = by_name(build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=SEQUENCES))["no-schedule"]
+    small = space.restrict(omp_schedule=("static",))
+    assert small.size() * 3 == space.size()
+    with pytest.raises(KeyError):
+        space.restrict(unroll=(1,))

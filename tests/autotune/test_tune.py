@@ -1,0 +1,123 @@
+"""tune(): verified before timed, wrong never wins, trials stored and resumed (even after SIGKILL)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import passes.verify
+from autotune import tune
+from autotune.trials import TrialStore
+from devices import Repeats
+from tests.autotune.fake_device import FakeDevice
+from tests.autotune.kernels import ROW_PREFIX, SCALE_ROWS
+
+SIZES = {"rows": 64, "cols": 64}
+QUICK = Repeats(warmup=1, repeats=3, min_time_s=0.0)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_tune_on_the_local_cpu_returns_a_verified_best_and_its_history(tmp_path):
+    seen = []
+    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=3, trials_path=tmp_path / "t.jsonl",
+                  sizes=SIZES, repeats=QUICK, progress=lambda trial, best: seen.append((trial.number, best)))
+    assert len(result.trials) == 3 and [n for n, _ in seen] == [0, 1, 2]
+    assert result.trials[0].config == {"sequence": "untuned"} and result.untuned_time is not None
+    assert result.best_time is not None and result.best_time.kind == "measurement"
+    assert result.best_time.median_s == min(t.time_s for t in result.trials if t.ok)
+    assert "extern \"C\" void scale_rows" in result.best_code
+    assert all(t.ok == (t.extra.get("verification") == "verified") for t in result.trials)
+    assert len(TrialStore(tmp_path / "t.jsonl", "", "").log.records()) == 3
+    again = tune(SCALE_ROWS, target="cpp", source="cpp", budget=3, trials_path=tmp_path / "t.jsonl", sizes=SIZES,
+                 repeats=QUICK)
+    assert again.measured == 0 and all(t.resumed for t in again.trials)
+    assert again.best_config == result.best_config
+
+
+def test_a_wrong_candidate_never_wins(tmp_path, monkeypatch):
+    """The fake device calls every num_threads(1) candidate 1000x faster; verification says they are wrong."""
+    real_verify = passes.verify.verify
+
+    def verify_rejecting_one_thread(source, dialect, code, *args, **kwargs):
+        verification = real_verify(source, dialect, code, *args, **kwargs)
+        if "num_threads(1)" in code:
+            return passes.verify.Verification("mismatch", "injected: outputs differ")
+        return verification
+
+    monkeypatch.setattr("autotune.evaluate.verify", verify_rejecting_one_thread)
+    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=6, strategy="grid", sequences=((),),
+                  device=FakeDevice(tmp_path / "measured.log"), trials_path=tmp_path / "t.jsonl", sizes=SIZES)
+    wrong = [t for t in result.trials if t.config.get("omp_threads") == 1]
+    assert wrong and all(t.status == "wrong" and t.measurement is None and t.objective == 0 for t in wrong)
+    assert result.best_config["omp_threads"] != 1
+    measured = (tmp_path / "measured.log").read_text().split()
+    assert len(measured) == sum(t.ok for t in result.trials)  # wrong candidates were never timed
+
+
+def test_refused_points_are_recorded_not_measured(tmp_path):
+    result = tune(ROW_PREFIX, target="cpp", source="cpp", budget=3, sequences=(("reorder",),),
+                  device=FakeDevice(tmp_path / "measured.log"), trials_path=tmp_path / "t.jsonl", sizes=SIZES)
+    refused = [t for t in result.trials if t.config["sequence"] == "reorder"]
+    assert refused and all(t.status == "refused" and "XP53" in t.reason and t.measurement is None for t in refused)
+    assert result.measured == 1 and result.best_config == {"sequence": "untuned"}
+
+
+def test_ctrl_c_keeps_the_finished_trials(tmp_path):
+    def interrupt_after_two(trial, best):
+        if trial.number == 1:
+            raise KeyboardInterrupt
+
+    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=5, device=FakeDevice(tmp_path / "m.log"),
+                  trials_path=tmp_path / "t.jsonl", sizes=SIZES, progress=interrupt_after_two)
+    assert result.interrupted and len(result.trials) == 2 and result.best_time is not None
+    assert len(TrialStore(tmp_path / "t.jsonl", "", "").log.records()) == 2
+
+
+def test_resume_after_sigkill_loses_nothing_and_measures_nothing_twice(tmp_path):
+    trials, measured = tmp_path / "trials.jsonl", tmp_path / "measured.log"
+    script = textwrap.dedent(f"""
+        from autotune import tune
+        from tests.autotune.fake_device import FakeDevice
+        from tests.autotune.kernels import SCALE_ROWS
+        tune(SCALE_ROWS, target="cpp", source="cpp", budget=6, strategy="random", seed=3,
+             device=FakeDevice({str(measured)!r}), trials_path={str(trials)!r}, sizes={SIZES!r})
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not trials.exists() or len(trials.read_text().splitlines()) < 3):
+        assert child.poll() is None, "the tuning run ended before it could be killed"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    before = TrialStore(trials, "", "").log.records()
+    assert 3 <= len(before) < 6
+    measured_before = len(measured.read_text().split())
+    assert measured_before <= sum(r["trial"]["status"] == "ok" for r in before) + 1  # at most one in flight
+
+    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=6, strategy="random", seed=3,
+                  device=FakeDevice(measured), trials_path=trials, sizes=SIZES)
+    resumed = [t for t in result.trials if t.resumed]
+    assert [t.config for t in resumed] == [r["trial"]["config"] for r in before]  # none lost
+    new = [t for t in result.trials if not t.resumed]
+    assert len(result.trials) == 6 and len(new) == 6 - len(before)
+    assert not {str(t.config) for t in new} & {str(t.config) for t in resumed}  # none re-measured
+    assert len(measured.read_text().split()) - measured_before == result.measured
+
+
+def test_bang_target_is_tuned_on_estimates_labelled_as_such(tmp_path):
+    result = tune(SCALE_ROWS, target="bang", source="cpp", budget=1, trials_path=tmp_path / "t.jsonl",
+                  sizes={"rows": 8, "cols": 16}, repeats=QUICK)
+    assert result.kind == "estimate" and result.best_time.kind == "estimate"
+    assert "ESTIMATES" in result.summary() and "estimate" in str(result.best_time)
+
+
+def test_budget_below_one_is_a_usage_error():
+    with pytest.raises(Exception) as err:
+        tune(SCALE_ROWS, target="cpp", budget=0)
+    assert getattr(err.value, "code", None) == "XP002"

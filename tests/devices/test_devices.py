@@ -1,0 +1,112 @@
+"""Devices: a real native build timed in the sandbox, the no-GPU path, the BANG estimate, and a real Dask
+LocalCluster (worker processes on loopback) measuring for us."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import devices
+from devices import (ESTIMATE, MEASUREMENT, EmulationEstimate, LocalCPU, LocalGPU, MeasureJob, Repeats, as_device,
+                     local_device)
+from devices import dask_remote
+from devices.local_gpu import _probe
+from kernel_ir.diagnostics import XpilerError
+
+SCALE = """
+extern "C" void scale(const float* x, float* y, int n) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i++) y[i] = 2.0f * x[i];
+}
+"""
+CRASH = 'extern "C" void scale(const float* x, float* y, int n) { int* p = 0; *p = n; }'
+BROKEN = 'extern "C" void scale(const float* x, float* y, int n) { undeclared(n); }'
+BANG_SCALE = """
+__mlu_global__ void scale(float* x, float* y, int n) {
+    for (int i = taskId; i < n; i += taskDim) y[i] = 2.0f * x[i];
+}
+"""
+QUICK = Repeats(warmup=1, repeats=3, min_time_s=0.0)
+
+
+def job(code: str, dialect: str = "cpp", n: int = 4096) -> MeasureJob:
+    x = np.linspace(-1, 1, n, dtype=np.float32)
+    return MeasureJob(code, dialect, "scale", [("x", x), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))], QUICK)
+
+
+def test_local_cpu_times_a_native_build_with_median_and_spread():
+    m = LocalCPU().measure(job(SCALE))
+    assert m.kind == MEASUREMENT and m.device.startswith("local-cpu:")
+    assert len(m.times_s) >= 3 and all(t > 0 for t in m.times_s)
+    assert min(m.times_s) <= m.median_s <= max(m.times_s) and m.spread_s >= 0
+    assert devices.Measurement.from_json(m.to_json()) == m
+
+
+def test_a_crashing_candidate_is_a_coded_error_not_a_dead_tuner():
+    with pytest.raises(XpilerError) as err:
+        LocalCPU().measure(job(CRASH))
+    assert err.value.code == "XP301"
+
+
+def test_local_cpu_refuses_other_dialects():
+    with pytest.raises(XpilerError) as err:
+        LocalCPU().measure(job(BANG_SCALE, "bang"))
+    assert err.value.code == "XP005"
+
+
+def test_without_a_gpu_the_gpu_device_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither nvcc nor nvidia-smi can be found
+    _probe.cache_clear()
+    try:
+        gpu = LocalGPU("cuda")
+        assert not gpu.available and "nvcc is not installed" in gpu.reason
+        with pytest.raises(XpilerError) as err:
+            gpu.measure(job(SCALE, "cuda"))
+        assert err.value.code == "XP005" and "no cuda GPU" in err.value.message
+        fallback = local_device("cuda")
+        assert fallback.kind == ESTIMATE and "no cuda GPU" in fallback.reason
+    finally:
+        _probe.cache_clear()
+
+
+def test_bang_gets_an_estimate_labelled_as_one():
+    device = local_device("bang")
+    assert isinstance(device, EmulationEstimate) and device.kind == ESTIMATE
+    m = device.measure(job(BANG_SCALE, "bang", n=256))
+    assert m.kind == ESTIMATE and "not a bang device measurement" in m.note
+    assert "estimate" in str(m)
+
+
+def test_unknown_device_spec_is_a_usage_error():
+    with pytest.raises(XpilerError) as err:
+        as_device("the-big-one", "cpp")
+    assert err.value.code == "XP002"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as running:
+        yield running
+
+
+def test_remote_worker_builds_and_times(cluster):
+    with as_device(cluster.scheduler_address, "cpp") as remote:
+        assert remote.name == LocalCPU().name and remote.kind == MEASUREMENT and remote.available
+        m = remote.measure(job(SCALE))
+        assert m.kind == MEASUREMENT and m.device == remote.name and len(m.times_s) >= 3
+
+
+def test_remote_errors_come_back_with_their_code(cluster):
+    with devices.remote(cluster.scheduler_address) as remote:
+        with pytest.raises(XpilerError) as err:
+            remote.measure(job(BROKEN))
+    assert err.value.code == "XP201"
+
+
+def test_unreachable_scheduler_is_a_coded_error(monkeypatch):
+    monkeypatch.setattr(dask_remote, "CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(XpilerError) as err:
+        devices.remote("tcp://127.0.0.1:9")
+    assert err.value.code == "XP307"
