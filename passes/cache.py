@@ -3,8 +3,9 @@
 One rule per target (table `_RULES`): BANG below; CUDA/HIP matmul kernels through `__shared__` tiles (section
 at the end); cpp has none (the caches are the hardware's). BANG preconditions, checked per loop: a task loop made by `bind`
 (`for (int v = a + taskId; v < b; v += taskDim)`, independent iterations) whose body is a map body
-(passes/patterns.py: straight-line scalar code in which every access is `p[v + offset]`, one invariant offset per
-buffer, only pure calls). Such a loop becomes tiles of `tile` consecutive iterations dealt to the tasks in turn:
+(passes/patterns.py: scalar code in which every access is `p[v + offset]`, one invariant offset per
+buffer, only pure calls: libm, or helpers proven to touch only their own locals, which stay scalar calls).
+Such a loop becomes tiles of `tile` consecutive iterations dealt to the tasks in turn:
 
     __nram__ float x_nram[tile];                                  // one buffer per GDRAM buffer touched
     for (int t = a + taskId * tile; t < b; t += taskDim * tile) {
@@ -40,12 +41,12 @@ from kernel_ir.ir import (
 )
 from passes.base import PassRefused
 from passes.loops import (
-    PURE_CALLS, canonical, declared_names, fresh_name, names_in, names_taken, strip_casts, substitute, unit_step,
+    canonical, declared_names, fresh_name, names_in, names_taken, strip_casts, substitute, unit_step,
     written_names,
 )
 from passes.patterns import (
-    NRAM_BYTES, TaskLoop, contraction, fill_statements, fresh_name_in, instantiate, map_body, pointer_elements,
-    pure_helpers, run_target_rule, task_loop,
+    LIBM_PURE, NRAM_BYTES, TaskLoop, bit_views_as_vars, contraction, fill_statements, fresh_name_in, instantiate,
+    map_body, pointer_elements, pure_functions, run_target_rule, stored_arrays, task_loop,
 )
 
 NOT_APPLICABLE = "XP540"  # nothing in the module has the shape the pass optimizes
@@ -74,20 +75,12 @@ def cache(module: Module, options: CacheOptions | None = None) -> Module:
 
 def _cache_bang(module: Module, options: CacheOptions) -> Module:
     reasons: list[str] = []
-    pure = PURE_CALLS | frozenset(pure_helpers(module)) | _scalar_helpers(module)
+    pure = LIBM_PURE | pure_functions(module)
     changed = module.map_functions(lambda fn: _cache_bang_function(module, fn, options, pure, reasons))
     if changed == module:
         raise PassRefused(NOT_APPLICABLE, "cache: no task loop streams its buffers element by element"
                                           + (f" ({'; '.join(reasons)})" if reasons else ""))
     return changed
-
-
-def _scalar_helpers(module: Module) -> frozenset[str]:
-    """Device helpers of scalars only that touch no memory: calling one per element keeps a map body a map."""
-    return frozenset(fn.name for fn in module.functions if fn.body is not None
-                     and all(isinstance(p.type, ScalarType) for p in fn.params)
-                     and not any(isinstance(n, Index) or isinstance(n, UnaryOp) and n.op in ("*", "&")
-                                 or isinstance(n, Call) and n.name not in PURE_CALLS for n in walk(fn.body)))
 
 
 def _cache_bang_function(module: Module, fn: Function, options: CacheOptions, pure: frozenset[str],
@@ -99,6 +92,8 @@ def _cache_bang_function(module: Module, fn: Function, options: CacheOptions, pu
     buffers: list[Decl] = []
 
     streams = _streamed_pointers(fn)
+    arrays = {n.name for n in walk(fn.body) if isinstance(n, Decl) and isinstance(n.type, ArrayType)
+              and n.scope == MemScope.local}
     room = [NRAM_BYTES // 2]  # all tiles of the kernel together: the rest is tensorize's and pipeline's
 
     def visit(node: Node) -> Node | None:
@@ -106,15 +101,16 @@ def _cache_bang_function(module: Module, fn: Function, options: CacheOptions, pu
             return None
         shape = task_loop(node)
         spread = shape is not None
+        private = frozenset(arrays - stored_arrays(node.body))
         if shape is None:
             shape = _read_loop(node)
             if shape is None:
                 return None
-            body = map_body(node.body.body, shape.var, elements, pure, accumulate=True)
+            body = map_body(node.body.body, shape.var, elements, pure, accumulate=True, private=private)
             if isinstance(body, str) or body.writes or not body.reads <= streams:
                 return None
         else:
-            body = map_body(node.body.body, shape.var, elements, pure)
+            body = map_body(node.body.body, shape.var, elements, pure, private=private)
             if isinstance(body, str):
                 reasons.append(f"the task loop over {shape.var} {body}")
                 return None
@@ -136,7 +132,7 @@ def _read_loop(loop: For) -> TaskLoop | None:
     """The view of a serial unit-step loop (`for (int k = a; k < b; k += 1)`), or None."""
     view = canonical(loop)
     if view is None or view.step != 1 or not isinstance(loop.init[0].type, ScalarType) \
-            or not loop.init[0].type.dtype.is_int or (names_in(view.start) | names_in(view.stop)) & written_names(loop.body):
+            or not loop.init[0].type.dtype.is_int or (names_in(view.start) | names_in(view.stop)) & written_names(bit_views_as_vars(loop.body)):
         return None
     return TaskLoop(loop, view.var, loop.init[0].type, view.start, view.stop)
 

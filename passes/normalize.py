@@ -20,6 +20,9 @@ What is rewritten, each only when proven to keep the meaning (anything else is l
    loops were parallel, and a serial item or grid-stride loop is accepted only when every buffer its body
    writes is accessed at `i + c` only (one c per buffer), so different elements touch different places.
 3. *Pointer arithmetic*: `*(p + e)` and `(p + a)[b]` become `p[e]` and `p[a + b]` (the same in C).
+4. *Vector loops with a scalar tail*: a thread's grid-stride loop over float4 chunks (`c4[i] = make_float4(f(a4[i].x),
+   ...)`) followed by a scalar tail from 4 * n_vec doing f element by element becomes one scalar grid-stride loop
+   over the elements (`_merge_vector_tail`), which 2. then flattens.
 
 Proofs assume, as passes/loops.py does, that `int` parameters are sizes (positive) and C division of sizes is
 floor division.
@@ -37,7 +40,7 @@ from kernel_ir.dialects import get_printer
 from kernel_ir.ir import (
     ArrayType, Assign, BinOp, Block, Break, Call, Cast, Const, Construct, Continue, Decl, DType, Expr, ExprStmt, For,
     ForKind, FuncQual, Function, GlobalVar, If, Index, Member, Module, NamedType, Namespace, Node, PointerType, Return,
-    ScalarType, Select, Stmt, UnaryOp, Var, VarQual, Verbatim, walk, transform,
+    ScalarType, Select, Stmt, UnaryOp, Var, VarQual, VectorType, Verbatim, walk, transform,
 )
 from kernel_ir.parse import parse
 from passes.loops import (
@@ -269,7 +272,7 @@ class _Context:
 
     def nest(self, loop: For, env: Env) -> tuple[Stmt, ...]:
         loop = _tidy_pointers(_forward_aliases(loop, self.fn))
-        result = _flatten(loop, env)
+        result = _flatten(loop, env, lambda name: _type_of(self.fn, name))
         if isinstance(result, str):
             self.notes.append(f"kept the {loop.axis} nest: {result}")
             return (loop,)
@@ -419,8 +422,9 @@ class _Space:
     serial: bool  # some term is a serial loop: the body's independence must be shown
 
 
-def _flatten(loop: For, env: Env) -> tuple[tuple[Stmt, ...], str] | str:
-    """(statements replacing the nest, a description) or the reason it is kept."""
+def _flatten(loop: For, env: Env, type_of=lambda name: None) -> tuple[tuple[Stmt, ...], str] | str:
+    """(statements replacing the nest, a description) or the reason it is kept. type_of: the type of a variable
+    of the function (None when not declared exactly once)."""
     env = dict(env)
     terms: list[_Term] = []
     current: Stmt = loop
@@ -445,7 +449,7 @@ def _flatten(loop: For, env: Env) -> tuple[tuple[Stmt, ...], str] | str:
         if len(stmts) == 1 and (_is_block_loop(stmts[0]) or _is_thread_loop(stmts[0])):
             current = stmts[0]
             continue
-        space = _enumerate(stmts, terms, env)
+        space = _enumerate(stmts, terms, env, views=_vector_views(prefix, type_of))
         break
     else:
         return "no thread loop"
@@ -487,11 +491,17 @@ def _prefix_problem(s: Stmt, nest: For) -> str | None:
     return None
 
 
-def _enumerate(stmts: list[Stmt], terms: list[_Term], env: Env, serial: bool = False) -> _Space | str:
-    """The iteration space of a thread body: index definitions, then one guard, item loop or grid-stride loop."""
+def _enumerate(stmts: list[Stmt], terms: list[_Term], env: Env, serial: bool = False,
+               views: dict[str, tuple[str, int]] | None = None) -> _Space | str:
+    """The iteration space of a thread body: index definitions, then one guard, item loop or grid-stride loop.
+    views: the block's vector views of scalar buffers (see `_merge_vector_tail`)."""
     stmts = _guard_early_exit(stmts)
     defs: list[Decl] = []
     while len(stmts) > 1 or stmts and isinstance(stmts[0], Decl):
+        merged = _merge_vector_tail(stmts, terms, env, views or {})
+        if merged is not None:
+            stmts = merged
+            continue
         s = stmts.pop(0)
         if not (isinstance(s, Decl) and isinstance(s.type, ScalarType) and s.type.dtype.is_int and s.init is not None):
             return f"the thread body computes more than its element numbers before the work ({type(s).__name__})"
@@ -520,6 +530,143 @@ def _enumerate(stmts: list[Stmt], terms: list[_Term], env: Env, serial: bool = F
             return _enumerate(list(last.body.body), terms, env, serial=True)
         return _grid_stride(last, defs, terms, env)
     return f"the thread body ends with a {type(last).__name__}, not a guard or a loop over elements"
+
+
+def _vector_views(prefix: list[Stmt], type_of) -> dict[str, tuple[str, int]]:
+    """{view: (buffer, lanes)} for the block's `const float4* a4 = (const float4*)a;` over a `float*` a (views
+    declared by the block are never written in the nest: `_prefix_problem` checked)."""
+    views = {}
+    for s in prefix:
+        if isinstance(s, Decl) and isinstance(s.type, PointerType) and isinstance(s.type.pointee, VectorType) \
+                and s.init is not None and isinstance(_strip_casts(s.init), Var):
+            base = _strip_casts(s.init).name
+            scalar = type_of(base)
+            if isinstance(scalar, PointerType) and isinstance(scalar.pointee, ScalarType) \
+                    and scalar.pointee.dtype == s.type.pointee.dtype:
+                views[s.name] = (base, s.type.pointee.lanes)
+    return views
+
+
+def _merge_vector_tail(stmts: list[Stmt], terms: list[_Term], env: Env,
+                       views: dict[str, tuple[str, int]]) -> list[Stmt] | None:
+    """`for (i = s; i < NV; i += S) { float4 va = a4[i]; ... c4[i] = make_float4(f(va.x, ...), ...); }` followed by
+    a scalar tail from W * NV (`t = W * NV + s; if (t < N) c[t] = f(a[t], ...);` or the same as a loop stepping
+    by S) -> `for (t = s; t < N; t += S) c[t] = f(a[t], ...);`, when lane l of every vector statement is the
+    tail's statement at element W * i + l. Thread by thread the elements differ, but the grid covers the same
+    ones: [0, W * NV) by vectors and [W * NV, N) by the tail, proven with SymPy (W * NV <= N; for the one-shot
+    tail, the T threads reach N: W * NV + T >= N), and S = T is proven when the result is flattened (else the
+    nest is kept as it was). None when the statements do not have this shape."""
+    if len(stmts) < 2 or not isinstance(stmts[0], For) or len(stmts[0].init) != 1:
+        return None
+    loop, rest = stmts[0], stmts[1:]
+    i, start = loop.init[0].name, loop.init[0].init
+    step = _stride_of(loop, i)
+    if start is None or step is None or not (isinstance(loop.cond, BinOp) and loop.cond.op == "<"
+                                             and loop.cond.lhs == Var(i)):
+        return None
+    lanes = _lane_statements(loop.body.body, i, views)
+    tail = _scalar_tail(rest, step)
+    if lanes is None or tail is None:
+        return None
+    t, t_decl, t_start, bound, body, one_shot = tail
+    width = len(lanes)
+    for lane, lane_stmts in enumerate(lanes):
+        element = BinOp("+", BinOp("*", Const(width, DType.int32), Var(i)), Const(lane, DType.int32))
+        if tuple(substitute(x, t, element) for x in body) != lane_stmts:
+            return None
+    values = [_sym(e, env) for e in (start, t_start, loop.cond.rhs, bound)]
+    if any(v is None for v in values):
+        return None
+    s_value, t_value, vectors, n = values
+    threads = sympy.Mul(*(term.size for term in terms))
+    if sympy.simplify(t_value - s_value - width * vectors) != 0 or not prove_nonneg(n - width * vectors) \
+            or one_shot and (any(term.size is None for term in terms) or not prove_nonneg(threads - (width - 1))
+                             or not prove_nonneg(width * vectors + width - 1 - n)):  # W*NV + T >= N, in two steps
+        return None
+    merged = For((dataclasses.replace(t_decl, init=start),), BinOp("<", Var(t), bound), Assign(Var(t), step, "+"),
+                 Block(body), pragmas=loop.pragmas)
+    return [merged]
+
+
+def _stride_of(loop: For, var: str) -> Expr | None:
+    """S of a loop stepping `var += S` (a statement or an expression), else None."""
+    if isinstance(loop.step, Assign) and loop.step.target == Var(var) and loop.step.op == "+":
+        return loop.step.value
+    if isinstance(loop.step, ExprStmt) and isinstance(loop.step.expr, BinOp) and loop.step.expr.op == "+=" \
+            and loop.step.expr.lhs == Var(var):
+        return loop.step.expr.rhs
+    return None
+
+
+def _lane_statements(body: tuple[Stmt, ...], i: str, views: dict[str, tuple[str, int]]) \
+        -> list[tuple[Stmt, ...]] | None:
+    """Per lane l, the scalar statements of a vector body (`T4 v = p4[i];` loads, then `q4[i] = make_T4(e_x,
+    ...)` stores) at element W * i + l, or None when a lane reads another lane or anything is not of this shape."""
+    loads: dict[str, str] = {}
+    stores: list[tuple[str, tuple[Expr, ...]]] = []
+    width = None
+    for s in body:
+        if isinstance(s, Decl) and isinstance(s.type, VectorType) and isinstance(s.init, Index) \
+                and isinstance(s.init.base, Var) and s.init.base.name in views and s.init.index == Var(i) and not stores:
+            buffer, width_here = views[s.init.base.name]
+            loads[s.name] = buffer
+        elif isinstance(s, Assign) and not s.op and isinstance(s.target, Index) and isinstance(s.target.base, Var) \
+                and s.target.base.name in views and s.target.index == Var(i) and isinstance(s.value, Call) \
+                and s.value.name.startswith("make_"):
+            buffer, width_here = views[s.target.base.name]
+            if len(s.value.args) != width_here:
+                return None
+            stores.append((buffer, s.value.args))
+        else:
+            return None
+        if width not in (None, width_here) or width_here > len(_LANE_FIELDS):
+            return None
+        width = width_here
+    if not stores:
+        return None
+    out = []
+    for lane in range(width):
+        element = BinOp("+", BinOp("*", Const(width, DType.int32), Var(i)), Const(lane, DType.int32))
+
+        def scalar(n: Node) -> Node | None:
+            if isinstance(n, Member) and isinstance(n.base, Var) and n.base.name in loads and not n.arrow:
+                return Index(Var(loads[n.base.name]), element) if n.field == _LANE_FIELDS[lane] else Var("")
+            return None
+        stmts = tuple(Assign(Index(Var(buffer), element), transform(args[lane], scalar)) for buffer, args in stores)
+        if Var("") in [n for x in stmts for n in walk(x)] or names_in(Block(stmts)) & set(loads):
+            return None  # a lane reads another lane, or a whole vector
+        out.append(stmts)
+    return out
+
+
+_LANE_FIELDS = ("x", "y", "z", "w")
+
+
+def _scalar_tail(rest: list[Stmt], step: Expr) -> tuple[str, Decl, Expr, Expr, tuple[Stmt, ...], bool] | None:
+    """(element variable, its declaration, start, bound, body, one element per thread?) of a scalar tail:
+    `T t = start; if (t < N) body` or `for (T t = start; t < N; t += step) body`."""
+    if len(rest) == 2 and isinstance(rest[0], Decl) and isinstance(rest[1], If) and rest[1].otherwise is None:
+        decl, guard = rest
+        if decl.init is None or not (isinstance(guard.cond, BinOp) and guard.cond.op == "<"
+                                     and guard.cond.lhs == Var(decl.name)):
+            return None
+        body, one_shot = guard.then.body, True
+        start, bound = decl.init, guard.cond.rhs
+    elif len(rest) == 1 and isinstance(rest[0], For) and len(rest[0].init) == 1 \
+            and isinstance(rest[0].init[0], Decl) and rest[0].init[0].init is not None:
+        loop = rest[0]
+        decl = loop.init[0]
+        if _stride_of(loop, decl.name) != step or not (isinstance(loop.cond, BinOp) and loop.cond.op == "<"
+                                                        and loop.cond.lhs == Var(decl.name)):
+            return None
+        body, one_shot = loop.body.body, False
+        start, bound = decl.init, loop.cond.rhs
+    else:
+        return None
+    if not isinstance(decl.type, ScalarType) or decl.name in written_names(Block(body)) | names_in(bound):
+        return None
+    return decl.name, dataclasses.replace(decl, type=dataclasses.replace(decl.type, const=False)), start, bound, \
+        body, one_shot
 
 
 def _guard_early_exit(stmts: list[Stmt]) -> list[Stmt]:
@@ -579,12 +726,7 @@ def _grid_stride(loop: For, defs: list[Decl], terms: list[_Term], env: Env) -> _
     name = decl.name
     if start is None or not (isinstance(loop.cond, BinOp) and loop.cond.op == "<" and loop.cond.lhs == Var(name)):
         return f"the loop over {name!r} is not `for ({name} = start; {name} < N; {name} += stride)`"
-    stride = None
-    if isinstance(loop.step, Assign) and loop.step.target == Var(name) and loop.step.op == "+":
-        stride = loop.step.value
-    elif isinstance(loop.step, ExprStmt) and isinstance(loop.step.expr, BinOp) and loop.step.expr.op == "+=" \
-            and loop.step.expr.lhs == Var(name):
-        stride = loop.step.expr.rhs
+    stride = _stride_of(loop, name)
     stride_value = _sym(stride, env) if stride is not None else None
     if stride_value is None or name in written_names(loop.body) or not isinstance(decl.type, ScalarType):
         return f"the loop over {name!r} does not step by an invariant stride"

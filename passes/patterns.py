@@ -3,9 +3,11 @@ structure and bodies by the shape of their expressions, never by the names of ke
 
 - a BANG **task loop** is what `bind` makes of a parallel loop: `for (int v = a + taskId; v < b; v += taskDim)`;
   its iterations are independent (they were the iterations of a parallel loop);
-- a **map body** is straight-line code (declarations of scalars and assignments) in which every memory access
-  is `p[v + offset]` with one loop-invariant offset per buffer and every call is pure: iteration v touches
-  element v of each buffer and nothing else, so the iterations may be regrouped into tiles freely.
+- a **map body** is scalar code (declarations of scalars, assignments, `if`s) in which every memory access
+  is `p[v + offset]` with one loop-invariant offset per buffer (or a read of an array private to the task) and
+  every call is pure (libm, or a helper proven by `pure_functions` to touch nothing but its own locals):
+  iteration v touches element v of each buffer and nothing else, so the iterations may be regrouped into tiles
+  freely.
 """
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from dataclasses import dataclass
 
 from kernel_ir.ir import (
     ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, BuiltinVar, Call, Cast, Const, Decl, DType, Expr,
-    ExprStmt, For, Function, Index, MemScope, Module, Node, PointerType, Return, ScalarType, Select, Stmt, UnaryOp,
-    Var, transform, walk,
+    ExprStmt, For, Function, GlobalVar, If, Index, KernelLaunch, MemScope, MethodCall, Module, Node, PointerType,
+    RawExpr, RawStmt, Return, ScalarType, Select, Stmt, UnaryOp, Var, VarQual, transform, walk,
 )
-from passes.loops import PURE_CALLS, declared_names, names_in, written_names
+from passes.loops import PURE_CALLS, declared_names, names_in, strip_casts, written_names
 
 NRAM_BYTES = 512 * 1024  # __MLU_NRAM_SIZE__ of the emulated MLU370 core
 VECTOR_ALIGN_BYTES = 128  # __bang_* element counts: multiples of 128 bytes (the strictest generation's rule)
@@ -138,49 +140,146 @@ class MapBody:
 
 
 def map_body(stmts: tuple[Stmt, ...], var: str, elements: dict[str, ScalarType],
-             pure: frozenset[str], accumulate: bool = False) -> MapBody | str:
+             pure: frozenset[str], accumulate: bool = False, private: frozenset[str] = frozenset()) -> MapBody | str:
     """The buffers of a map body over `var`, or the reason the statements are not one. accumulate: scalars
-    declared outside may also be assigned (a reduction's accumulator: the iterations then run in order)."""
+    declared outside may also be assigned (a reduction's accumulator: the iterations then run in order).
+    private: arrays of the task's own (declared in the kernel) that the loop only reads: read at an invariant
+    index, they stay where they are. `if` statements are part of the body (each iteration decides for itself), and a
+    bit view of a scalar (`*(int*)&t = ...`) is an access to the variable t, not to memory."""
+    stmts = tuple(bit_views_as_vars(s) for s in stmts)
     local = declared_names(Block(stmts))
     offsets: dict[str, Expr] = {}
     reads, writes = set(), set()
-    for s in stmts:
-        if isinstance(s, Decl):
-            if not isinstance(s.type, ScalarType) or s.scope != MemScope.local:
-                return f"declares {s.name!r}, which is not a scalar"
-            exprs = [s.init] if s.init is not None else []
-        elif isinstance(s, Assign):
-            exprs = [s.value]
-            target = s.target
-            if isinstance(target, Var):
-                if target.name not in local and not accumulate:
-                    return f"assigns {target.name!r}, declared outside the loop"
-            elif isinstance(target, Index) and isinstance(target.base, Var):
-                if s.op:
-                    exprs.append(target)  # a compound assignment also reads the element
-                name = target.base.name
-                writes.add(name)
-                exprs.append(target.index)
-                if not _record(offsets, name, target.index, var, local, elements):
-                    return f"writes {name!r} at an index that is not {var} + (an invariant)"
+
+    def check(e: Expr) -> str | None:
+        for n in walk(e):
+            if isinstance(n, Index):
+                base = strip_casts(n.base)
+                if isinstance(base, Var) and base.name in private and not names_in(n.index) & (local | {var}):
+                    continue  # the same element of a task's own array in every iteration
+                if not isinstance(n.base, Var) or not _record(offsets, n.base.name, n.index, var, local, elements):
+                    return "reads memory at an index that is not the loop variable plus an invariant"
+                reads.add(n.base.name)
+            elif isinstance(n, Call) and n.name not in pure:
+                return f"calls {n.name}, which is not known to be pure"
+            elif isinstance(n, UnaryOp) and n.op in ("*", "&", "++", "--") or isinstance(n, BinOp) and n.op in (
+                    "=", "+=", "-=", "*=", "/=", ","):
+                return "has side effects or pointer arithmetic inside an expression"
+        return None
+
+    def scan(block: tuple[Stmt, ...]) -> str | None:
+        for s in block:
+            if isinstance(s, If):
+                why = check(s.cond) or scan(s.then.body) or scan(s.otherwise.body if s.otherwise else ())
+                if why:
+                    return why
+                continue
+            if isinstance(s, Decl):
+                if not isinstance(s.type, ScalarType) or s.scope != MemScope.local:
+                    return f"declares {s.name!r}, which is not a scalar"
+                exprs = [s.init] if s.init is not None else []
+            elif isinstance(s, Assign):
+                exprs = [s.value]
+                target = s.target
+                if isinstance(target, Var):
+                    if target.name not in local and not accumulate:
+                        return f"assigns {target.name!r}, declared outside the loop"
+                elif isinstance(target, Index) and isinstance(target.base, Var) and target.base.name not in private:
+                    if s.op:
+                        exprs.append(target)  # a compound assignment also reads the element
+                    name = target.base.name
+                    writes.add(name)
+                    exprs.append(target.index)
+                    if not _record(offsets, name, target.index, var, local, elements):
+                        return f"writes {name!r} at an index that is not {var} + (an invariant)"
+                else:
+                    return "assigns through something other than p[index]"
             else:
-                return "assigns through something other than p[index]"
-        else:
-            return f"has a {type(s).__name__}, not straight-line scalar code"
-        for e in exprs:
-            for n in walk(e):
-                if isinstance(n, Index):
-                    if not isinstance(n.base, Var) or not _record(offsets, n.base.name, n.index, var, local, elements):
-                        return "reads memory at an index that is not the loop variable plus an invariant"
-                    reads.add(n.base.name)
-                elif isinstance(n, Call) and n.name not in pure:
-                    return f"calls {n.name}, which is not known to be pure"
-                elif isinstance(n, UnaryOp) and n.op in ("*", "&", "++", "--") or isinstance(n, BinOp) and n.op in (
-                        "=", "+=", "-=", "*=", "/=", ","):
-                    return "has side effects or pointer arithmetic inside an expression"
+                return f"has a {type(s).__name__}, not straight-line scalar code"
+            why = next((w for w in map(check, exprs) if w), None)
+            if why:
+                return why
+        return None
+
+    why = scan(stmts)
+    if why:
+        return why
     if any(names_in(off) & local for off in offsets.values()):
         return "indexes with a value computed inside the loop"
     return MapBody(offsets, frozenset(reads), frozenset(writes))
+
+
+def bit_views_as_vars(node: Node) -> Node:
+    """node with every bit view `*(T*)&v` of a variable replaced by v: reading or writing a variable's bits as
+    another type touches that variable only, not memory (what the analyses need to know)."""
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, UnaryOp) and n.op == "*":
+            inner = strip_casts(n.operand)
+            if isinstance(inner, UnaryOp) and inner.op == "&" and isinstance(inner.operand, Var):
+                return inner.operand
+        return None
+    return transform(node, visit)
+
+
+def stored_arrays(node: Node) -> set[str]:
+    """Arrays (or pointers) stored through anywhere under node: `a[i] = ...`, `a[i] += ...`, `a[i]++`."""
+    targets = [n.target for n in walk(node) if isinstance(n, Assign)]
+    targets += [n.lhs for n in walk(node) if isinstance(n, BinOp) and n.op.endswith("=") and n.op not in _COMPARE]
+    targets += [n.operand for n in walk(node) if isinstance(n, UnaryOp) and n.op in ("++", "--")]
+    return {array_base(t) for t in targets if isinstance(t, Index)} - {None}
+
+
+_COMPARE = frozenset({"==", "!=", "<=", ">="})
+
+# libm functions that have no effect but their result, besides those the loop passes know (PURE_CALLS)
+LIBM_PURE = PURE_CALLS | frozenset({"ldexpf", "ldexp", "scalbnf", "fmodf", "cbrtf", "log10f", "exp2", "sinhf",
+                                    "coshf", "erfcf", "hypotf"})
+
+
+def pure_functions(module: Module) -> frozenset[str]:
+    """Module functions proven to have no effect but their result: scalar parameters and result, and a body
+    that reads and writes only its parameters and its own locals (bit views `*(T*)&t` of them included; loops,
+    branches and local arrays allowed), reads no global but scalar constants, and calls only libm and other
+    such functions. Calling one per element keeps a map body a map, whatever it computes inside."""
+    defined: dict[str, list[Function]] = {}
+    for fn in module.functions:
+        if fn.body is not None:
+            defined.setdefault(fn.name, []).append(fn)
+    globals_ = {n.name for n in walk(module) if isinstance(n, GlobalVar)}
+    constants = {n.name for n in walk(module) if isinstance(n, GlobalVar) and isinstance(n.type, ScalarType)
+                 and (n.type.const or VarQual.constexpr in n.qualifiers)}
+    pure = {name for name, fns in defined.items() if all(_scalar_signature(fn) for fn in fns)}
+    while True:  # the largest set whose members call only libm and members (helpers calling helpers)
+        kept = {name for name in pure if all(_touches_only_locals(fn, LIBM_PURE | pure, globals_, constants)
+                                             for fn in defined[name])}
+        if kept == pure:
+            return frozenset(pure)
+        pure = kept
+
+
+def _scalar_signature(fn: Function) -> bool:
+    return isinstance(fn.return_type, ScalarType) and all(isinstance(p.type, ScalarType) for p in fn.params)
+
+
+def _touches_only_locals(fn: Function, calls: frozenset[str], globals_: set[str], constants: set[str]) -> bool:
+    """Whether fn reads and writes its parameters and locals only (and reads global scalar constants, which
+    no one can write)."""
+    body = bit_views_as_vars(fn.body)
+    scope = {p.name for p in fn.params} | constants
+    for n in walk(body):
+        if isinstance(n, Decl):
+            if not isinstance(n.type, (ScalarType, ArrayType)) or n.scope != MemScope.local or n.name in globals_ \
+                    or VarQual.static in n.qualifiers and not _read_only(n.type):
+                return False  # a pointer could reach memory; a static is state kept between calls
+            scope.add(n.name)
+    return not any(isinstance(n, Var) and n.name not in scope or isinstance(n, Call) and n.name not in calls
+                   or isinstance(n, UnaryOp) and n.op in ("*", "&")
+                   or isinstance(n, (BuiltinVar, MethodCall, RawExpr, RawStmt, Barrier, KernelLaunch))
+                   for n in walk(body))
+
+
+def _read_only(t: ScalarType | ArrayType) -> bool:
+    return (t.element if isinstance(t, ArrayType) else t).const
 
 
 def _record(offsets: dict[str, Expr], name: str, index: Expr, var: str, local: set[str],
@@ -251,7 +350,7 @@ class Contraction:
 
 def contraction(loop: For, elements: dict[str, ScalarType]) -> Contraction | None:
     """The contraction view of `loop` (one statement adding a product of two buffer elements into a scalar)."""
-    from passes.loops import canonical, strip_casts
+    from passes.loops import canonical
 
     view = canonical(loop)
     if view is None or view.step != 1 or len(loop.body.body) != 1:
@@ -285,8 +384,6 @@ def contraction(loop: For, elements: dict[str, ScalarType]) -> Contraction | Non
 
 
 def _product_factors(e: Expr) -> tuple[Expr, Expr] | None:
-    from passes.loops import strip_casts
-
     e = strip_casts(e) if isinstance(e, Cast) and isinstance(strip_casts(e), BinOp) else e
     return (e.lhs, e.rhs) if isinstance(e, BinOp) and e.op == "*" else None
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kernel_ir.dialects import print_module
+from kernel_ir.parse import parse
 from passes.base import PassRefused
 from passes.cache import CacheOptions, cache
 from tests.passes.target_programs import assert_executes_like, bound, floats
@@ -136,3 +137,72 @@ def test_refuses_kernels_that_are_not_one_matmul_element_per_thread() -> None:
     with pytest.raises(PassRefused) as err:
         cache(bound(one_row_per_thread % {"a": "float", "b": "float", "c": "float", "b_index": "k * N + j"}, "cuda"))
     assert err.value.code == "XP540" and "one guarded thread per element" not in err.value.message[:20]
+
+
+# A task loop calling helpers that are pure by analysis, not by shape: a loop, a local array, a branch, libm
+# calls outside the loop passes' list (ldexpf), a bit view of a local, a global constant, a helper calling a
+# helper. Beside it: the task's own read-only array read through a cast, and a comparison mask built by `if`s.
+PURE_HELPERS = """
+#include <bang.h>
+#include <cmath>
+constexpr float kScale = 0.75f;
+__mlu_func__ float poly(float r) {
+    float c[4];
+    for (int i = 0; i < 4; i += 1) { c[i] = 1.0f / (float)(i + 1); }
+    float p = c[3];
+    for (int i = 2; i >= 0; --i) { p = fmaf(p, r, c[i]); }
+    return p;
+}
+__mlu_func__ float squash(float x) {
+    float k = nearbyintf(x * kScale);
+    float t = poly(x - k);
+    if (k > 4.0f) { k = 4.0f; }
+    float flipped;
+    *(int*)&flipped = *(int*)&t ^ (int)0x80000000;
+    return ldexpf(flipped, (int)k);
+}
+__mlu_global__ void apply(const float* x, float* y, int n) {
+    float sign_bit[4];
+    for (int l = 0; l < 4; l += 1) { sign_bit[l] = -0.0f; }
+    for (int i = taskId; i < n; i += taskDim) {
+        float v = x[i];
+        float w;
+        *(int*)&w = *(int*)&v ^ ((int*)sign_bit)[0];
+        unsigned long long mask = 0;
+        if (w > 0.0f) { mask |= 1ULL; }
+        y[i] = (mask & 1 ? squash(w) : 0.5f) + (float)i;
+    }
+}
+"""
+
+
+def test_pure_functions_are_proven_by_analysis() -> None:
+    from passes.patterns import pure_functions
+
+    impure = {"through_pointer": "__mlu_func__ float f(float* p) { *p = 1.0f; return 0.0f; }",
+              "reads_global": "float g = 1.0f;\n__mlu_func__ float f(float a) { return a + g; }",
+              "keeps_state": "__mlu_func__ float f(float a) { static float s = 0.0f; s += a; return s; }",
+              "calls_unknown": "__mlu_func__ float f(float a) { return frexpf(a, 0); }",
+              "address_escapes": "__mlu_func__ float f(float a) { float* q = &a; return *q; }"}
+    module = parse(PURE_HELPERS, "bang")
+    assert pure_functions(module) == {"poly", "squash"}
+    for why, source in impure.items():
+        assert "f" not in pure_functions(parse("#include <bang.h>\n#include <cmath>\n" + source, "bang")), why
+
+
+@pytest.mark.parametrize("n", [1, 300, 16 * 128 * 2 + 37])  # under one tile; tail; several tiles per task
+def test_task_loop_calling_pure_helpers_tiles_and_keeps_the_calls_scalar(n: int) -> None:
+    before = parse(PURE_HELPERS, "bang")
+    after = cache(before, CacheOptions(tile=128))
+    code = assert_executes_like(before, after, "apply", [("x", floats(n) * 4), ("y", np.zeros(n, np.float32)),
+                                                          ("n", np.int32(n))])
+    assert "__memcpy(x_nram, x + i_tile, i_count * sizeof(float), GDRAM2NRAM);" in code
+    assert "squash(w)" in code and "((int*)sign_bit)[0]" in code  # the call and the private array stay scalar
+
+
+def test_refuses_a_task_loop_calling_an_impure_helper() -> None:
+    source = PURE_HELPERS.replace("float p = c[3];", "float p = c[3] + kept;").replace(
+        "constexpr float kScale = 0.75f;", "constexpr float kScale = 0.75f;\nfloat kept = 0.0f;")
+    with pytest.raises(PassRefused) as err:
+        cache(parse(source, "bang"))
+    assert err.value.code == "XP540" and "calls squash, which is not known to be pure" in err.value.message

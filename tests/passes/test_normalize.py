@@ -376,3 +376,42 @@ def test_corpus_avx512_kernels_scalarize_and_run_the_same(op: str) -> None:
     assert any(n.startswith("scalarized") for n in notes), notes
     for n in (0, 1, 33):
         assert_same(print_cpp(before), after, op, make_args(SPECS[op], {"n": n}))
+
+
+VECTOR_MAIN = """
+__global__ void k(const float* x, float* y, int n) {
+    const int nv = n >> 2;
+    const float4* x4 = reinterpret_cast<const float4*>(x);
+    float4* y4 = reinterpret_cast<float4*>(y);
+    const int tid = blockIdx.x * blockDim.x + threadIdx.x;
+    for (int i = tid; i < nv; i += gridDim.x * blockDim.x) {
+        const float4 v = x4[i];
+        y4[i] = make_float4(v.x * 2.0f - 1.0f, v.y * 2.0f - 1.0f, v.z * 2.0f - 1.0f, %(w)s);
+    }
+%(tail)s
+}
+"""
+ONE_SHOT_TAIL = """    const int t = (nv << 2) + tid;
+    if (t < n) y[t] = x[t] * 2.0f - 1.0f;"""
+LOOP_TAIL = """    for (int t = nv * 4 + tid; t < n; t += gridDim.x * blockDim.x) y[t] = x[t] * 2.0f - 1.0f;"""
+VECTOR_GRID = "int grid = ((n >> 2) + 63) / 64; if (grid < 1) grid = 1;"
+
+
+@pytest.mark.parametrize("tail", [ONE_SHOT_TAIL, LOOP_TAIL])
+def test_vector_loop_and_scalar_tail_merge_into_one_loop(tail: str) -> None:
+    kernel = VECTOR_MAIN % {"w": "v.w * 2.0f - 1.0f", "tail": tail}
+    after = assert_flat(program(kernel, VECTOR_GRID), "ew", (1, 3, 4, 517, 1000))  # tails of 1 and 3; none
+    (loop,) = parallel_loops(after)
+    assert loop.cond.rhs == Var("n") and "float4" not in print_cpp(after).split("void ew")[1]
+
+
+@pytest.mark.parametrize("w,tail,why", [
+    ("v.x * 2.0f - 1.0f", ONE_SHOT_TAIL, "more than its element numbers"),  # lane w reads lane x
+    ("v.w * 2.0f - 1.0f", ONE_SHOT_TAIL.replace("2.0f", "3.0f"), "more than its element numbers"),  # another op
+    ("v.w * 2.0f - 1.0f", ONE_SHOT_TAIL.replace("(nv << 2)", "(nv << 1)"), "more than its element numbers"),
+])
+def test_vector_loops_whose_tail_is_not_the_same_map_are_kept(w: str, tail: str, why: str) -> None:
+    before = loop_form(program(VECTOR_MAIN % {"w": w, "tail": tail}, VECTOR_GRID))
+    after, notes = normalize_and_report(before)
+    assert notes and notes[0].startswith("kept") and why in notes[0], notes
+    assert_same(print_cpp(before), after, "ew", args(517))
