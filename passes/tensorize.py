@@ -616,7 +616,7 @@ def _omp_simd(module: Module, fn: Function) -> Function:
 def _simd_clause(module: Module, fn: Function, match: LoopMatch) -> str | None:
     view = canonical(match.loop)
     if view is None or match.loop.kind == ForKind.vectorized or any("simd" in p for p in match.loop.pragmas) \
-            or not _vector_body(match.loop.body):
+            or not _vector_body(match.loop.body) or _collapsed_into_parent(match):
         return None
     try:
         levels, accesses = analyze(module, fn, [view], match.loop.body.body, enclosing_vars(match), parallel=False)
@@ -631,6 +631,13 @@ def _simd_clause(module: Module, fn: Function, match: LoopMatch) -> str | None:
             continue
         return None
     return "omp simd" + (f" reduction(+:{', '.join(sorted(sums))})" if sums else "")
+
+
+def _collapsed_into_parent(match: LoopMatch) -> bool:
+    """The loop is the inner level of its parent's `collapse(2)`: a pragma between the two would break the
+    perfect nesting OpenMP requires (g++ rejects it)."""
+    parent = next((n for n in reversed(match.ancestors) if isinstance(n, For)), None)
+    return parent is not None and any("collapse(" in p for p in parent.pragmas)
 
 
 def _vector_body(body: Block) -> bool:

@@ -337,3 +337,20 @@ def test_float_tiles_stay_on_the_cuda_cores() -> None:
     with pytest.raises(PassRefused) as err:
         tensorize(before)
     assert err.value.code == "XP545" and "is not a __shared__ half [16][16] tile" in err.value.message
+
+
+def test_omp_simd_keeps_a_collapsed_nest_perfect():
+    """An inner loop of `collapse(2)` gets no `omp simd` of its own: g++ rejects a pragma between the levels."""
+    from passes.translate import translate_checked
+
+    source = """
+extern "C" void scale2d(const float* A, float* C, int M, int N) {
+  #pragma omp parallel for collapse(2)
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++)
+      C[i*N+j] = A[i*N+j] * 2.0f;
+}
+"""
+    checked = translate_checked(source, "cpp", "cpp")
+    assert "collapse(2)" in checked.translation.code
+    assert checked.status == "verified", checked.verification
