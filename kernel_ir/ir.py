@@ -559,19 +559,28 @@ def walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(list(children(current))))
 
 
-def transform(node: Node, fn: Callable[[Node], Node | None]) -> Node:
-    """Bottom-up rewrite: children first, then fn(rebuilt node); fn returns a replacement or None to keep it."""
+def transform(node: Node, fn: Callable[[Node], Node | None], top_down: bool = False) -> Node:
+    """Bottom-up rewrite: children first, then fn(rebuilt node); fn returns a replacement or None to keep it.
+
+    top_down: fn sees each node before its children; a replacement is kept as is (its children not visited).
+    """
+    if top_down:
+        replaced = fn(node)
+        if replaced is not None:
+            return replaced
     changes = {}
     for f in dataclasses.fields(node):  # type: ignore[arg-type]
         value = getattr(node, f.name)
         if isinstance(value, Node):
-            new = transform(value, fn)
+            new = transform(value, fn, top_down)
             if new is not value:
                 changes[f.name] = new
         elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
-            items = tuple(transform(v, fn) if isinstance(v, Node) else v for v in value)
+            items = tuple(transform(v, fn, top_down) if isinstance(v, Node) else v for v in value)
             if any(a is not b for a, b in zip(items, value)):
                 changes[f.name] = items
     rebuilt = dataclasses.replace(node, **changes) if changes else node  # type: ignore[type-var]
+    if top_down:
+        return rebuilt
     replaced = fn(rebuilt)
     return rebuilt if replaced is None else replaced

@@ -23,7 +23,10 @@ What it produces, per target (later passes, `cache` and `tensorize`, make it fas
   statements that touch device memory outside a parallel loop run as one-thread kernels.
 - bang: the entry becomes `__mlu_global__`; each outermost parallel loop is split cyclically over tasks
   (`v = start + taskId * step; v += taskDim * step`); other statements that write memory run on task 0; a
-  `__sync_all()` separates a write from the next statement that touches memory. Scratch buffers are refused.
+  `__sync_all()` separates a write from the next statement that touches memory. Scratch buffers of a size known
+  at translation time become `__mlu_device__` GDRAM arrays (`_static_scratch`); `memset(p, 0, n * sizeof(T))`
+  and `memcpy` between `T*` buffers become element loops split over tasks; other scratch buffers (sized by the
+  arguments) are refused with XP521, since a `__mlu_global__` function cannot allocate GDRAM.
 """
 from __future__ import annotations
 
@@ -37,10 +40,9 @@ from kernel_ir.dialects import get_printer
 from kernel_ir.entry import entry_candidates
 from kernel_ir.ir import (
     ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct,
-    Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, If, Index, KernelLaunch,
-    LaunchConfig, Member, Module, NamedType, Node, Param, PointerType, Return, ScalarType, Select, SizeOf, Stmt,
-    Type,
-    UnaryOp, Var, VarQual, VectorType, Verbatim, While, children, transform, walk,
+    Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, GlobalVar, If, Index,
+    KernelLaunch, LaunchConfig, Member, MemScope, Module, NamedType, Node, Param, PointerType, Return, ScalarType,
+    Select, SizeOf, Stmt, Type, UnaryOp, Var, VarQual, VectorType, Verbatim, While, children, transform, walk,
 )
 from passes.base import PassRefused
 
@@ -319,6 +321,9 @@ def _alias_device_copies(fn: Function) -> Function:
 
     Sound when S is the same expression everywhere (d is exactly as large as what is copied), p is used by
     nothing but these copies, copies in come before every other use of d and copies out after every one.
+    A buffer allocated `S > 0 ? S : c` (the guard against zero-sized allocations) is exactly S whenever anything
+    is copied; when nothing is, its contents are uninitialized, so it is aliased only when it is copied in and
+    never stored to (through d or any pointer derived from it) and never copied out.
     """
     stmts = list(fn.body.body)
     for d, pointer_type in [(s.name, s.type) for s in stmts if isinstance(s, Decl) and isinstance(s.type, PointerType)]:
@@ -330,7 +335,8 @@ def _alias_device_copies(fn: Function) -> Function:
             continue
         size = _malloc_size(stmts[alloc[0]].init if isinstance(stmts[alloc[0]], Decl) else stmts[alloc[0]].value)
         ends = {stmts[i].expr.args[1] if stmts[i].expr.args[0] == Var(d) else stmts[i].expr.args[0] for i in copies}
-        if len(ends) != 1 or any(stmts[i].expr.args[2] != size for i in copies):
+        copied = {stmts[i].expr.args[2] for i in copies}
+        if len(ends) != 1 or len(copied) != 1:
             continue
         source = next(iter(ends))
         if not isinstance(source, Var) or source.name not in {p.name for p in fn.params}:
@@ -338,6 +344,10 @@ def _alias_device_copies(fn: Function) -> Function:
         handled = set(alloc + copies + frees)
         others = [i for i, s in enumerate(stmts) if i not in handled and not (isinstance(s, Decl) and s.name == d)]
         if any(source.name in _used(stmts[i]) for i in others) or any(d in _assigned_vars(stmts[i]) for i in others):
+            continue
+        if size != next(iter(copied)) and not (
+                _guarded_size(size, next(iter(copied))) and all(stmts[i].expr.args[0] == Var(d) for i in copies)
+                and not _stored_through(Block(tuple(stmts[i] for i in others)), d)):
             continue
         uses = [i for i in others if d in _used(stmts[i])]
         copies_in = [i for i in copies if stmts[i].expr.args[0] == Var(d)]
@@ -349,6 +359,44 @@ def _alias_device_copies(fn: Function) -> Function:
         stmts[declared] = alias
         stmts = [s for i, s in enumerate(stmts) if i not in handled or i == declared]
     return dataclasses.replace(fn, body=Block(tuple(stmts)))
+
+
+def _guarded_size(alloc: Expr, copied: Expr) -> bool:
+    """`alloc` is `copied` whenever `copied` is positive: `S > 0 ? S : c`, `S ? S : c`, `(n > 0 ? n : c) * r`."""
+    if isinstance(alloc, BinOp) and alloc.op == "*" and isinstance(copied, BinOp) and copied.op == "*" \
+            and alloc.rhs == copied.rhs:
+        alloc, copied = alloc.lhs, copied.lhs
+    if not (isinstance(alloc, Select) and alloc.then == copied):
+        return False
+    cond, counts = alloc.cond, {copied}
+    if isinstance(copied, BinOp) and copied.op == "*":  # `n > 0 ? n * sizeof(T) : c`
+        counts |= {a for a, b in ((copied.lhs, copied.rhs), (copied.rhs, copied.lhs)) if isinstance(b, SizeOf)}
+    return cond in counts or isinstance(cond, BinOp) and cond.lhs in counts and (
+        cond.op in (">", "!=") and _is_zero(cond.rhs) or cond.op == ">=" and cond.rhs == Const(1, DType.int32))
+
+
+def _stored_through(body: Block, pointer: str) -> bool:
+    """Whether anything may store through `pointer` or a pointer derived from it (conservative: passing one to
+    a call other than as memcpy's source counts as a store)."""
+    derived, grown = {pointer}, True
+    while grown:
+        before = len(derived)
+        for n in walk(body):
+            if isinstance(n, Decl) and n.init is not None and _used(n.init) & derived:
+                derived.add(n.name)
+            elif isinstance(n, Assign) and isinstance(n.target, Var) and _used(n.value) & derived:
+                derived.add(n.target.name)
+        grown = len(derived) > before
+    for n in walk(body):
+        if isinstance(n, Call) and n.name != "free":
+            args = n.args[:1] + n.args[2:] if n.name == "memcpy" else n.args
+            if any(_used(a) & derived for a in args):
+                return True
+    for target in _store_targets(body):
+        if isinstance(target, UnaryOp) and _used(target.operand) & derived or _root(target) in derived \
+                and not isinstance(target, Var):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------------------------------ cpp ---------
@@ -392,10 +440,16 @@ def _rectangular(outer: For, inner: For) -> bool:
 # ------------------------------------------------------------------------------------------------ bang --------
 
 def _bind_bang(module: Module, entries: set[str]) -> Module:
+    arrays: list[GlobalVar] = []
+
     def convert(fn: Function) -> Function:
         if fn.body is None:
             return fn
         if fn.name in entries:
+            body, found = _static_scratch(fn)
+            arrays.extend(found)
+            fn = dataclasses.replace(fn, body=body)
+            fn = dataclasses.replace(fn, body=_byte_calls_as_loops(fn))
             shared = _shared_arrays(fn.body, with_loaded=False)
             if shared:
                 raise PassRefused("XP521", f"bind: arrays {', '.join(sorted(shared))} of {fn.name} are shared by "
@@ -409,7 +463,130 @@ def _bind_bang(module: Module, entries: set[str]) -> Module:
                                    body=_serialize_inner(fn.body))
 
     bound = module.map_functions(convert)
-    return _drop_spellings(dataclasses.replace(bound, dialect="bang", includes=_target_includes(module, "bang")))
+    first_function = next(i for i, item in enumerate(bound.items) if isinstance(item, Function))
+    items = bound.items[:first_function] + tuple(arrays) + bound.items[first_function:]
+    return _drop_spellings(dataclasses.replace(bound, items=items, dialect="bang",
+                                               includes=_target_includes(module, "bang")))
+
+
+def _constant_bytes(e: Expr) -> int | None:
+    """The value of a byte count made of integer literals, sizeof(scalar), + and * (else None)."""
+    if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+        return e.value
+    if isinstance(e, SizeOf) and isinstance(e.arg, ScalarType) and e.arg.dtype.bits:
+        return e.arg.dtype.bits // 8
+    if isinstance(e, Cast):
+        return _constant_bytes(e.expr)
+    if isinstance(e, BinOp) and e.op in ("*", "+"):
+        a, b = _constant_bytes(e.lhs), _constant_bytes(e.rhs)
+        return None if a is None or b is None else a * b if e.op == "*" else a + b
+    return None
+
+
+def _static_scratch(fn: Function) -> tuple[Block, list[GlobalVar]]:
+    """Scratch buffers of a size known at translation time, allocated at the entry's top level, become
+    `__mlu_device__` GDRAM arrays: a `__mlu_global__` function cannot allocate, and a static array is what a
+    BANG programmer declares for a fixed workspace. Such an array is shared by concurrent launches of the
+    kernel, like the `__constant__`/`__device__` arrays a SIMT source would have used. Buffers whose size
+    depends on the arguments are left for the scratch check to refuse (XP521)."""
+    arrays: list[GlobalVar] = []
+    replaced: dict[str, str] = {}
+    taken = _used(fn.body) | _declared(fn.body) | {p.name for p in fn.params}
+    stmts = []
+    for s in fn.body.body:
+        target, value = (s.name, s.init) if isinstance(s, Decl) else (
+            s.target.name, s.value) if isinstance(s, Assign) and isinstance(s.target, Var) and s.op == "" else (None, None)
+        size = _malloc_size(value)
+        types = {d.name: d.type for d in fn.body.body if isinstance(d, Decl)}
+        pointer = types.get(target)
+        count = _constant_bytes(size) if size is not None else None
+        if count is None or not isinstance(pointer, PointerType) or not isinstance(pointer.pointee, ScalarType) \
+                or count % max(pointer.pointee.dtype.bits // 8, 1) or sum(
+                    1 for n in walk(fn.body) if isinstance(n, Assign) and n.target == Var(target)) > 1:
+            stmts.append(s)
+            continue
+        name = next(f"xp_gdram_{target}{k or ''}" for k in range(len(taken) + 1)
+                    if f"xp_gdram_{target}{k or ''}" not in taken)
+        taken.add(name)
+        element = dataclasses.replace(pointer.pointee, const=False)
+        arrays.append(GlobalVar(name, ArrayType(element, Const(count // (element.dtype.bits // 8), DType.int32)),
+                                MemScope.global_))
+        replaced[target] = name
+        stmts.append(dataclasses.replace(s, init=Var(name)) if isinstance(s, Decl)
+                     else dataclasses.replace(s, value=Var(name)))
+
+    def drop_free(n: Node) -> Node | None:
+        if isinstance(n, ExprStmt) and isinstance(n.expr, Call) and n.expr.name == "free" \
+                and len(n.expr.args) == 1 and isinstance(n.expr.args[0], Var) and n.expr.args[0].name in replaced:
+            return Block(())
+        return None
+
+    return transform(Block(tuple(stmts)), drop_free), arrays
+
+
+def _byte_calls_as_loops(fn: Function) -> Block:
+    """`memset(p, 0, n * sizeof(T))` and `memcpy(d, s, n * sizeof(T))` on `T*` variables, outside the parallel
+    loops, as parallel element loops: BANG device code has no byte calls on GDRAM, and a loop splits over tasks.
+    Other byte calls are left for the scratch check to refuse."""
+    types = {p.name: p.type for p in fn.params} | {d.name: d.type for d in walk(fn.body) if isinstance(d, Decl)}
+    taken = _used(fn.body) | _declared(fn.body) | set(types)
+
+    def element(e: Expr) -> DType | None:
+        t = types.get(e.name) if isinstance(e, Var) else None
+        inner = t.pointee if isinstance(t, PointerType) else t.element if isinstance(t, ArrayType) else None
+        return inner.dtype if isinstance(inner, ScalarType) else None
+
+    assigned = _assigned_vars(fn.body)
+    values = {d.name: d.init for d in walk(fn.body) if isinstance(d, Decl) and d.init is not None
+              and d.name not in assigned and not _used(d.init) & assigned and isinstance(d.type, ScalarType)
+              and d.type.dtype.is_int}
+
+    def factors(e: Expr) -> list[Expr]:
+        if isinstance(e, Var) and e.name in values:  # `const size_t bytes = n * sizeof(float);`
+            return factors(values[e.name])
+        return factors(e.lhs) + factors(e.rhs) if isinstance(e, BinOp) and e.op == "*" else [e]
+
+    def count(size: Expr, dtype: DType) -> Expr | None:
+        """`size` / sizeof(T) when `size` is a product with one sizeof(T) factor, or sizeof of a `T[n]` array."""
+        whole = types.get(size.arg.name) if isinstance(size, SizeOf) and isinstance(size.arg, Var) else None
+        if isinstance(whole, ArrayType) and isinstance(whole.element, ScalarType) and whole.element.dtype == dtype:
+            return whole.size
+        parts = factors(size)
+        units = [i for i, f in enumerate(parts) if isinstance(f, SizeOf) and isinstance(f.arg, ScalarType)]
+        if len(units) != 1 or len(parts) < 2 or parts[units[0]].arg.dtype != dtype:
+            return None
+        rest = [f for i, f in enumerate(parts) if i != units[0]]
+        n = rest[0]
+        for f in rest[1:]:
+            n = BinOp("*", n, f)
+        return n
+
+    def as_loop(s: Stmt) -> Stmt | None:
+        call = s.expr if isinstance(s, ExprStmt) and isinstance(s.expr, Call) else None
+        if call is None or call.name not in ("memset", "memcpy") or len(call.args) != 3:
+            return None
+        dst, src, size = call.args
+        dtype = element(dst) if isinstance(types.get(getattr(dst, "name", None)), PointerType) else None  # GDRAM
+        n = count(size, dtype) if dtype is not None else None
+        if n is None or call.name == "memset" and not _is_zero(src) or call.name == "memcpy" and element(src) != dtype:
+            return None
+        var = next(f"xp_e{k}" for k in range(len(taken) + 1) if f"xp_e{k}" not in taken)
+        taken.add(var)
+        value = Cast(ScalarType(dtype), Const(0, DType.int32)) if call.name == "memset" else Index(src, Var(var))
+        return For((Decl(var, _LONG, Const(0, DType.int32)),), BinOp("<", Var(var), n),
+                   Assign(Var(var), Const(1, DType.int32), "+"), Block((Assign(Index(dst, Var(var)), value),)),
+                   ForKind.parallel, call.name)
+
+    def host(s: Stmt) -> Stmt:  # byte calls inside a parallel loop are left to the scratch check
+        if isinstance(s, Block):
+            return Block(tuple(host(x) for x in s.body))
+        if isinstance(s, If):
+            return dataclasses.replace(s, then=host(s.then), otherwise=host(s.otherwise) if s.otherwise else None)
+        if isinstance(s, (For, While, DoWhile)) and not (isinstance(s, For) and s.kind == ForKind.parallel):
+            return dataclasses.replace(s, body=host(s.body))
+        return as_loop(s) or s
+
+    return host(fn.body)
 
 
 class _BangBody:

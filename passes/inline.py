@@ -401,20 +401,7 @@ def hoist_calls(body: Block, wanted: Callable[[Call], bool], expand_call: Callab
 
 def replace_nodes(node: Node, replaced: dict[int, Node]) -> Node:
     """Top-down replacement of the very nodes (by identity) listed in `replaced`."""
-    if id(node) in replaced:
-        return replaced[id(node)]
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, Node):
-            new = replace_nodes(value, replaced)
-            if new is not value:
-                changes[f.name] = new
-        elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
-            items = tuple(replace_nodes(v, replaced) if isinstance(v, Node) else v for v in value)
-            if any(a is not b for a, b in zip(items, value)):
-                changes[f.name] = items
-    return dataclasses.replace(node, **changes) if changes else node
+    return transform(node, lambda n: replaced.get(id(n)), top_down=True)
 
 
 def _non_const(t: Type) -> Type:

@@ -8,7 +8,8 @@
   varies is kept per thread as a predicate recorded before the split (CUDA requires such a condition to agree
   across the block anyway). Warp shuffles become a phase split plus a read of a neighbour's slot. `return` ends
   the thread: it skips the rest of its phase and a per-thread flag skips its later phases. Device memory calls
-  become malloc/memcpy/memset/free.
+  become malloc/memcpy/memset/free; error checks of those calls (CUDA_CHECK-style macros) fold away, and 1-D
+  `__constant__` arrays become zeroed scratch buffers filled where the host called cudaMemcpyToSymbol.
 - bang: the `__mlu_global__` entry becomes an `extern "C"` function whose body is a parallel loop over taskId,
   split at `__sync_all`/`__sync_cluster` the same way; `__mlu_shared__` buffers are one array slot per cluster.
 - cpp: `#pragma omp parallel for` loops become `ForKind.parallel` loops (axis "omp").
@@ -26,13 +27,14 @@ from kernel_ir.ir import (
     ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct,
     Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, GlobalVar, If, Index,
     KernelLaunch, Member, MemScope, MethodCall, Module, NamedType, Namespace, Node, Param, PointerType, Pragma,
-    RawExpr, RawStmt, ReferenceType, Return, ScalarType, Select, Stmt, StringLit, Switch, Type, UnaryOp,
+    RawExpr, RawStmt, ReferenceType, Return, ScalarType, Select, SizeOf, Stmt, StringLit, Switch, Type, UnaryOp,
     Var, VarQual, VectorType, Verbatim, While, transform, walk,
 )
 from passes.base import PassRefused
 from passes.expand import AT, promoted_type, rewrite_uses
 from passes.inline import (
-    Namer, declared_names, fold, hoist_calls, inline_body, instantiate, names_in, replace_nodes, uniquify,
+    Namer, declared_names, fold, hoist_calls, inline_body, instantiate, names_in, replace_nodes, substitute,
+    uniquify,
 )
 
 
@@ -66,6 +68,7 @@ _PURE_MATH = {"expf", "logf", "sqrtf", "fabsf", "fmaxf", "fminf", "sinf", "cosf"
               "roundf", "truncf", "rsqrtf"}
 _RENAMED_MATH = {"__expf": "expf", "__logf": "logf", "__sinf": "sinf", "__cosf": "cosf", "__powf": "powf",
                  "__tanf": "tanf", "__fsqrt_rn": "sqrtf", "__exp10f": "exp10f", "__log2f": "log2f"}
+_DIALECT_NAMESPACE = re.compile(r"using\s+namespace\s+(nvcuda|nvcuda::wmma|cooperative_groups|rocwmma|cg)\s*;")
 _DIALECT_HEADERS = ("cuda", "hip/", "hip_", "bang", "mlu", "mma.h", "cooperative_groups", "cnrt", "device_")
 _C_SPELLINGS = {"size_t", "ptrdiff_t", "int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t",
                 "uint64_t", "char", "signed char", "unsigned char", "short", "unsigned short", "int", "unsigned",
@@ -538,6 +541,10 @@ class _SimtRecovery:
         self._needs_inline: dict[str, bool] = {}
         self.uses_atomics = False
         self.globals = {g.name: g for g in module.globals}
+        # 1-D `__constant__` arrays: host code fills them (cudaMemcpyToSymbol), so they become scratch buffers
+        self.constants = {g.name: g for g in module.globals if g.scope == MemScope.constant and g.init is None
+                          and isinstance(g.type, ArrayType) and isinstance(g.type.size, Const)
+                          and not isinstance(g.type.element, ArrayType)}
         self.structs = _struct_fields(module)
 
     # ---- helpers that must be inlined ----------------------------------------------------------------------
@@ -555,7 +562,8 @@ class _SimtRecovery:
                 found = True
             elif isinstance(n, Call) and (n.name in _SHUFFLES or n.name in _WARP_BARRIERS or self.needs_inline(n.name)):
                 found = True
-            elif isinstance(n, Var) and n.name in self.globals and self.globals[n.name].scope == MemScope.shared:
+            elif isinstance(n, Var) and (n.name in self.constants or n.name in self.globals
+                                         and self.globals[n.name].scope == MemScope.shared):
                 found = True
         self._needs_inline[name] = found
         return found
@@ -585,10 +593,12 @@ class _SimtRecovery:
                 if converted is not None:
                     out.append(converted)
             elif isinstance(item, GlobalVar):
+                if item.name in self.constants:
+                    continue  # scratch of the host functions that use it (_constants_as_scratch)
                 if item.scope == MemScope.shared:
                     continue  # file-scope extern __shared__: each launch gives it block storage
                 out.append(dataclasses.replace(item, scope=MemScope.host))
-            else:
+            elif not (isinstance(item, Verbatim) and _DIALECT_NAMESPACE.fullmatch(item.text.strip())):
                 out.append(item)
         return tuple(out)
 
@@ -606,7 +616,29 @@ class _SimtRecovery:
         if not any(isinstance(n, KernelLaunch) or isinstance(n, Call) and _is_runtime_call(n.name)
                    for n in walk(fn.body)):
             return fn
-        return dataclasses.replace(fn, body=_min_max(self.host_body(fn)))
+        body = self._constants_as_scratch(_drop_status_checks(self.host_body(fn)))
+        return dataclasses.replace(fn, body=_min_max(body))
+
+    def _constants_as_scratch(self, body: Block) -> Block:
+        """`__constant__ T c[N]` used by this host function becomes `T* c = malloc(N * sizeof(T))`, zeroed like
+        constant memory, freed before every return: a scratch buffer, which each back half knows how to give
+        its kernels (a device buffer, a GDRAM array, host memory)."""
+        used = [g for name, g in self.constants.items() if name in names_in(body)]
+        if not used:
+            return body
+        setup: list[Stmt] = []
+        release: list[Stmt] = []
+        for g in used:
+            element = _non_const(g.type.element)
+            bytes_ = BinOp("*", g.type.size, SizeOf(element))
+            setup += [Decl(g.name, PointerType(element), Cast(PointerType(element), Call("malloc", (bytes_,)))),
+                      ExprStmt(Call("memset", (Var(g.name), Const(0, DType.int32), bytes_)))]
+            release.append(ExprStmt(Call("free", (Var(g.name),))))
+
+        def before_returns(n: Node) -> Node | None:
+            return Block(tuple(release) + (n,)) if isinstance(n, Return) else None
+
+        return Block(tuple(setup) + transform(body, before_returns).body + tuple(release))
 
     # ---- host code -----------------------------------------------------------------------------------------
     def host_body(self, fn: Function) -> Block:
@@ -701,7 +733,12 @@ class _SimtRecovery:
             if isinstance(symbol, Call) and symbol.name == "HIP_SYMBOL":
                 symbol = symbol.args[0]
             offset = args[3] if len(args) > 3 else Const(0, DType.int32)
-            place = BinOp("+", Cast(PointerType(ScalarType(DType.uint8)), UnaryOp("&", symbol)), offset)
+            if isinstance(symbol, Var) and symbol.name in self.constants and offset == Const(0, DType.int32):
+                place = symbol  # a scratch pointer now (_constants_as_scratch)
+            elif isinstance(symbol, Var) and symbol.name in self.constants:
+                place = BinOp("+", Cast(PointerType(ScalarType(DType.uint8)), symbol), offset)
+            else:
+                place = BinOp("+", Cast(PointerType(ScalarType(DType.uint8)), UnaryOp("&", symbol)), offset)
             pair = (place, args[1]) if name == "cudaMemcpyToSymbol" else (args[0], place)
             return [ExprStmt(Call("memcpy", pair + (args[2],)))]
         if name in ("cudaDeviceSynchronize", "cudaStreamSynchronize", "cudaFuncSetAttribute", "cudaGetLastError",
@@ -994,8 +1031,53 @@ def _taken_names(module: Module) -> set[str]:
     return taken
 
 
+_STATUS_TYPES = {NamedType(name) for name in ("cudaError_t", "hipError_t", "cudaError", "hipError")}
 _STATUS_CALLS = {"cudaGetLastError", "cudaPeekAtLastError", "cudaDeviceSynchronize", "hipGetLastError",
                  "hipPeekAtLastError", "hipDeviceSynchronize"}
+
+
+def _drop_status_checks(block: Block) -> Block:
+    """Host code whose error checks became dead once the runtime calls they checked were replaced (the
+    CUDA_CHECK macro style: `do { d = malloc(n); int err = 0; if (err != 0) {...} } while (0)`) without them:
+    constant status variables are folded into their uses, dead branches and `do ... while (0)` wrappers go,
+    and blocks that declare nothing their neighbours mention are flattened, so the device copies sit at the
+    entry's top level where bind can see what they mirror."""
+    stmts = [_drop_status_checks_in(s) for s in block.body]
+    out: list[Stmt] = []
+    for i, s in enumerate(stmts):
+        rest = Block(tuple(stmts[i + 1:]))
+        status = isinstance(s, Decl) and isinstance(s.init, Const) and s.init.dtype == DType.int32 and (
+            s.type in _STATUS_TYPES or isinstance(s.type, ScalarType) and s.type.dtype == DType.int32)
+        if status and s.name not in _assigned_names(rest) \
+                and s.name not in declared_names(rest):
+            stmts[i + 1:] = fold(substitute(rest, {s.name: s.init})).body
+            if s.name not in names_in(Block(tuple(stmts[i + 1:]))):
+                continue
+        out.append(s)
+    flat: list[Stmt] = []
+    for i, s in enumerate(out):
+        if isinstance(s, Block):
+            neighbours = Block(tuple(out[:i] + out[i + 1:]))
+            inner = {d.name for d in s.body if isinstance(d, Decl)}
+            if not inner & (names_in(neighbours) | declared_names(neighbours)):
+                flat += s.body
+                continue
+        flat.append(s)
+    return Block(tuple(flat))
+
+
+def _drop_status_checks_in(s: Stmt) -> Stmt:
+    if isinstance(s, Block):
+        return _drop_status_checks(s)
+    if isinstance(s, DoWhile) and isinstance(s.cond, Const) and not s.cond.value \
+            and not any(isinstance(n, (Break, Continue)) for n in walk(s.body)):
+        return _drop_status_checks(s.body)
+    if isinstance(s, If):
+        other = _drop_status_checks(s.otherwise) if s.otherwise is not None else None
+        return dataclasses.replace(s, then=_drop_status_checks(s.then), otherwise=other)
+    if isinstance(s, (For, While, DoWhile, Switch)):
+        return dataclasses.replace(s, body=_drop_status_checks(s.body))
+    return s
 
 
 def _min_max(body: Node) -> Node:
@@ -1101,6 +1183,10 @@ class _BangRecovery:
         self.functions = {f.name: f for f in module.functions if f.body is not None}
         self._needs_inline: dict[str, bool] = {}
         self.globals = {g.name: g for g in module.globals}
+        # 1-D `__constant__` arrays: host code fills them (cudaMemcpyToSymbol), so they become scratch buffers
+        self.constants = {g.name: g for g in module.globals if g.scope == MemScope.constant and g.init is None
+                          and isinstance(g.type, ArrayType) and isinstance(g.type.size, Const)
+                          and not isinstance(g.type.element, ArrayType)}
 
     def needs_inline(self, name: str) -> bool:
         if name not in self.functions:

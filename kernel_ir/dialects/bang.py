@@ -16,7 +16,7 @@ class BangPrinter(CPrinter):
     }
     scope_qualifiers = {**CPrinter.scope_qualifiers, MemScope.nram: "__nram__", MemScope.wram: "__wram__",
                         MemScope.ldram: "__ldram__", MemScope.mlu_shared: "__mlu_shared__",
-                        MemScope.constant: "__mlu_const__"}
+                        MemScope.constant: "__mlu_const__", MemScope.global_: "__mlu_device__"}
     builtin_vars = frozenset({"taskId", "taskIdX", "taskIdY", "taskIdZ", "taskDim", "taskDimX", "taskDimY",
                               "taskDimZ", "coreId", "coreDim", "clusterId", "clusterDim"})
     barriers = {BarrierKind.sync_all: "__sync_all", BarrierKind.sync_cluster: "__sync_cluster",

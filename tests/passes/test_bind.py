@@ -126,7 +126,62 @@ extern "C" void dot_rows(const unsigned char* a, const signed char* b, int* c, i
 
 rng = np.random.default_rng(0)
 ROWS, COLS, N = 37, 19, 101
+# Device copies allocated `n > 0 ? bytes : sizeof(float)` (the zero-size guard) mirror their parameter.
+GUARDED_COPY = """
+#include <cstring>
+extern "C" void doubled(const float* x, float* y, int n) {
+    float* d = (float*)malloc(n > 0 ? n * sizeof(float) : sizeof(float));
+    memcpy(d, x, n * sizeof(float));
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = 2.0f * d[i];
+    }
+    free(d);
+}
+"""
+
+# The same guard on a buffer the kernels write and the host copies out: no alias (XP521 on BANG).
+GUARDED_OUTPUT = """
+#include <cstring>
+extern "C" void halved(const float* x, float* y, int n) {
+    float* d = (float*)malloc(n > 0 ? n * sizeof(float) : sizeof(float));
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        d[i] = 0.5f * x[i];
+    }
+    memcpy(y, d, n * sizeof(float));
+    free(d);
+}
+"""
+
+# A fixed-size scratch table (a BANG `__mlu_device__` array) and a zeroed output (element loops on BANG).
+FIXED_SCRATCH = """
+#include <cstring>
+extern "C" void weighted(const float* x, float* y, int n) {
+    float* table = (float*)malloc(4 * sizeof(float));
+    memset(table, 0, 4 * sizeof(float));
+    memset(y, 0, n * sizeof(float));
+    #pragma omp parallel for
+    for (int k = 1; k < 4; k += 1) {
+        table[k] = 0.5f * k;
+    }
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] += x[i] * table[i % 4];
+    }
+    free(table);
+}
+"""
+
+
+def vector_args(n: int = 45) -> list:
+    return [("x", rng.standard_normal(n).astype(np.float32)), ("y", np.ones(n, np.float32)), ("n", np.int32(n))]
+
+
 CASES = {
+    "guarded_copy": (GUARDED_COPY, "doubled", vector_args),
+    "guarded_output": (GUARDED_OUTPUT, "halved", vector_args),
+    "fixed_scratch": (FIXED_SCRATCH, "weighted", vector_args),
     "elementwise": (ELEMENTWISE, "axpb", lambda: [
         ("x", rng.standard_normal(N).astype(np.float32)), ("b", rng.standard_normal(N).astype(np.float32)),
         ("y", np.zeros(N, np.float32)), ("n", np.int32(N)), ("alpha", np.float32(1.5))]),
@@ -150,7 +205,7 @@ CASES = {
         ("b", rng.integers(-128, 128, COLS).astype(np.int8)), ("c", np.zeros(ROWS, np.int32)),
         ("rows", np.int32(ROWS)), ("k", np.int32(COLS))]),
 }
-REFUSED = {("scratch", "bang"): "XP521"}
+REFUSED = {("scratch", "bang"): "XP521", ("guarded_output", "bang"): "XP521"}
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -200,3 +255,14 @@ def test_refuses_non_loop_form() -> None:
     cuda = parse("__global__ void k(float* y) { y[threadIdx.x] = 0.0f; }", "cuda")
     with pytest.raises(PassRefused):
         bind(cuda, "hip")
+
+
+def test_guarded_device_copy_is_aliased() -> None:
+    code = print_module(bind(loop_form(GUARDED_COPY), "bang"))
+    assert "malloc" not in code and "memcpy" not in code and "d = (float*)x" in code.replace("const ", "")
+
+
+def test_bang_fixed_scratch_is_a_device_array() -> None:
+    code = print_module(bind(loop_form(FIXED_SCRATCH), "bang"))
+    assert "__mlu_device__ float xp_gdram_table[4];" in code
+    assert "malloc" not in code and "memset" not in code and "free" not in code

@@ -288,3 +288,57 @@ extern "C" void run(const float* x, float* y, int n) {
     n = 101
     module = assert_same(source, "cpp", "run", [("x", f32(n)), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])
     assert parallel_axes(module) == ["omp", "omp", "omp"]
+
+
+def test_error_check_macros_leave_plain_device_copies():
+    source = """
+#define CHECK(call) do { cudaError_t status = (call); if (status != cudaSuccess) { fprintf(stderr, "%s\\n", \\
+    cudaGetErrorString(status)); return; } } while (0)
+__global__ void k(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = 3.0f * x[i];
+}
+extern "C" void run(const float* x, float* y, int n) {
+    float *dx, *dy;
+    CHECK(cudaMalloc(&dx, n * sizeof(float)));
+    CHECK(cudaMalloc(&dy, n * sizeof(float)));
+    CHECK(cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice));
+    k<<<(n + 63) / 64, 64>>>(dx, dy, n);
+    CHECK(cudaGetLastError());
+    CHECK(cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost));
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+    module = assert_same("#include <cstdio>\n" + source, "cuda", "run",
+                         [("x", f32(70)), ("y", np.zeros(70, np.float32)), ("n", np.int32(70))])
+    entry = print_module(module, "cpp").split('extern "C"')[1]
+    assert "status" not in entry and "while (0)" not in entry and "fprintf" not in entry
+    assert "    dx = (float*)malloc(" in entry  # at the entry's top level, where bind aliases device copies
+
+
+def test_constant_memory_becomes_zeroed_scratch():
+    source = """
+__constant__ float c_weights[8];
+__global__ void k(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = x[i] * c_weights[i % 8];
+}
+extern "C" void run(const float* x, const float* w, float* y, int n) {
+    if (n <= 0) return;
+    float *dx, *dy;
+    cudaMalloc(&dx, n * sizeof(float));
+    cudaMalloc(&dy, n * sizeof(float));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpyToSymbol(c_weights, w, 5 * sizeof(float));  // the last three weights stay zero
+    k<<<(n + 31) / 32, 32>>>(dx, dy, n);
+    cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+    module = assert_same(source, "cuda", "run", [("x", f32(50)), ("w", f32(5, seed=1)),
+                                                 ("y", np.zeros(50, np.float32)), ("n", np.int32(50))])
+    text = print_module(module, "cpp")
+    assert "float* c_weights = (float*)malloc(8 * sizeof(float));" in text and "memset(c_weights, 0" in text
+    assert text.count("free(c_weights)") == 2  # before the early return and at the end

@@ -1,0 +1,44 @@
+"""How long the front end takes on a 190-statement CUDA kernel, against libclang's own parse of the same text in
+the same process (the floor: our parse is libclang plus the conversion to the IR). Prints both and the ratio.
+
+    python bench/parse_speed.py
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kernel_ir.parse import parse  # noqa: E402
+from kernel_ir.parse import _translation_unit as translation_unit  # noqa: E402  (libclang alone)
+
+
+def kernel(statements: int = 190) -> str:
+    lines = ["__global__ void big(float* x, int n) {", "    int i = blockIdx.x * blockDim.x + threadIdx.x;"]
+    lines += [f"    if (i + {k} < n) x[i + {k}] = x[i + {k}] * {k}.5f + sqrtf((float){k});" for k in range(statements)]
+    return "\n".join(lines + ["}"])
+
+
+def best_of(fn, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    source = kernel()
+    parse(source, "cuda")  # warm-up: the first libclang use loads the library
+    ours = best_of(lambda: parse(source, "cuda"))
+    clang = best_of(lambda: translation_unit(source, "cuda"))
+    print(f"parse (libclang + IR): {ours * 1e3:8.1f} ms")
+    print(f"libclang alone:        {clang * 1e3:8.1f} ms")
+    print(f"ratio:                 {ours / clang:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
