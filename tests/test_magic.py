@@ -8,13 +8,14 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from autotune import Trial
+from devices import Measurement
 from xpiler_magic.magics import XpileConfig
 from xpiler_magic.progress import TuningProgress
 
@@ -168,8 +169,12 @@ def test_broken_cell_gives_coded_diagnostic(shell):
     ("--target fortran", "XP002", "invalid choice"),
     ("--target cpp --as 1x", "XP002", "not a Python variable name"),
     ("--target cpp --sizes n=abc", "XP002", "bad --sizes item"),
-    ("--target cpp --tune 8", "XP006", "--tune is not available yet"),
-    ("--target cpp --device mlu0", "XP006", "--device is not available yet"),
+    ("--target cpp --tune 0", "XP002", "budget must be at least 1"),
+    ("--target cpp --tune 2 --device mlu0", "XP002", "unknown device 'mlu0'"),
+    ("--target cpp --device local", "XP002", "choose how --tune works"),
+    ("--target cpp --strategy grid", "XP002", "choose how --tune works"),
+    ("--target cpp --tune 2 --device gpu", "XP005", "--device gpu times cuda or hip code"),
+    ("--target cpp --tune 2 --strategy annealing", "XP002", "invalid choice"),
     ("--target cpp --llm some-model", "XP006", "--llm is not available yet"),
     ("--target cpp --llm-base-url http://localhost:1", "XP006", "--llm-base-url is not available yet"),
     ("--target cpp --entry nope", "XP404", "no function named 'nope'"),
@@ -336,16 +341,17 @@ def test_config_cache_dir_moves_the_caches(shell, tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------- tuning progress ---
 
 def fake_trials(statuses_and_times):
-    """Trials as autotune reports them (duck-typed), with the best verified one so far."""
+    """autotune Trials (timed by no device) as the tuner reports them, with the best timed one so far."""
     best = None
-    for index, (status, time_s) in enumerate(statuses_and_times):
-        trial = SimpleNamespace(index=index, config={"block_size": 32 << index}, status=status, time_s=time_s)
-        if status == "verified" and (best is None or time_s < best.time_s):
+    for number, (status, time_s) in enumerate(statuses_and_times):
+        measurement = Measurement.of("test", "measurement", [time_s]) if time_s is not None else None
+        trial = Trial(number, {"sequence": "split", "split_factor": 2 << number}, status, measurement=measurement)
+        if trial.ok and (best is None or time_s < best.time_s):
             best = trial
         yield trial, best
 
 
-RUN = [("verified", 4e-3), ("failed", None), ("verified", 2e-3), ("refused", None), ("verified", 3e-3)]
+RUN = [("ok", 4e-3), ("wrong", None), ("ok", 2e-3), ("refused", None), ("ok", 3e-3)]
 
 
 def test_progress_text_line_without_widgets():
@@ -358,8 +364,8 @@ def test_progress_text_line_without_widgets():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 6  # one per trial, then the final line
     assert lines[0].startswith("tuning: 1/5 trials [####----")
-    assert "best 2 ms (trial 2: block_size=128)" in lines[2] and "1 not verified" in lines[2]
-    assert lines[-1].endswith("2 not verified; done") and "[" + "#" * 20 + "]" in lines[-1]
+    assert "best 2 ms (trial 3: sequence=split, split_factor=8)" in lines[2] and lines[2].endswith("1 wrong")
+    assert lines[-1].endswith("1 refused, 1 wrong; done") and "[" + "#" * 20 + "]" in lines[-1]
 
 
 def test_progress_rewrites_one_line_on_a_terminal():
@@ -417,7 +423,99 @@ def test_convergence_plot_before_any_verified_trial():
     import xml.etree.ElementTree as ET
 
     progress = TuningProgress(budget=3, stream=io.StringIO())
-    progress(SimpleNamespace(index=0, config={}, status="failed", time_s=None), None)
+    progress(Trial(0, {"sequence": "untuned"}, "failed", "XP201: g++ failed"), None)
     svg = progress.svg()
     assert "no verified trial yet" in svg and "no verified trial yet" in progress.line()
     ET.fromstring(svg)
+
+
+# ------------------------------------------------------------------------------------- %%xpile --tune ---
+
+ROW_SCALE = """\
+extern "C" void row_scale(const float* x, float* y, int rows, int cols) {
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            y[r * cols + c] = 3.0f * x[r * cols + c] + 1.0f;
+}
+"""
+TUNE = "%%xpile --target cpp --tune 3 --tune-sizes rows=32,cols=32 --strategy random"
+
+
+@pytest.fixture
+def tuning_cache(shell, tmp_path):
+    """A cache folder of this test's own, so its trials start empty; the session's folder is restored after."""
+    before = shell.magics_manager.registry["XpilerMagics"].config_values["cache_dir"]
+    run_cell(shell, f"%xpile_config cache_dir={tmp_path}")
+    yield tmp_path
+    run_cell(shell, f"%xpile_config cache_dir={before}")
+
+
+def test_tune_shows_tuned_code_summary_and_replays_from_the_trials_cache(shell, tuning_cache):
+    outcome, captured = run_cell(shell, f"{TUNE}\n{ROW_SCALE}")
+    assert_no_traceback(outcome, captured)
+    result = shell.user_ns["_xpile"]
+    tuning = result.tuning
+    assert len(tuning.trials) == 3 and tuning.measured == sum(t.ok for t in tuning.trials) >= 1
+    assert tuning.trials[0].config == {"sequence": "untuned"} and tuning.untuned_time is not None
+    assert result.code == tuning.best_code and result.untuned_code == result.translation.code
+    x = np.arange(12, dtype=np.float32)
+    assert np.allclose(result.run(x, np.zeros(12, np.float32), 3, 4)["y"], 3 * x + 1)  # the tuned code runs right
+    text, html = displayed(captured)
+    for view in (text, html):
+        assert "best time" in view and "untuned time" in view and "local-cpu:" in view
+    assert "Tuning" in html and "time (median ± IQR)" in html and "Tuned code (cpp)" in html
+    assert "±" in text and "trial   3" in text
+    store = tuning_cache / "trials" / "trials.jsonl"
+    assert len(store.read_text().splitlines()) == 3
+
+    outcome, captured = run_cell(shell, f"{TUNE}\n{ROW_SCALE}")  # the re-run: replayed, nothing timed again
+    assert_no_traceback(outcome, captured)
+    again = shell.user_ns["_xpile"]
+    assert again.tuning.measured == 0 and all(t.resumed for t in again.tuning.trials)
+    assert again.code == result.code and again.tuning.best_config == tuning.best_config
+    assert "3 replayed from the trials cache" in displayed(captured)[0]
+    assert len(store.read_text().splitlines()) == 3
+
+
+def test_ctrl_c_during_tuning_keeps_the_finished_trials(shell, tuning_cache, monkeypatch):
+    """Ctrl-C lands while the third candidate is timed: the cell ends with the two finished trials, no traceback."""
+    from devices import LocalCPU
+
+    class InterruptedCPU(LocalCPU):
+        calls = 0
+
+        def measure(self, job):
+            InterruptedCPU.calls += 1
+            if InterruptedCPU.calls == 3:
+                raise KeyboardInterrupt
+            return super().measure(job)
+
+    monkeypatch.setattr("devices.as_device", lambda spec, dialect: InterruptedCPU())
+    outcome, captured = run_cell(shell, f"%%xpile --target cpp --tune 6 --tune-sizes rows=8,cols=8\n{ROW_SCALE}")
+    assert_no_traceback(outcome, captured)
+    tuning = shell.user_ns["_xpile"].tuning
+    assert tuning.interrupted and len(tuning.trials) == 2 and tuning.best_code is not None
+    assert len((tuning_cache / "trials" / "trials.jsonl").read_text().splitlines()) == 2
+    text, _ = displayed(captured)
+    assert "interrupted: the finished trials are kept" in text
+    assert "interrupted: the 2 finished trials are kept" in captured.stderr  # the progress line's last word
+
+
+def test_session_device_is_used_by_tune(shell):
+    run_cell(shell, "%xpile_config device=gpu")
+    try:
+        outcome, captured = run_cell(shell, f"%%xpile --target hip --tune 2\n{SCALE_ADD}")
+    finally:
+        shell.magics_manager.registry["XpilerMagics"].config_values.pop("device")
+    assert_no_traceback(outcome, captured)
+    assert shell.user_ns["_xpile_error"].code == "XP005"  # no HIP GPU here: said before any trial, plainly
+    assert "cannot time hip code" in displayed(captured)[0]
+
+
+def test_tune_for_a_target_without_a_device_labels_estimates(shell, tuning_cache):
+    outcome, captured = run_cell(shell, f"%%xpile --target bang --tune 1 --tune-sizes rows=4,cols=8\n{ROW_SCALE}")
+    assert_no_traceback(outcome, captured)
+    assert shell.user_ns["_xpile"].tuning.kind == "estimate"
+    text, html = displayed(captured)
+    assert "ESTIMATES" in text and "(estimate)" in text
+    assert "estimates, not measurements" in html

@@ -17,10 +17,11 @@ from kernel_ir.entry import bind_arguments, find_entry
 from kernel_ir.executor import execute
 from kernel_ir.parse import parse
 
-from .render import report_page
+from .render import report_page, tuning_text
+from .tuning import STRATEGIES
 
 DIALECTS = ("cuda", "hip", "bang", "cpp")
-EXIT_FAILED, EXIT_USAGE = 1, 2
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
 def parse_launch(items: list[str] | None) -> dict | None:
@@ -116,6 +117,37 @@ def command_translate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if verification.status in ("mismatch", "failed") else 0
 
 
+def command_tune(args: argparse.Namespace) -> int:
+    """Translate and verify, then tune on a device with the progress line on stderr; write the best code and
+    the reports. Interrupted (Ctrl-C): the finished trials are kept and the best so far is written, exit 130."""
+    from kernel_ir.store import default_root
+    from passes.translate import translate_checked
+
+    from .tuning import run_tuning, trials_path, tuning_report
+
+    source = read_source(args.kernel)
+    sizes = parse_sizes(args.size)
+    checked = translate_checked(source, args.target, args.source, args.entry, sizes=sizes)
+    tuning = run_tuning(source, checked.translation, args.budget, args.device, args.strategy,
+                        args.trials or trials_path(default_root()), parse_sizes(args.tune_size), sizes, widgets=False)
+    report = {**checked.to_json(), "tuning": tuning_report(tuning, args.budget, args.strategy),
+              "source": str(args.kernel), "output": str(args.output)}
+    print("\n".join(tuning_text(report["tuning"])))
+    if tuning.best_code is None:
+        print("xpile: no candidate verified: nothing written", file=sys.stderr)
+        return EXIT_FAILED
+    args.output.write_text(tuning.best_code)
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if args.html:
+        args.html.write_text(report_page(report, source, tuning.best_code))
+    print(f"wrote the best verified candidate to {args.output}")
+    if tuning.interrupted:
+        print("xpile: interrupted: the finished trials are kept; run again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
 REPORT_KEYS = ("entry", "source_dialect", "target_dialect", "passes", "compile", "verification", "elapsed_s")
 
 
@@ -180,6 +212,24 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--size", nargs="+", metavar="NAME=VALUE",
                     help="values of scalar parameters for the verification run (default: small sizes like 37, 19)")
     tr.set_defaults(handler=command_translate)
+    tu = sub.add_parser("tune", help="translate, then search the translation's knobs for the fastest verified "
+                                      "candidate on a device")
+    tu.add_argument("kernel", type=Path, help="kernel source file")
+    tu.add_argument("--target", choices=DIALECTS, required=True, help="dialect to translate to")
+    tu.add_argument("--source", choices=DIALECTS, help="source dialect (default: detected from the text)")
+    tu.add_argument("--entry", help="function to translate (default: the host launcher / __mlu_global__ / exported function)")
+    tu.add_argument("--budget", type=int, default=20, help="trials in all, replayed ones included (default 20)")
+    tu.add_argument("--device", default="local",
+                    help="local (default), gpu, or a Dask scheduler address tcp://host:port")
+    tu.add_argument("--strategy", choices=STRATEGIES, default="bayes", help="how candidates are picked (default bayes)")
+    tu.add_argument("--size", nargs="+", metavar="NAME=VALUE", help="scalar values for the verification runs")
+    tu.add_argument("--tune-size", nargs="+", metavar="NAME=VALUE", help="scalar values of the timed inputs, e.g. n=512")
+    tu.add_argument("--trials", type=Path, help="the trial store (default: $XPILER_CACHE_DIR/trials/trials.jsonl); "
+                                                "a re-run replays the trials found there")
+    tu.add_argument("-o", "--output", type=Path, required=True, help="where to write the best verified code")
+    tu.add_argument("--report", type=Path, help="where to write a JSON report (the translation's, plus the tuning)")
+    tu.add_argument("--html", type=Path, help="where to write an HTML report (the notebook view of the result)")
+    tu.set_defaults(handler=command_tune)
     rep = sub.add_parser("report", help="turn a JSON report of xpile translate into an HTML page")
     rep.add_argument("report", type=Path, help="the JSON report (xpile translate --report)")
     rep.add_argument("-o", "--output", type=Path, required=True, help="where to write the HTML page")
@@ -204,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE if err.code.startswith(("XP0", "XP4")) else EXIT_FAILED
     except KeyboardInterrupt:
         print("xpile: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`%%xpile` and `%xpile_config`: translation from a notebook cell, with session defaults.
+"""`%%xpile` and `%xpile_config`: translation (and, with --tune, autotuning) from a notebook cell, with session
+defaults.
 
 A cell always ends in something readable: the result (badge, evidence, code, diff, passes) or a coded diagnostic,
 never a traceback. The result is also left in the user namespace (under `--as`, default `_xpile`) and the last
@@ -20,21 +21,21 @@ from kernel_ir.store import default_root
 
 from . import render
 from .result import SHOW_CHOICES, XpileDiagnostic, XpileResult
+from .tuning import STRATEGIES, run_tuning, trials_path, tuning_report
 
 DIALECTS = ("cuda", "hip", "bang", "cpp")
 DEFAULT_NAME = "_xpile"
 ERROR_NAME = "_xpile_error"
 
 # Options of later issues: accepted so that a cell written for them says why it does nothing yet.
-NOT_YET = {"tune": ("--tune", "autotuning"), "device": ("--device", "running on a real device"),
-           "llm": ("--llm", "LLM-assisted translation"), "llm_base_url": ("--llm-base-url", "LLM-assisted translation")}
+NOT_YET = {"llm": ("--llm", "LLM-assisted translation"), "llm_base_url": ("--llm-base-url", "LLM-assisted translation")}
 
 # Session settings: name -> what uses it. Keys holding secrets are never displayed.
 CONFIG_USES = {
     "target": "%%xpile when --target is not given",
     "verify": "%%xpile when neither --verify nor --no-verify is given",
     "cache_dir": "caches kept between runs: builds/, llm/, trials/ ($XPILER_CACHE_DIR for this session)",
-    "device": "stored; real devices are not available yet",
+    "device": "%%xpile --tune when --device is not given: local, gpu or tcp://host:port (a Dask scheduler)",
     "llm_base_url": "stored; LLM-assisted translation is not available yet",
     "llm_model": "stored; LLM-assisted translation is not available yet",
     "llm_api_key": "stored; LLM-assisted translation is not available yet",
@@ -158,8 +159,15 @@ class XpilerMagics(Magics):
                                    "or the loop form (ir) the translation went through")
     @magic_arguments.argument("--sizes", metavar="K=V,...",
                               help="scalar parameter values for verification, e.g. n=37,alpha=0.5")
-    @magic_arguments.argument("--tune", metavar="N", type=int, help="autotune with N trials (not available yet)")
-    @magic_arguments.argument("--device", metavar="NAME", help="run on a real device (not available yet)")
+    @magic_arguments.argument("--tune", metavar="N", type=int,
+                              help="then autotune: N trials in all (replayed ones from .xpiler/trials included)")
+    @magic_arguments.argument("--device", metavar="DEVICE",
+                              help="where --tune times candidates: local (default), gpu, or a Dask scheduler "
+                                   "address tcp://host:port (default: %%xpile_config device)")
+    @magic_arguments.argument("--strategy", choices=STRATEGIES,
+                              help="how --tune picks candidates (default: bayes)")
+    @magic_arguments.argument("--tune-sizes", metavar="K=V,...",
+                              help="scalar parameter values of the timed inputs, e.g. n=256 (default: small sizes)")
     @magic_arguments.argument("--llm", metavar="MODEL", help="LLM-assisted translation (not available yet)")
     @magic_arguments.argument("--llm-base-url", metavar="URL",
                               help="endpoint for --llm (not available yet)")
@@ -206,9 +214,19 @@ class XpilerMagics(Magics):
             raise XpilerError("XP001", "no target dialect", hint="add --target cuda|hip|bang|cpp, "
                                                                  "or set a default with %xpile_config target=cpp")
         verify = self.config_values["verify"] if args.verify is None else args.verify
-        checked = translate_checked(cell, target, args.source, args.entry, verify_result=verify,
-                                    sizes=parse_sizes(args.sizes))
-        result = XpileResult(cell, checked, show=args.show)
+        device = args.device or self.config_values.get("device")
+        if args.tune is None and (args.device or args.tune_sizes or args.strategy):
+            raise XpilerError("XP002", "--device, --strategy and --tune-sizes choose how --tune works",
+                              hint="add --tune N (N trials), e.g. --tune 8")
+        sizes, tune_sizes = parse_sizes(args.sizes), parse_sizes(args.tune_sizes)
+        checked = translate_checked(cell, target, args.source, args.entry, verify_result=verify, sizes=sizes)
+        tuning = report = None
+        if args.tune is not None:
+            strategy = args.strategy or "bayes"
+            tuning = run_tuning(cell, checked.translation, args.tune, device, strategy,
+                                trials_path(self.config_values["cache_dir"]), tune_sizes, sizes)
+            report = tuning_report(tuning, args.tune, strategy)
+        result = XpileResult(cell, checked, show=args.show, tuning=tuning, tuning_report=report)
         if args.show in ("passes", "ir"):
             result.stages  # noqa: B018 - replayed here, so a failure ends in a diagnostic, not in the display
         return result

@@ -6,14 +6,16 @@ against trial, an inline SVG) that is redrawn in place through a display handle.
 "7/20 trials, best ...". Without a kernel (the CLI, a script, a terminal IPython) it writes that line to a stream:
 rewritten in place on a terminal, one line per trial in a log.
 
-Trials are duck-typed: `index`, `config` (dict), `status` ("verified", "failed", "refused"), `time_s`
-(float or None); `best_trial` may be None until a trial has verified.
+Trials are autotune.Trial (duck-typed: `number`, 0-based over the whole history, `config`, `status`, "ok" when
+verified and timed, `time_s`, None unless timed); `best_trial` may be None until a trial has verified. Trials
+replayed from the trial store are not reported while the run goes (autotune times nothing for them): the first new
+trial's number shows how many came before it, and `finish(trials)` draws the whole history at the end.
 """
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from . import render
 
@@ -22,11 +24,11 @@ from . import render
 class TrialPoint:
     """What the plot and the line keep of one trial (the trial object itself may be large or mutable)."""
 
-    number: int  # 1-based position in this run
-    index: Any
+    number: int  # 1-based position in the tuning history (replayed trials included)
     status: str
     time_s: float | None
     best_time_s: float | None
+    replayed: bool = False
 
 
 def widgets_can_render() -> bool:
@@ -65,9 +67,19 @@ class TuningProgress:
     def __call__(self, trial, best_trial) -> None:
         self.best_trial = best_trial
         best_time = getattr(best_trial, "time_s", None) if best_trial is not None else None
-        self.points.append(TrialPoint(len(self.points) + 1, getattr(trial, "index", len(self.points)),
-                                      getattr(trial, "status", "?"), getattr(trial, "time_s", None), best_time))
+        self.points.append(TrialPoint(trial.number + 1, trial.status, trial.time_s, best_time))
         self._refresh()
+
+    def finish(self, trials: list, interrupted: bool = False) -> None:
+        """The run ended with this history (autotune's TuneResult.trials, replayed ones first): redraw it whole."""
+        points, best = [], None
+        for trial in trials:
+            if trial.time_s is not None and (best is None or trial.time_s < best.time_s):
+                best = trial
+            points.append(TrialPoint(trial.number + 1, trial.status, trial.time_s, best and best.time_s,
+                                     getattr(trial, "resumed", False)))
+        self.points, self.best_trial = points, best
+        self.close(interrupted)
 
     def close(self, interrupted: bool = False) -> None:
         """The run ended (or was interrupted: the finished trials stay shown and counted)."""
@@ -83,13 +95,14 @@ class TuningProgress:
         return self
 
     def __exit__(self, kind, error, tb) -> None:
-        self.close(interrupted=kind is not None and issubclass(kind, KeyboardInterrupt))
+        self.close(interrupted=kind is not None)  # Ctrl-C or an error: the run stopped with what it finished
 
     # ------------------------------------------------------------------------------------------ views ---
 
     @property
     def done(self) -> int:
-        return len(self.points)
+        """Trials finished, replayed ones included (numbers are positions in the history, so gaps count too)."""
+        return max((p.number for p in self.points), default=0)
 
     @property
     def total(self) -> int:
@@ -107,7 +120,8 @@ class TuningProgress:
         from IPython.display import display
 
         self._bar = ipywidgets.IntProgress(value=0, min=0, max=self.total, description=self.title,
-                                           bar_style="info", layout=ipywidgets.Layout(width="420px"))
+                                           bar_style="info", layout=ipywidgets.Layout(width="520px"),
+                                           style={"description_width": "initial"})  # the whole title, not "tun..."
         self._label = ipywidgets.HTML(value=render.progress_label_html(self.line()))
         self._box = ipywidgets.VBox([self._bar, self._label])
         self._box_handle = display(self._box_bundle(), raw=True, display_id=True)

@@ -79,6 +79,12 @@ def options_text(options: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in options.items()) or "-"
 
 
+def knobs_text(config: dict) -> str:
+    """A tuning config, sequence first and the knobs sorted: the same text whether the trial was just timed or
+    replayed from the store (which keeps keys sorted)."""
+    return options_text(dict(sorted(config.items(), key=lambda item: (item[0] != "sequence", item[0]))))
+
+
 def compile_verdict(ok: bool | None) -> str:
     return {True: "ok", False: "FAILED", None: "not run (tool not installed)"}[ok]
 
@@ -115,7 +121,9 @@ def translation_html(report: dict, source: str, code: str, show: str = "code", e
     else:
         parts.append(f'<div style="color:#57606a">{esc(v["reason"])}</div>')
         parts.append(evidence_html(v))
-    parts.append(section(f"Translated code ({report['target_dialect']})", code_html(code, report["target_dialect"]),
+    tuned = bool(report.get("tuning", {}).get("best_code"))
+    code_title = "Tuned code" if tuned else "Translated code"
+    parts.append(section(f"{code_title} ({report['target_dialect']})", code_html(code, report["target_dialect"]),
                          show == "code"))
     parts.append(section("Diff against the source", diff_html(unified_diff(report, source, code)), show == "diff"))
     compile_rows = [[esc(c["tool"]), esc(compile_verdict(c["ok"])), f"<code>{esc(c['command'])}</code>",
@@ -125,6 +133,8 @@ def translation_html(report: dict, source: str, code: str, show: str = "code", e
                          any(c["ok"] is False for c in report["compile"])))
     pass_rows = [[esc(p["name"]), esc(options_text(p["options"])), esc(p["note"])] for p in report["passes"]]
     parts.append(section("Passes", table(["pass", "options", "note"], pass_rows), show == "passes"))
+    if "tuning" in report:
+        parts.append(section("Tuning", tuning_html(report["tuning"]), True))
     return f'<div style="{BOX}">{"".join(parts)}{extra}</div>'
 
 
@@ -175,6 +185,8 @@ def result_text(result: XpileResult) -> str:
         lines.append("  ran on: " + (", ".join(f"{side} {place}" for side, place in v["ran_on"].items()) or "-"))
     lines.append("  compile: " + "; ".join(f"{c['tool']} {compile_verdict(c['ok'])}" for c in report["compile"]))
     lines.append("  passes: " + " -> ".join(f"{p['name']}({options_text(p['options'])})" for p in report["passes"]))
+    if "tuning" in report:
+        lines += ["  " + line for line in tuning_text(report["tuning"])]
     body = {"code": lambda: result.code, "diff": result.diff, "ir": result.loop_form,
             "passes": lambda: "\n".join(stage_text(s) for s in result.stages)}[result.show]()
     if body:
@@ -250,21 +262,27 @@ def seconds(value: float | None) -> str:
 
 
 def progress_line(title: str, done: int, budget: int | None, points: list, best_trial, state: str) -> str:
-    """`tuning: 7/20 trials [#######-------] best 1.2 ms (trial 5: block_size=128), 1 failed`: the text view.
+    """`tuning: 7/20 trials [#######-------] best 1.2 ms (trial 5: split_factor=8), 2 refused`: the text view.
 
-    points: objects with `.status`; best_trial: duck-typed (`index`, `config`, `time_s`) or None.
+    points: TrialPoints (`status`, `replayed`); best_trial: duck-typed (`number`, `config`, `time_s`) or None.
+    Trials before the first point were replayed from the trial store: they count as done and are said so.
     """
     total = max(budget or 0, done, 1)
     filled = round(20 * done / total)
     parts = [f"{title}: {done}/{budget if budget else '?'} trials [{'#' * filled}{'-' * (20 - filled)}]"]
+    replayed = done - sum(1 for p in points if not p.replayed)
+    if replayed:
+        parts.append(f"{replayed} replayed from the trials cache")
     if best_trial is not None and getattr(best_trial, "time_s", None) is not None:
-        config = options_text(getattr(best_trial, "config", None) or {})
-        parts.append(f"best {seconds(best_trial.time_s)} (trial {getattr(best_trial, 'index', '?')}: {config})")
+        config = knobs_text(getattr(best_trial, "config", None) or {})
+        parts.append(f"best {seconds(best_trial.time_s)} (trial {best_trial.number + 1}: {config})")
     else:
         parts.append("no verified trial yet")
-    failed = sum(1 for p in points if p.status != "verified")
-    if failed:
-        parts.append(f"{failed} not verified")
+    not_timed: dict[str, int] = {}
+    for p in points:
+        if p.time_s is None:
+            not_timed[p.status] = not_timed.get(p.status, 0) + 1
+    parts += [f"{n} {status}" for status, n in sorted(not_timed.items())]
     line = ", ".join(parts)
     if state == "interrupted":
         line += f"; interrupted: the {done} finished trials are kept"
@@ -278,12 +296,13 @@ def progress_label_html(line: str) -> str:
 
 
 def convergence_svg(points: list, budget: int | None, width: int = 420, height: int = 150) -> str:
-    """Best time so far against trial number (a step line), every verified trial's time (dots), and trials that
-    did not verify (red ticks on the axis). points: objects with `number`, `status`, `time_s`, `best_time_s`."""
+    """Best time so far against trial number (a step line), every timed (verified) trial's time (dots: grey, blue
+    when replayed from the trial store), and trials that were not timed (red ticks on the axis, their status as
+    tooltip). points: objects with `number`, `status`, `time_s`, `best_time_s`, `replayed`."""
     left, right, top, bottom = 56, 10, 10, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     total = max(budget or 0, len(points), 1)
-    times = [p.time_s for p in points if p.status == "verified" and p.time_s is not None]
+    times = [p.time_s for p in points if p.time_s is not None]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="10" role="img" aria-label="convergence plot">',
              f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="white" stroke="#d0d7de"/>',
@@ -295,10 +314,10 @@ def convergence_svg(points: list, budget: int | None, width: int = 420, height: 
         return left + plot_w * ((number - 1) / max(total - 1, 1))
 
     for p in points:
-        if p.status != "verified" or p.time_s is None:
+        if p.time_s is None:
             x = x_of(p.number)
             parts.append(f'<line x1="{x:.1f}" y1="{top + plot_h}" x2="{x:.1f}" y2="{top + plot_h - 6}" '
-                         f'stroke="{RED}" stroke-width="1.5"><title>trial {esc(p.index)}: {esc(p.status)}</title></line>')
+                         f'stroke="{RED}" stroke-width="1.5"><title>trial {p.number}: {esc(p.status)}</title></line>')
     if not times:
         parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="#57606a">'
                      f'no verified trial yet</text></svg>')
@@ -314,9 +333,10 @@ def convergence_svg(points: list, budget: int | None, width: int = 420, height: 
     parts.append(f'<text x="{left - 4}" y="{y_of(low) + 3:.1f}" text-anchor="end" fill="#57606a">'
                  f'{esc(seconds(low))}</text>')
     for p in points:
-        if p.status == "verified" and p.time_s is not None:
-            parts.append(f'<circle cx="{x_of(p.number):.1f}" cy="{y_of(p.time_s):.1f}" r="2.5" fill="#8c959f">'
-                         f'<title>trial {esc(p.index)}: {esc(seconds(p.time_s))}</title></circle>')
+        if p.time_s is not None:
+            color, how = ("#0969da", " (replayed)") if p.replayed else ("#8c959f", "")
+            parts.append(f'<circle cx="{x_of(p.number):.1f}" cy="{y_of(p.time_s):.1f}" r="2.5" fill="{color}">'
+                         f'<title>trial {p.number}: {esc(seconds(p.time_s))}{how}</title></circle>')
     steps, previous = [], None
     for p in points:
         if p.best_time_s is None:
@@ -329,3 +349,68 @@ def convergence_svg(points: list, budget: int | None, width: int = 420, height: 
     parts.append(f'<polyline points="{" ".join(steps)}" fill="none" stroke="{GREEN}" stroke-width="2"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+# --------------------------------------------------------------------------------------------- tuning summary ---
+# Rendered from the tuning report (xpiler_magic.tuning.tuning_report: autotune's TuneResult.to_json() with the
+# budget, strategy and which trials were replayed), so the cell, `xpile tune` and `xpile report` agree.
+
+def timing(measurement: dict | None) -> str:
+    """`1.2 ms ± 0.05 ms`, labelled when it is an estimate rather than a measurement."""
+    if measurement is None:
+        return "n/a"
+    text = f"{seconds(measurement['median_s'])} ± {seconds(measurement['spread_s'])}"
+    return text + (" (estimate)" if measurement["kind"] == "estimate" else "")
+
+
+def tuning_facts(tuning: dict) -> list[tuple[str, str]]:
+    """(what, value) rows of the summary, plain text: shared by the HTML and the text views."""
+    trials = tuning["trials"]
+    statuses: dict[str, int] = {}
+    for t in trials:
+        statuses[t["status"]] = statuses.get(t["status"], 0) + 1
+    replayed = sum(1 for t in trials if t.get("replayed"))
+    count = f"{len(trials)} of a budget of {tuning['budget']} ({tuning['strategy']} search)"
+    count += f", {replayed} replayed from the trials cache" if replayed else ""
+    count += "; " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+    count += "; interrupted: the finished trials are kept" if tuning["interrupted"] else ""
+    device = tuning["device"]
+    if tuning["kind"] == "estimate":
+        device += " (ESTIMATES: no device here runs this dialect; times are the CPU emulation's)"
+    rows = [("device", device), ("trials", count)]
+    if tuning["best_config"] is None:
+        return rows + [("best", "no candidate verified: nothing to recommend; the code is the untuned translation")]
+    best = next(t for t in trials if t["config"] == tuning["best_config"])
+    rows += [("best", f"trial {best['number'] + 1}: {knobs_text(tuning['best_config'])}"),
+             ("best time", timing(tuning["best_time"])), ("untuned time", timing(tuning["untuned_time"]))]
+    if tuning.get("speedup") is not None:
+        rows.append(("speedup", f"{tuning['speedup']:.2f}x (median against median)"))
+    return rows
+
+
+def trial_rows(tuning: dict) -> list[list[str]]:
+    """One row per trial, plain text: number, config, status, time, note."""
+    rows = []
+    for t in tuning["trials"]:
+        why = t["reason"].splitlines()[0][:120] if t["status"] != "ok" and t["reason"] else ""
+        note = ", ".join(filter(None, ["best" if t["config"] == tuning["best_config"] else "",
+                                       "replayed" if t.get("replayed") else "", why]))
+        rows.append([str(t["number"] + 1), knobs_text(t["config"]), t["status"], timing(t["measurement"]), note])
+    return rows
+
+
+def tuning_html(tuning: dict) -> str:
+    facts = table(["tuning", ""], [[esc(k), esc(v)] for k, v in tuning_facts(tuning)])
+    warning = ""
+    if tuning["kind"] == "estimate":
+        warning = (f'<div style="color:{AMBER};font-weight:600">estimates, not measurements: '
+                   f'no device here runs the target</div>')
+    trials = table(["#", "config", "status", "time (median ± IQR)", "note"],
+                   [[esc(cell) for cell in row] for row in trial_rows(tuning)])
+    return warning + facts + section(f"Trials ({len(tuning['trials'])})", trials, False)
+
+
+def tuning_text(tuning: dict) -> list[str]:
+    lines = [f"tuning: {k}: {v}" for k, v in tuning_facts(tuning)]
+    return lines + [f"  trial {n:>3}  {status:<10} {time:<26} {config}" + (f"  [{note}]" if note else "")
+                    for n, config, status, time, note in trial_rows(tuning)]

@@ -22,14 +22,21 @@ SHOW_CHOICES = ("code", "passes", "diff", "ir")
 
 
 class XpileResult:
-    """A checked translation of one cell: the code, the JSON report, and ways to run, save and compare it."""
+    """A checked translation of one cell: the code, the JSON report, and ways to run, save and compare it.
 
-    def __init__(self, source: str, checked: CheckedTranslation, show: str = "code"):
+    After `--tune`, `tuning` is autotune's TuneResult and `code` is its best candidate (verified by execution in
+    its trial before it was timed); `untuned_code` stays the plain translation.
+    """
+
+    def __init__(self, source: str, checked: CheckedTranslation, show: str = "code", tuning=None,
+                 tuning_report: dict | None = None):
         if show not in SHOW_CHOICES:
             raise ValueError(f"show must be one of {SHOW_CHOICES}, not {show!r}")
         self.source = source
         self.checked = checked
         self.show = show
+        self.tuning = tuning
+        self._tuning_report = tuning_report
 
     @property
     def translation(self):
@@ -42,6 +49,13 @@ class XpileResult:
 
     @property
     def code(self) -> str:
+        """The tuned code when tuning found a verified candidate, else the translation's."""
+        if self.tuning is not None and self.tuning.best_code is not None:
+            return self.tuning.best_code
+        return self.translation.code
+
+    @property
+    def untuned_code(self) -> str:
         return self.translation.code
 
     @property
@@ -50,7 +64,10 @@ class XpileResult:
 
     @property
     def report(self) -> dict:
-        return self.checked.to_json()
+        report = self.checked.to_json()
+        if self._tuning_report is not None:
+            report["tuning"] = self._tuning_report
+        return report
 
     @property
     def status(self) -> str:

@@ -2,8 +2,9 @@
 
 The test starts `jupyter lab` on loopback (a token, a free port, a temporary root holding one notebook), opens the
 notebook in Debian's chromium driven by Playwright (never a downloaded browser), runs every cell from the Run
-menu, and checks the page: the green "verified" badge, the diff against the source, and the tuning progress
-widget reaching its end. Screenshots (the translation, the finished tuning) go to $XPILER_ARTIFACTS (default tests/artifacts/).
+menu, and checks the page: the green "verified" badge, the diff against the source, and a real `%%xpile --tune`
+cell (each trial translated, verified and timed on this CPU) whose progress widget reaches its end, with the
+convergence plot and the tuning summary under it. Screenshots (the translation, the finished tuning) go to $XPILER_ARTIFACTS (default tests/artifacts/).
 
 Skipped only when chromium or playwright is missing; `scripts/test.sh` installs both.
 """
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("XPILER_ARTIFACTS") or ROOT / "tests" / "artifacts")
 SERVER_START_S = 60
 CELL_WAIT_MS = 90_000
-TRIALS = 12
+TRIALS = 3
 
 KERNEL = """\
 __global__ void axpy_kernel(const float* x, float* y, float a, int n) {
@@ -47,22 +48,9 @@ extern "C" void axpy(const float* x, float* y, float a, int n) {
     cudaFree(dy);
 }"""
 
-# Until the tuner is wired to the magic, the progress widget is driven by trials shaped like autotune's.
-FAKE_TUNING = f"""\
-import time
-from types import SimpleNamespace
-from xpiler_magic.progress import TuningProgress
-
-best = None
-with TuningProgress(budget={TRIALS}, title="tuning") as progress:
-    for index in range({TRIALS}):
-        time_s = None if index % 5 == 3 else 1e-3 * (2 + (index * 7) % 11) / (1 + index / 4)
-        trial = SimpleNamespace(index=index, config={{"block_size": 32 * (1 + index % 8)}},
-                                status="failed" if time_s is None else "verified", time_s=time_s)
-        if time_s is not None and (best is None or time_s < best.time_s):
-            best = trial
-        progress(trial, best)
-        time.sleep(0.1)"""
+# A real tuning run of the same kernel, small enough for the test: each trial is translated, verified by running
+# it, then timed on this CPU.
+TUNING_CELL = f"%%xpile --target cpp --tune {TRIALS} --tune-sizes n=4096 --strategy random --as tuned\n{KERNEL}"
 
 
 def browser_check_notebook() -> nbformat.NotebookNode:
@@ -70,8 +58,8 @@ def browser_check_notebook() -> nbformat.NotebookNode:
         new_markdown_cell("# Browser check\nA translation with its evidence, then a tuning progress widget."),
         new_code_cell("%load_ext xpiler_magic"),
         new_code_cell(f"%%xpile --target cpp --show diff --as port\n{KERNEL}"),
-        new_code_cell(FAKE_TUNING),
-        new_code_cell('print("all cells ran:", port.status)'),
+        new_code_cell(TUNING_CELL),
+        new_code_cell('print("all cells ran:", port.status, len(tuned.tuning.trials), "trials")'),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 
 
@@ -158,7 +146,7 @@ def test_notebook_in_jupyterlab_shows_badge_diff_and_progress(chromium_path, jup
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
 
-            last_output = page.locator(".jp-OutputArea-output", has_text="all cells ran: verified")
+            last_output = page.locator(".jp-OutputArea-output", has_text=f"all cells ran: verified {TRIALS} trials")
             expect(last_output).to_be_visible(timeout=CELL_WAIT_MS)
             expect(idle).to_be_visible(timeout=CELL_WAIT_MS)
 
@@ -166,24 +154,27 @@ def test_notebook_in_jupyterlab_shows_badge_diff_and_progress(chromium_path, jup
             badge = outputs.locator("span", has_text="verified").first
             expect(badge).to_have_text("verified")
             assert badge.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(26, 127, 55)"  # green
-            expect(outputs.get_by_text("max error")).to_be_visible()
+            expect(outputs.get_by_text("max error").first).to_be_visible()
             diff = outputs.locator("details[open]", has_text="Diff against the source")
             expect(diff).to_be_visible()
             expect(diff.get_by_text("cudaMalloc(&dx, n * sizeof(float));").first).to_be_visible()
 
             page.screenshot(path=str(ARTIFACTS / "jupyterlab_translation.png"))
 
-            tuning_cell = page.locator(".jp-CodeCell", has_text="TuningProgress(budget=")
+            tuning_cell = page.locator(".jp-CodeCell", has_text=f"--tune {TRIALS}")
             tuning_cell.scroll_into_view_if_needed()
             bar = tuning_cell.locator(".widget-hprogress .progress-bar")
             expect(bar).to_have_count(1)
             expect(bar).to_have_class("progress-bar progress-bar-success", timeout=CELL_WAIT_MS)
             width = bar.evaluate("e => e.getBoundingClientRect().width / e.parentElement.getBoundingClientRect().width")
             assert width == pytest.approx(1.0, abs=0.01)
-            expect(tuning_cell.get_by_text(f"tuning: {TRIALS}/{TRIALS} trials", exact=False)).to_be_visible()
+            expect(tuning_cell.get_by_text(f"tuning axpy (cpp): {TRIALS}/{TRIALS} trials", exact=False)).to_be_visible()
             expect(tuning_cell.get_by_text("; done", exact=False)).to_be_visible()
             plot = tuning_cell.locator(".jp-RenderedSVG, .jp-RenderedImage").first
             expect(plot).to_be_visible()
+            summary = tuning_cell.locator("details[open]", has_text="Tuning")  # the result under the progress
+            expect(summary.get_by_text("untuned time").first).to_be_visible()
+            expect(tuning_cell.locator("span", has_text="verified").first).to_be_visible()
             assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
         finally:
             page.screenshot(path=str(ARTIFACTS / "jupyterlab_tuning.png"))
