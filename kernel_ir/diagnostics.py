@@ -1,7 +1,10 @@
 """Diagnostics: every failure a user can cause carries a stable code, a message, a place and a hint.
 
-Codes by family: XP0xx usage and options (XP006: an option of a later release), XP1xx parsing, XP2xx compiling,
-XP3xx running, XP4xx arguments and entry points, XP5xx passes, XP900 an internal error (a bug: please report it).
+Codes by family: XP0xx usage, options and services (XP005: no device for this dialect, XP006: an option of a later
+release, XP007: tuning interrupted outside a trial, XP010-XP012: the LLM provider: no key and nothing cached,
+retries exhausted, request refused), XP1xx parsing, XP2xx compiling, XP3xx running (XP307: a remote device
+unreachable), XP4xx arguments and entry points, XP5xx passes (XP54x-XP55x: optional optimizations, skipped rather
+than failed), XP900 an internal error (a bug: please report it).
 """
 from __future__ import annotations
 
