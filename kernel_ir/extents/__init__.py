@@ -26,7 +26,10 @@ Every step over-approximates (a dropped constraint only widens the domain), so a
 assuming, as index arithmetic does, that indices are nonnegative (integer division is floor division), that
 the sizes a kernel divides by are positive, and that loops end (`i += s` with s of unknown sign counts
 upwards). When a variable has no bound (an index loaded from memory, a pointer handed to an unknown
-function) or bounding takes too long, the extent is reported as unknown with the reason, never guessed.
+function) or bounding needs more work than its budget, the extent is reported as unknown with the reason, never
+guessed. Budgets count work (elimination steps, prover steps, sizes of the expressions worked on), never seconds,
+and iteration over sets of SymPy objects is sorted: the same program gets the same extents on every run, however
+loaded the machine, whatever the hash seed and whatever the process analysed before.
 Guards that cap a thread index (`if (i < n)`) give `Min(n, gridDim_x*blockDim_x)`; when the launch is not
 given it is assumed to cover the guarded range and the result is `n`. A case condition that every positive
 size meets (`cols >= 1` for a loop over cols) is dropped at the end: that only enlarges the bound, at sizes 0.

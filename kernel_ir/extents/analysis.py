@@ -4,11 +4,10 @@ every access of its pointer parameters with the path condition under which it ha
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import sympy as sp
 
-from kernel_ir.extents.bounder import TIME_LIMIT_S, Bounder, Unbounded
+from kernel_ir.extents.bounder import Bounder, Unbounded
 from kernel_ir.extents.calls import CallRules
 from kernel_ir.extents.conditions import FALSE, TRUE, Atom, Cond, compare, cond_not
 from kernel_ir.extents.expressions import ExpressionRules
@@ -16,10 +15,10 @@ from kernel_ir.extents.extent import Extent
 from kernel_ir.extents.intrinsics import IntrinsicRules
 from kernel_ir.extents.launch import LaunchRules
 from kernel_ir.extents.memory import MemoryRules
-from kernel_ir.extents.prover import assuming, ceildiv, fact_forms, nonneg
+from kernel_ir.extents.prover import assuming, ceildiv, fact_forms, nonneg, reset, work_done
 from kernel_ir.extents.statements import StatementRules
 from kernel_ir.extents.symbols import THREAD_DIMS, Max, Min, Sel, launch_values, param_symbol, to_sympy
-from kernel_ir.extents.tidy import TIDY_PROOFS, TIDY_TIME_S, Budget, finish
+from kernel_ir.extents.tidy import TIDY_PROOFS, TIDY_WORK, Budget, finish
 from kernel_ir.extents.values import (
     Access, BoolV, DimV, Frame, IntV, Loop, PtrV, RefV, Value, is_buffer, is_int_type, pointee_of, type_size,
 )
@@ -37,6 +36,7 @@ def infer_extents(module: Module, entry: str, scalars: dict[str, int] | None = N
     "cores_per_cluster": c} for BANG, or launch symbol names (gridDim_x, taskDim...) mapped to ints.
     """
     function = module.function(entry)
+    reset()  # the same answer whatever the process analysed before
     analysis = Analysis(module, scalars or {}, launch or {})
     analysis.run(function)
     return {p.name: analysis.extent_of(p) for p in function.params if is_buffer(p.type)}
@@ -105,8 +105,7 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
         if not accesses:
             return Extent(param.name, sp.Integer(0), False, False, source, "the entry never touches it", dtype)
         elem = (type_size(pointee) if pointee is not None else None) or 1
-        self.bounder.work = 0
-        self.bounder.deadline = time.monotonic() + TIME_LIMIT_S
+        self.bounder.start_extent()
         ends = []
         for access in used:
             if access.end is None:
@@ -120,11 +119,11 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
         if not ends:
             return Extent(param.name, sp.Integer(0), reads, writes, source, "no access can happen", dtype)
         launch_free = not self.launch_given
-        deadline = time.monotonic() + TIDY_TIME_S
-        total = Max(*[finish(e, launch_free, Budget(TIDY_PROOFS // 4, deadline)) for e in ends])
-        total = finish(total, launch_free, Budget(TIDY_PROOFS, deadline))
-        total = finish(self.expand_definitions(total), launch_free, Budget(TIDY_PROOFS, deadline))
-        elements = finish(ceildiv(sp.floor(total), elem), launch_free, Budget(TIDY_PROOFS // 4, deadline))
+        work_limit = work_done() + TIDY_WORK
+        total = Max(*[finish(e, launch_free, Budget(TIDY_PROOFS // 4, work_limit)) for e in ends])
+        total = finish(total, launch_free, Budget(TIDY_PROOFS, work_limit))
+        total = finish(self.expand_definitions(total), launch_free, Budget(TIDY_PROOFS, work_limit))
+        elements = finish(ceildiv(sp.floor(total), elem), launch_free, Budget(TIDY_PROOFS // 4, work_limit))
         return Extent(param.name, to_sympy(elements), reads, writes, source, None, dtype)
 
     # ---------------------------------------------------------------------------------------- symbols --

@@ -3,14 +3,13 @@ variables innermost first (Fourier-Motzkin style)."""
 
 from __future__ import annotations
 
-import math
-import time
-
 import sympy as sp
 
 from kernel_ir.extents.conditions import FALSE, TRUE, Atom, Cond, cond_not, contradictory
 from kernel_ir.extents.monotone import is_linear, monotonicity, relax_floors
-from kernel_ir.extents.prover import assuming, ceildiv, current_facts, fact_forms, floordiv, lift, nonneg, too_big
+from kernel_ir.extents.prover import (
+    assuming, ceildiv, charge, current_facts, fact_forms, floordiv, lift, nonneg, too_big, work_done,
+)
 from kernel_ir.extents.symbols import Max, Min, Sel, When
 
 
@@ -18,11 +17,16 @@ class Unbounded(Exception):
     """An index has no finite bound over its domain; the message says why."""
 
 
+class OutOfBudget(Unbounded):
+    """Bounding an extent took more work than it is allowed (counted in steps, never in seconds, so that
+    the same program gets the same answer on every run, however loaded the machine)."""
+
+
 _CASE_LIMIT = 256
 _PATH_CASE_LIMIT = 64
 _FM_LIMIT = 24
-_WORK_LIMIT = 4000
-TIME_LIMIT_S = 20.0  # per extent: a bound that takes longer is reported as unknown
+_WORK_LIMIT = 4000  # elimination steps per extent
+_BOUND_WORK = 100_000  # work units per extent (prover.work_done: steps and node counts)
 
 
 class Bounder:
@@ -37,11 +41,16 @@ class Bounder:
         self.order = order
         self.origins = origins
         self._fresh = 0
-        self.work = 0  # elimination steps so far; reset per extent by the caller
-        self.deadline = math.inf  # time.monotonic() limit; set per extent by the caller
+        self.work = 0  # elimination steps of the current extent
+        self._work_limit = 0  # the prover's work count at which the current extent runs out of budget
         self._memo: dict[tuple, sp.Expr | None | Unbounded] = {}
         self._bounds_cache: dict[tuple, tuple[list[sp.Expr], list[sp.Expr]]] = {}
         self._facts_cache: dict[tuple, tuple[sp.Expr, ...] | None] = {}
+
+    def start_extent(self) -> None:
+        """Give the next extent a fresh work budget."""
+        self.work = 0
+        self._work_limit = work_done() + _BOUND_WORK
 
     def maximum(self, expr: sp.Expr, path: tuple[Cond, ...]) -> sp.Expr | None:
         """Least upper bound we can prove of expr where the path holds (None: no feasible case)."""
@@ -133,6 +142,8 @@ class Bounder:
         if key not in self._memo:
             try:
                 self._memo[key] = self._eliminate_uncached(e, atoms)
+            except OutOfBudget:
+                raise  # not a property of (e, atoms): the next extent, with a budget of its own, may bound it
             except Unbounded as err:
                 self._memo[key] = err
         result = self._memo[key]
@@ -148,10 +159,12 @@ class Bounder:
             return None
         for _ in range(200):
             self.work += 1
-            if self.work > _WORK_LIMIT or too_big(e):
+            if too_big(e):
                 raise Unbounded("the index expressions grow too complex to bound")
-            if time.monotonic() > self.deadline:
-                raise Unbounded(f"bounding took longer than {TIME_LIMIT_S:g} s")
+            charge(e)
+            if self.work > _WORK_LIMIT or work_done() > self._work_limit:
+                raise OutOfBudget(f"bounding needs more than {_WORK_LIMIT} elimination steps or "
+                                  f"{_BOUND_WORK} units of work")
             variables = [s for s in e.free_symbols if s in self.order]
             if not variables:
                 conditions = [a for a in atoms if not a.free_symbols & self.order.keys()]
@@ -238,7 +251,7 @@ class Bounder:
 
     def _compute_range_facts(self, atoms: list[Atom]) -> tuple[sp.Expr, ...] | None:
         facts = []
-        variables = {s for a in atoms for s in a.free_symbols if s in self.order}
+        variables = sorted({s for a in atoms for s in a.free_symbols if s in self.order}, key=self.order.__getitem__)
         for v in variables:
             highs, lows = self.bounds(v, atoms)
             for low in lows:
@@ -312,7 +325,7 @@ class Bounder:
             e, atoms = e.xreplace(mapping), [a.xreplace(mapping) for a in atoms]
         quotients = {}
         for atom in atoms:
-            for f in atom.atoms(sp.floor):
+            for f in sorted(atom.atoms(sp.floor), key=sp.default_sort_key):
                 num, den = sp.fraction(sp.together(f.args[0]))
                 if num.free_symbols & variables and not den.free_symbols & variables and f not in quotients:
                     q = self._new_variable("quo", f"the quotient {f}")

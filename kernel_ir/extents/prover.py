@@ -21,7 +21,31 @@ _FACTS_USED = 12  # the prover tries at most this many facts
 _facts: list[tuple[sp.Expr, ...]] = [()]
 _nesting = [0]  # calls of nonneg in progress
 _steps = [0]  # prover steps taken by the outermost call in progress
+_work = [0]  # prover work since the last reset, the clock the analysis' budgets count on (see work_done)
 _PROOF_STEPS = 400
+
+
+def reset() -> None:
+    """Forget every cached proof and restart the work count. A proof's outcome depends on the step budget
+    left when it was cached and on the facts assumed then, so the analysis of one entry starts from empty
+    caches: its result then never depends on what the process analysed before."""
+    for cached in (_nonneg_given, _nonneg_cached, canon, _unwrap_fact):
+        cached.cache_clear()
+    _lifted.clear()
+    _facts[:] = [()]
+    _nesting[0] = _steps[0] = _work[0] = 0
+
+
+def work_done() -> int:
+    """Prover work since the last reset: one unit per step plus the size (in nodes) of every expression a step
+    really works on (a cached answer costs nothing), as SymPy's rewriting takes time in proportion. Unlike
+    seconds, the count is the same on every run, machine and load."""
+    return _work[0]
+
+
+def charge(e: sp.Expr, times: int = 1) -> None:
+    """Count work on e (its size in nodes, `times` over) against the budgets."""
+    _work[0] += times * sum(1 for _ in sp.preorder_traversal(e))
 
 
 @contextlib.contextmanager
@@ -61,6 +85,7 @@ def _nonneg_given(e: sp.Expr, facts: tuple[sp.Expr, ...]) -> bool:
     linear with unit coefficient in a parameter s, e with s solved from f = slack. Facts that bound a single
     floor term (OH - 1 >= 0 with OH = floor(...) + 1) are also used all at once."""
     facts = facts[:_FACTS_USED]
+    charge(e, len(facts))
     if contradictory([-f for f in facts]):
         return True  # the facts cannot hold together: nothing to prove
     atom_bounds: dict[sp.Expr, sp.Expr] = {}
@@ -118,6 +143,7 @@ def samples(e: sp.Expr) -> tuple[float, ...] | None:
 
 def _nonneg(e: sp.Expr, depth: int) -> bool:
     _steps[0] += 1
+    _work[0] += 1
     if _steps[0] > _PROOF_STEPS:  # a proof this long is not worth having: give up (not proven)
         return False
     return _nonneg_cached(e, depth)
@@ -127,6 +153,7 @@ def _nonneg(e: sp.Expr, depth: int) -> bool:
 def _nonneg_cached(e: sp.Expr, depth: int) -> bool:
     """Case analysis of the proof: Min/Max, division by a positive denominator, floor/Mod bounds, then
     polynomial positivity."""
+    charge(e)
     if depth > _PROOF_DEPTH or e.has(Sel, When, sp.Piecewise) or e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         return False
     if e.is_Number:

@@ -1,20 +1,22 @@
 """Tidying a bound for people: provably dominated Min/Max arguments and provable case conditions dropped. The
-value never changes (apart from the covering-launch rule), so tidying stops when its budget runs out."""
+value never changes (apart from the covering-launch rule), so tidying stops when its budget runs out. The budget
+counts proofs and prover work, never seconds: a loaded machine tidies exactly as much as an idle one."""
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import sympy as sp
 
 from kernel_ir.extents.monotone import monotonicity
-from kernel_ir.extents.prover import assuming, canon, current_facts, fact_forms, nonneg, provably_le, samples, too_big
+from kernel_ir.extents.prover import (
+    assuming, canon, current_facts, fact_forms, nonneg, provably_le, samples, too_big, work_done,
+)
 from kernel_ir.extents.symbols import THREAD_DIMS, Max, Min, When
 
 TIDY_PROOFS = 200
-TIDY_TIME_S = 4.0  # per extent
+TIDY_WORK = 100_000  # units of prover work per extent (5 to 8 s of SymPy for the costliest corpus extents)
 
 
 def _grows_with_launch(e: sp.Expr) -> bool:
@@ -27,15 +29,15 @@ def _grows_with_launch(e: sp.Expr) -> bool:
 
 @dataclass
 class Budget:
-    """How many more dominance proofs a tidy-up may attempt, and until when (tidying is cosmetic: the values
-    do not change, so it stops rather than hold the analysis up)."""
+    """How many more dominance proofs a tidy-up may attempt, and the prover's work count at which it stops
+    (tidying is cosmetic: the values do not change, so it stops rather than hold the analysis up)."""
 
     proofs: int
-    deadline: float = math.inf
+    work_limit: float = math.inf
 
     def spend(self, count: int = 1) -> bool:
         """Take `count` proofs from the budget; False when it is exhausted."""
-        if self.proofs < count or time.monotonic() > self.deadline:
+        if self.proofs < count or work_done() > self.work_limit:
             self.proofs = 0
             return False
         self.proofs -= count
@@ -84,7 +86,7 @@ def _strip(value: sp.Expr, conditions: list[sp.Expr], budget: Budget) -> sp.Expr
     leaves value <= 0."""
     pending = []
     for atom in conditions:
-        sizes = tuple(s - 1 for s in atom.free_symbols if s.is_nonnegative)
+        sizes = tuple(s - 1 for s in sorted(atom.free_symbols, key=sp.default_sort_key) if s.is_nonnegative)
         with assuming(sizes):
             if not budget.spend() or not nonneg(-atom):
                 pending.append(atom)
@@ -112,7 +114,7 @@ def finish(e: sp.Expr, launch_free: bool, budget: Budget) -> sp.Expr:
 def _prune(args: list[sp.Expr], is_max: bool, budget: Budget) -> sp.Expr:
     """Max (is_max) or Min of args without the arguments another one provably dominates. Sample values
     order the candidates and skip comparisons a sample already contradicts."""
-    if budget.proofs <= 0 or time.monotonic() > budget.deadline:
+    if budget.proofs <= 0 or work_done() > budget.work_limit:
         unique = list(dict.fromkeys(args))
         return unique[0] if len(unique) == 1 else (Max if is_max else Min)(*unique)
     sign = 1 if is_max else -1
