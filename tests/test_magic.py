@@ -175,8 +175,8 @@ def test_broken_cell_gives_coded_diagnostic(shell):
     ("--target cpp --strategy grid", "XP002", "choose how --tune works"),
     ("--target cpp --tune 2 --device gpu", "XP005", "--device gpu times cuda or hip code"),
     ("--target cpp --tune 2 --strategy annealing", "XP002", "invalid choice"),
-    ("--target cpp --llm some-model", "XP006", "--llm is not available yet"),
-    ("--target cpp --llm-base-url http://localhost:1", "XP006", "--llm-base-url is not available yet"),
+    ("--target cpp --no-verify --llm some-model", "XP002", "--llm needs verification"),
+    ("--target cpp --llm-base-url http://localhost:1", "XP002", "--llm-base-url says where --llm asks"),
     ("--target cpp --entry nope", "XP404", "no function named 'nope'"),
 ])
 def test_bad_options_are_diagnosed(shell, line, code, words):
@@ -519,3 +519,51 @@ def test_tune_for_a_target_without_a_device_labels_estimates(shell, tuning_cache
     text, html = displayed(captured)
     assert "ESTIMATES" in text and "(estimate)" in text
     assert "estimates, not measurements" in html
+
+
+# ------------------------------------------------------------------------------------------- --llm ---
+
+def test_llm_cell_shows_a_repaired_answer_then_replays_it(shell, tmp_path):
+    """A model answer with an off-by-one read is repaired by Z3: the cell says llm+repaired with the diff (text
+    and HTML) and verified; the same cell again replays the answer from the cache without asking."""
+    from passes.translate import translate
+    from tests.synthesis.fake_llm import FakeChatServer, Reply
+    from tests.synthesis.kernels import fenced
+
+    symbolic = translate(SCALE_ADD, "cpp", "cuda", native_compile=False).code
+    assert "alpha * dx[i] + dy[i];" in symbolic
+    answer = fenced(symbolic.replace("alpha * dx[i] + dy[i];", "alpha * dx[i] + dy[i + 1];"))
+    run_cell(shell, f"%xpile_config llm_cache_dir={tmp_path} llm_api_key=sk-magic-test-key")
+    try:
+        with FakeChatServer([Reply(answer)]) as server:
+            line = f"%%xpile --target cpp --llm fake-coder --llm-base-url {server.base_url} --sizes n=37 --as r\n"
+            outcome, captured = run_cell(shell, line + SCALE_ADD)
+            assert_no_traceback(outcome, captured)
+            text, html = displayed(captured)
+            assert "llm: bind: llm+repaired" in text and "asked (1 attempt(s))" in text and "[VERIFIED]" in text
+            assert "LLM passes" in html and "the repair&#x27;s diff" in html and "dy[i + 1]" in html
+            result = shell.user_ns["r"]
+            assert [p["outcome"] for p in result.llm_passes] == ["symbolic", "llm+repaired"]
+            assert result.report["llm"] == result.llm_passes and "dy[i + 1]" not in result.code
+            n = 37
+            x, y = np.arange(n, dtype=np.float32), np.ones(n, dtype=np.float32)
+            assert np.allclose(result.run(x, y, np.zeros(n, np.float32), np.float32(2.0), n)["out"], 2 * x + y)
+            outcome, captured = run_cell(shell, line + SCALE_ADD)
+            assert len(server.requests) == 1  # replayed
+        text, _ = displayed(captured)
+        assert "llm: bind: llm+repaired" in text and "[replayed from the cache]" in text
+    finally:
+        shell.run_line_magic("xpile_config", f"llm_cache_dir={tmp_path / 'unused'}")
+
+
+def test_llm_cell_falls_back_with_the_reason_when_the_server_refuses(shell, tmp_path):
+    from tests.synthesis.fake_llm import FakeChatServer, Reply
+
+    run_cell(shell, f"%xpile_config llm_cache_dir={tmp_path} llm_api_key=sk-magic-test-key")
+    with FakeChatServer([Reply(status=401)]) as server:
+        outcome, captured = run_cell(shell, f"%%xpile --target cpp --llm fake-coder --llm-base-url {server.base_url} "
+                                            f"--sizes n=37\n{SCALE_ADD}")
+    assert_no_traceback(outcome, captured)
+    text, html = displayed(captured)
+    assert "llm: bind: fallback: no answer: fake-coder: the server refused the request (HTTP 401)" in text
+    assert "[VERIFIED]" in text and "fallback" in html and "sk-magic-test-key" not in text + html

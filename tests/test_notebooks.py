@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT_S = 120
+BESIDE = ("llm_cache",)  # folders a notebook reads next to itself (04's recorded model answers), copied with it
 INTERRUPT_WAIT_S = 20  # a trial of the small kernel below takes a few seconds
 
 
@@ -49,6 +50,9 @@ def execute_copy(source: Path, folder: Path) -> nbformat.NotebookNode:
     path = folder / source.name
     if not path.exists():
         shutil.copy(source, path)
+        for name in BESIDE:
+            if (source.parent / name).is_dir():
+                shutil.copytree(source.parent / name, folder / name)
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                             resources={"metadata": {"path": str(folder)}})
@@ -62,7 +66,7 @@ def outputs_of(notebook) -> list[dict]:
 
 def test_there_are_notebooks():
     assert {p.name for p in NOTEBOOKS} >= {"01_tour.ipynb", "02_step_by_step.ipynb", "03_tuning.ipynb",
-                                           "05_remote_device.ipynb"}
+                                           "04_llm_assisted.ipynb", "05_remote_device.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -81,6 +85,18 @@ def test_committed_notebooks_are_stripped(path: Path):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, f"{path.name}: strip the outputs"
+
+
+def test_the_llm_notebook_replays_its_recorded_answer_offline(first_runs):
+    """04 shows a model answer replayed from notebooks/llm_cache/ (its server is unreachable) and repaired by Z3:
+    the LLM passes section says so, and the replay stored nothing new (a miss would have added nothing either,
+    but shown a fallback, which the notebook's own assert rejects)."""
+    folder, notebook = first_runs[ROOT / "notebooks" / "04_llm_assisted.ipynb"]
+    texts = "\n".join(translated_code(notebook))
+    assert "llm: bind: llm+repaired" in texts and "[replayed from the cache]" in texts
+    assert "fallback" not in texts
+    recorded = sorted(p.name for p in (ROOT / "notebooks" / "llm_cache").rglob("*.json"))
+    assert sorted(p.name for p in (folder / "llm_cache").rglob("*.json")) == recorded
 
 
 def translated_code(notebook) -> list[str]:

@@ -17,7 +17,8 @@ from kernel_ir.entry import bind_arguments, find_entry
 from kernel_ir.executor import execute
 from kernel_ir.parse import parse
 
-from .render import report_page, tuning_text
+from .assist import check_llm_options, translate_with_llm
+from .render import llm_text, report_page, tuning_text
 from .tuning import STRATEGIES
 
 DIALECTS = ("cuda", "hip", "bang", "cpp")
@@ -94,11 +95,20 @@ def command_translate(args: argparse.Namespace) -> int:
     from passes.translate import translate_checked
 
     source = read_source(args.kernel)
-    checked = translate_checked(source, args.target, args.source, args.entry, verify_result=not args.no_verify,
-                                sizes=parse_sizes(args.size))
+    llm_passes = None
+    check_llm_options(args.llm, args.llm_base_url, not args.no_verify)
+    if args.llm:
+        assisted = translate_with_llm(source, args.target, args.source, args.entry, args.llm, args.llm_base_url,
+                                      None, None, parse_sizes(args.size))
+        checked, llm_passes = assisted.checked, assisted.llm_passes
+    else:
+        checked = translate_checked(source, args.target, args.source, args.entry, verify_result=not args.no_verify,
+                                    sizes=parse_sizes(args.size))
     result = checked.translation
     args.output.write_text(result.code)
     report = {**checked.to_json(), "source": str(args.kernel), "output": str(args.output)}
+    if llm_passes is not None:
+        report["llm"] = llm_passes
     if args.report:
         args.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
     if args.html:
@@ -109,6 +119,8 @@ def command_translate(args: argparse.Namespace) -> int:
     for compiled in result.compile_results:
         verdict = {True: "ok", False: "FAILED", None: "not run"}[compiled.ok]
         print(f"  compile ({compiled.command}): {verdict}" + ("" if compiled.ok else f": {compiled.output.strip()[:300]}"))
+    if llm_passes is not None:
+        print("\n".join("  " + line for line in llm_text(llm_passes)))
     verification = checked.verification
     if verification is None:
         print("  verification: skipped (--no-verify)")
@@ -211,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-verify", action="store_true", help="do not run source and translation to compare them")
     tr.add_argument("--size", nargs="+", metavar="NAME=VALUE",
                     help="values of scalar parameters for the verification run (default: small sizes like 37, 19)")
+    tr.add_argument("--llm", metavar="MODEL",
+                    help="LLM-assisted: MODEL proposes the bind pass, execution judges it, Z3 repairs it, the symbolic "
+                         "pass is the fallback; key from $OPENAI_API_KEY, answers cached in $XPILER_CACHE_DIR/llm")
+    tr.add_argument("--llm-base-url", metavar="URL",
+                    help="OpenAI-compatible endpoint for --llm (default: $OPENAI_BASE_URL, else OpenAI)")
     tr.set_defaults(handler=command_translate)
     tu = sub.add_parser("tune", help="translate, then search the translation's knobs for the fastest verified "
                                       "candidate on a device")

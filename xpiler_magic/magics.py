@@ -20,6 +20,7 @@ from kernel_ir.diagnostics import Diagnostic, XpilerError
 from kernel_ir.store import default_root
 
 from . import render
+from .assist import check_llm_options, translate_with_llm
 from .result import SHOW_CHOICES, XpileDiagnostic, XpileResult
 from .tuning import STRATEGIES, run_tuning, trials_path, tuning_report
 
@@ -27,18 +28,16 @@ DIALECTS = ("cuda", "hip", "bang", "cpp")
 DEFAULT_NAME = "_xpile"
 ERROR_NAME = "_xpile_error"
 
-# Options of later issues: accepted so that a cell written for them says why it does nothing yet.
-NOT_YET = {"llm": ("--llm", "LLM-assisted translation"), "llm_base_url": ("--llm-base-url", "LLM-assisted translation")}
-
 # Session settings: name -> what uses it. Keys holding secrets are never displayed.
 CONFIG_USES = {
     "target": "%%xpile when --target is not given",
     "verify": "%%xpile when neither --verify nor --no-verify is given",
     "cache_dir": "caches kept between runs: builds/, llm/, trials/ ($XPILER_CACHE_DIR for this session)",
     "device": "%%xpile --tune when --device is not given: local, gpu or tcp://host:port (a Dask scheduler)",
-    "llm_base_url": "stored; LLM-assisted translation is not available yet",
-    "llm_model": "stored; LLM-assisted translation is not available yet",
-    "llm_api_key": "stored; LLM-assisted translation is not available yet",
+    "llm_model": "%%xpile --llm when no MODEL is given",
+    "llm_base_url": "%%xpile --llm when --llm-base-url is not given (default: $OPENAI_BASE_URL, else OpenAI)",
+    "llm_api_key": "%%xpile --llm when an answer is not cached (default: $OPENAI_API_KEY)",
+    "llm_cache_dir": "where %%xpile --llm keeps and replays answers (default: <cache_dir>/llm)",
 }
 SECRET_MARKERS = ("key", "token", "secret", "password")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -168,9 +167,12 @@ class XpilerMagics(Magics):
                               help="how --tune picks candidates (default: bayes)")
     @magic_arguments.argument("--tune-sizes", metavar="K=V,...",
                               help="scalar parameter values of the timed inputs, e.g. n=256 (default: small sizes)")
-    @magic_arguments.argument("--llm", metavar="MODEL", help="LLM-assisted translation (not available yet)")
+    @magic_arguments.argument("--llm", metavar="MODEL", nargs="?", const="",
+                              help="LLM-assisted translation: MODEL proposes the bind pass, execution judges it, "
+                                   "Z3 repairs it, the symbolic pass is the fallback (default MODEL: "
+                                   "%%xpile_config llm_model)")
     @magic_arguments.argument("--llm-base-url", metavar="URL",
-                              help="endpoint for --llm (not available yet)")
+                              help="OpenAI-compatible endpoint for --llm (default: %%xpile_config llm_base_url)")
     @cell_magic
     def xpile(self, line: str, cell: str) -> None:
         """Translate the cell's kernel to another dialect, check it by running both, and show the evidence."""
@@ -186,8 +188,8 @@ class XpilerMagics(Magics):
             self.report(err.diagnostic, cell, name)
             return
         except Exception as err:  # noqa: BLE001 - a bug in a pass still ends in a readable cell output
-            detail = "".join(traceback.format_exception(err))
-            self.report(Diagnostic("XP900", f"internal error: {type(err).__name__}: {err}",
+            detail = self.scrub("".join(traceback.format_exception(err)))
+            self.report(Diagnostic("XP900", self.scrub(f"internal error: {type(err).__name__}: {err}"),
                                    hint="this is a bug in Xpiler, not in the kernel; the details have the traceback",
                                    detail=detail), cell, name)
             return
@@ -203,10 +205,6 @@ class XpilerMagics(Magics):
     def translate_cell(self, args, cell: str) -> XpileResult:
         from passes.translate import translate_checked
 
-        for option, (flag, feature) in NOT_YET.items():
-            if getattr(args, option) is not None:
-                raise XpilerError("XP006", f"{flag} is not available yet: {feature} belongs to a later release",
-                                  hint=f"remove {flag} from the %%xpile line")
         if not args.as_name.isidentifier():
             raise XpilerError("XP002", f"--as {args.as_name!r} is not a Python variable name")
         target = args.target or self.config_values["target"]
@@ -219,17 +217,37 @@ class XpilerMagics(Magics):
             raise XpilerError("XP002", "--device, --strategy and --tune-sizes choose how --tune works",
                               hint="add --tune N (N trials), e.g. --tune 8")
         sizes, tune_sizes = parse_sizes(args.sizes), parse_sizes(args.tune_sizes)
-        checked = translate_checked(cell, target, args.source, args.entry, verify_result=verify, sizes=sizes)
+        llm_passes = None
+        check_llm_options(args.llm, args.llm_base_url, verify)
+        if args.llm is not None:
+            assisted = translate_with_llm(cell, target, args.source, args.entry,
+                                          args.llm or self.config_values.get("llm_model") or "",
+                                          args.llm_base_url or self.config_values.get("llm_base_url"),
+                                          self.config_values.get("llm_api_key"), self.llm_cache_dir(), sizes)
+            checked, llm_passes = assisted.checked, assisted.llm_passes
+        else:
+            checked = translate_checked(cell, target, args.source, args.entry, verify_result=verify, sizes=sizes)
         tuning = report = None
         if args.tune is not None:
             strategy = args.strategy or "bayes"
             tuning = run_tuning(cell, checked.translation, args.tune, device, strategy,
                                 trials_path(self.config_values["cache_dir"]), tune_sizes, sizes)
             report = tuning_report(tuning, args.tune, strategy)
-        result = XpileResult(cell, checked, show=args.show, tuning=tuning, tuning_report=report)
+        result = XpileResult(cell, checked, show=args.show, tuning=tuning, tuning_report=report, llm_passes=llm_passes)
         if args.show in ("passes", "ir"):
             result.stages  # noqa: B018 - replayed here, so a failure ends in a diagnostic, not in the display
         return result
+
+    def llm_cache_dir(self) -> Path:
+        return Path(self.config_values.get("llm_cache_dir") or Path(self.config_values["cache_dir"]) / "llm")
+
+    def scrub(self, text: str) -> str:
+        """`text` without the session's API key (set here or in $OPENAI_API_KEY): an unforeseen error may quote it."""
+        from synthesis.llm import scrub
+
+        for secret in (self.config_values.get("llm_api_key"), os.environ.get("OPENAI_API_KEY")):
+            text = scrub(text, secret) if isinstance(secret, str) else text
+        return text
 
     def report(self, diagnostic: Diagnostic, cell: str, name: str | None) -> None:
         """Show the diagnostic, keep it as _xpile_error, and drop the stale result a later cell could misuse."""
@@ -243,7 +261,8 @@ class XpilerMagics(Magics):
     def xpile_config(self, line: str) -> None:
         """Show the session settings, or set some: %xpile_config target=cpp verify=false llm_api_key=...
 
-        Keys: target, verify, cache_dir, device, llm_base_url, llm_model, llm_api_key (secrets display as ***).
+        Keys: target, verify, cache_dir, device, llm_model, llm_base_url, llm_api_key, llm_cache_dir (secrets
+        display as ***).
         """
         try:
             for item in line.split():
@@ -265,6 +284,9 @@ class XpilerMagics(Magics):
             if value.lower() not in TRUE_WORDS + FALSE_WORDS:
                 raise XpilerError("XP002", f"verify={value!r} is not true or false")
             self.config_values[key] = value.lower() in TRUE_WORDS
+            return
+        if key == "llm_cache_dir":
+            self.config_values[key] = str(Path(value).expanduser().resolve())
             return
         if key == "cache_dir":
             root = Path(value).expanduser().resolve()

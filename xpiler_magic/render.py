@@ -133,6 +133,8 @@ def translation_html(report: dict, source: str, code: str, show: str = "code", e
                          any(c["ok"] is False for c in report["compile"])))
     pass_rows = [[esc(p["name"]), esc(options_text(p["options"])), esc(p["note"])] for p in report["passes"]]
     parts.append(section("Passes", table(["pass", "options", "note"], pass_rows), show == "passes"))
+    if "llm" in report:
+        parts.append(section("LLM passes", llm_html(report["llm"]), True))
     if "tuning" in report:
         parts.append(section("Tuning", tuning_html(report["tuning"]), True))
     return f'<div style="{BOX}">{"".join(parts)}{extra}</div>'
@@ -185,6 +187,8 @@ def result_text(result: XpileResult) -> str:
         lines.append("  ran on: " + (", ".join(f"{side} {place}" for side, place in v["ran_on"].items()) or "-"))
     lines.append("  compile: " + "; ".join(f"{c['tool']} {compile_verdict(c['ok'])}" for c in report["compile"]))
     lines.append("  passes: " + " -> ".join(f"{p['name']}({options_text(p['options'])})" for p in report["passes"]))
+    if "llm" in report:
+        lines += ["  " + line for line in llm_text(report["llm"])]
     if "tuning" in report:
         lines += ["  " + line for line in tuning_text(report["tuning"])]
     body = {"code": lambda: result.code, "diff": result.diff, "ir": result.loop_form,
@@ -203,6 +207,39 @@ def stage_html(stage: Stage) -> str:
 def stage_text(stage: Stage) -> str:
     return (f"=== after {stage.name}({options_text(stage.options)}) [{stage.dialect}] ===\n{stage.summary()}\n"
             f"{stage.code.rstrip()}")
+
+
+# --------------------------------------------------------------------------------------------- LLM passes ---
+# What each pass of an LLM-assisted translation used (synthesis.assisted.PassReport.to_json): the symbolic pass,
+# the model's program as it came (llm), the model's program after a Z3 repair (llm+repaired, with the repair's
+# diff), or the symbolic output because the model's could not be made to agree (fallback, with the reason).
+
+OUTCOME_COLOR = {"llm": GREEN, "llm+repaired": GREEN, "symbolic": "#57606a"}  # fallback: amber
+
+
+def answer_origin(entry: dict) -> str:
+    """Where the model's answer came from: the cache (replayed offline), the server (with its attempts), or -."""
+    if entry["cached"] is None:
+        return "-"
+    return "replayed from the cache" if entry["cached"] else f"asked ({entry['attempts']} attempt(s))"
+
+
+def llm_html(passes: list[dict]) -> str:
+    rows = [[f'<b>{esc(p["pass"])}</b>',
+             f'<span style="color:{OUTCOME_COLOR.get(p["outcome"], AMBER)};font-weight:600">{esc(p["outcome"])}</span>',
+             esc(p["reason"]), esc(answer_origin(p))] for p in passes]
+    diffs = "".join(section(f"{p['pass']}: the repair's diff", diff_html(p["diff"]), True)
+                    for p in passes if p["diff"])
+    return table(["pass", "used", "why", "answer"], rows) + diffs
+
+
+def llm_text(passes: list[dict]) -> list[str]:
+    lines = []
+    for p in passes:
+        origin = answer_origin(p)
+        lines.append(f"llm: {p['pass']}: {p['outcome']}: {p['reason']}" + ("" if origin == "-" else f" [{origin}]"))
+        lines += [f"  | {line}" for line in p["diff"].splitlines()]
+    return lines
 
 
 # --------------------------------------------------------------------------------------------- diagnostics ---

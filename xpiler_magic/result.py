@@ -26,10 +26,13 @@ class XpileResult:
 
     After `--tune`, `tuning` is autotune's TuneResult and `code` is its best candidate (verified by execution in
     its trial before it was timed); `untuned_code` stays the plain translation.
+
+    After `--llm`, `llm_passes` holds what each pass used (synthesis.assisted.PassReport as JSON: outcome
+    symbolic | llm | llm+repaired | fallback, reason, repair diff, cached) and `code` is the assisted program.
     """
 
     def __init__(self, source: str, checked: CheckedTranslation, show: str = "code", tuning=None,
-                 tuning_report: dict | None = None):
+                 tuning_report: dict | None = None, llm_passes: list[dict] | None = None):
         if show not in SHOW_CHOICES:
             raise ValueError(f"show must be one of {SHOW_CHOICES}, not {show!r}")
         self.source = source
@@ -37,6 +40,7 @@ class XpileResult:
         self.show = show
         self.tuning = tuning
         self._tuning_report = tuning_report
+        self.llm_passes = llm_passes
 
     @property
     def translation(self):
@@ -67,6 +71,8 @@ class XpileResult:
         report = self.checked.to_json()
         if self._tuning_report is not None:
             report["tuning"] = self._tuning_report
+        if self.llm_passes is not None:
+            report["llm"] = self.llm_passes
         return report
 
     @property
