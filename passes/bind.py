@@ -781,7 +781,7 @@ class _SimtLauncher:
         written = []
         for count in counts:  # each bounds the accesses: the smaller of those we can write in C
             try:
-                written.append(_sympy_to_expr(count, p.name))
+                written.append(_size_to_expr(count, p.name))
             except PassRefused:
                 continue
         if not written:
@@ -1049,6 +1049,57 @@ def _floor_div_helper() -> Function:
     return parse(_FLOOR_DIV_SOURCE, "cpp").function(FLOOR_DIV)
 
 
+def _size_to_expr(count: sp.Expr, what: str) -> Expr:
+    """The C form of an element count, 0 where a divisor in it is zero: SymPy's count is undefined there (zoo),
+    and such divisors are trip counts of loops (tiles per row, ...) that then run no iteration."""
+    result = _sympy_to_expr(count, what)
+    divisors = sorted({p.base for p in count.atoms(sp.Pow) if p.exp.is_negative and not p.base.is_nonzero}
+                      | {m.args[1] for m in count.atoms(sp.Mod) if not m.args[1].is_nonzero}, key=sp.default_sort_key)
+    if not divisors:
+        return result
+    nonzero = [BinOp("!=", _sympy_to_expr(d, what), Const(0, DType.int64)) for d in divisors]
+    condition = nonzero[0]
+    for more in nonzero[1:]:
+        condition = BinOp("&&", condition, more)
+    return Select(condition, result, Const(0, DType.int64))
+
+
+def _floor_inside(numer: sp.Expr, denom: sp.Expr) -> sp.Expr | None:
+    """floor(numer / denom) with the floor moved inside a Min, Max or Piecewise numerator (floor is monotone, so
+    floor(min(a, b) / q) = min(floor(a / q), floor(b / q)) for q > 0); None when that does not apply."""
+    if isinstance(numer, sp.Mul) and len(numer.args) == 2 and numer.args[0] == -1 \
+            and isinstance(numer.args[1], (sp.Min, sp.Max)):  # -min(a, b) = max(-a, -b)
+        flipped = sp.Max if isinstance(numer.args[1], sp.Min) else sp.Min
+        numer = flipped(*[-a for a in numer.args[1].args], evaluate=False)
+    if not denom.is_positive:
+        return None
+    if isinstance(numer, (sp.Min, sp.Max)):
+        return numer.func(*[sp.floor(a / denom, evaluate=False) for a in numer.args], evaluate=False)
+    if isinstance(numer, sp.Piecewise):
+        return sp.Piecewise(*[(sp.floor(piece.expr / denom), piece.cond) for piece in numer.args])
+    return None
+
+
+_COMPARISONS = {sp.Lt: "<", sp.Le: "<=", sp.Gt: ">", sp.Ge: ">=", sp.Eq: "==", sp.Ne: "!="}
+
+
+def _condition_to_expr(c: sp.Basic, what: str) -> Expr:
+    """A C condition for one case of a Piecewise size."""
+    if c == sp.true:
+        return Const(1, DType.int32)
+    if type(c) in _COMPARISONS:
+        return BinOp(_COMPARISONS[type(c)], _sympy_to_expr(c.lhs, what), _sympy_to_expr(c.rhs, what))
+    if isinstance(c, (sp.And, sp.Or)):
+        parts = [_condition_to_expr(a, what) for a in c.args]
+        result = parts[0]
+        for part in parts[1:]:
+            result = BinOp("&&" if isinstance(c, sp.And) else "||", result, part)
+        return result
+    if isinstance(c, sp.Not):
+        return UnaryOp("!", _condition_to_expr(c.args[0], what))
+    raise PassRefused("XP524", f"bind: cannot write the condition {c} in the size of {what!r} in C")
+
+
 def _sympy_to_expr(e: sp.Expr, what: str) -> Expr:
     """A C expression for an extent, in long long (products of int sizes do not overflow, differences may be
     negative on the way); floors of quotients that may be negative call FLOOR_DIV."""
@@ -1075,6 +1126,9 @@ def _sympy_to_expr(e: sp.Expr, what: str) -> Expr:
         numer, denom = sp.fraction(sp.together(e.args[0]))
         if isinstance(e, sp.ceiling):  # ceil(p / q) = -floor(-p / q)
             return UnaryOp("-", _sympy_to_expr(sp.floor(-numer / denom, evaluate=False), what))
+        inside = _floor_inside(numer, denom)
+        if inside is not None:
+            return _sympy_to_expr(inside, what)
         if denom == 1:
             return _sympy_to_expr(numer, what)
         p, q = _sympy_to_expr(numer, what), _sympy_to_expr(denom, what)
@@ -1090,6 +1144,14 @@ def _sympy_to_expr(e: sp.Expr, what: str) -> Expr:
     if isinstance(e, sp.Piecewise) and e.args[-1].expr == -sp.oo:  # -oo: no access under the other conditions
         pieces = [piece.expr for piece in e.args[:-1]]
         return _sympy_to_expr(pieces[0] if len(pieces) == 1 else sp.Max(*pieces), what)
+    if isinstance(e, sp.Piecewise) and not any(piece.expr.has(sp.oo, -sp.oo, sp.zoo) for piece in e.args):
+        # a chain of C ?: whose last case holds always
+        result = _sympy_to_expr(e.args[-1].expr, what)
+        if e.args[-1].cond != sp.true:
+            raise PassRefused("XP524", f"bind: the size of {what!r} ({e}) is not defined in every case")
+        for piece in reversed(e.args[:-1]):
+            result = Select(_condition_to_expr(piece.cond, what), _sympy_to_expr(piece.expr, what), result)
+        return result
     if isinstance(e, sp.Mod) and e.args[0].is_nonnegative and e.args[1].is_positive:
         return BinOp("%", _sympy_to_expr(e.args[0], what), _sympy_to_expr(e.args[1], what))
     if isinstance(e, sp.Mod):  # a mod b = a - b * floor(a / b)

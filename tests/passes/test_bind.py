@@ -3,16 +3,19 @@ outputs compared with the loop form's own execution on the same inputs."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
+import sympy as sp
 
-from kernel_ir.dialects import print_module
+from kernel_ir.dialects import get_printer, print_module
 from kernel_ir.executor import execute
+from kernel_ir.extents.symbols import param_symbol
 from kernel_ir.ir import For, ForKind, Module, transform
 from kernel_ir.parse import parse
 from passes.base import PassRefused
-from passes.bind import TARGETS, BindOptions, bind
+from passes.bind import _FLOOR_DIV_SOURCE, TARGETS, BindOptions, _size_to_expr, bind
 
 
 def loop_form(source: str) -> Module:
@@ -266,3 +269,34 @@ def test_bang_fixed_scratch_is_a_device_array() -> None:
     code = print_module(bind(loop_form(FIXED_SCRATCH), "bang"))
     assert "__mlu_device__ float xp_gdram_table[4];" in code
     assert "malloc" not in code and "memset" not in code and "free" not in code
+
+
+SIZE_SYMBOLS = [param_symbol(n) for n in ("cols", "rows", "K", "stride")]
+EXTENT_FORMS = {  # shapes of kernel_ir.extents counts: tile counts as divisors, floors around Min, Piecewise cases
+    "divisor_in_min": "-floor(-Min(4*cols*rows, 256*cols*floor(rows/64 + 63/64) + 256*cols"
+                      " - 256*cols/floor(cols/64 + 63/64))/4)",
+    "piecewise_cases": "Piecewise((floor(-K/stride + floor(512/K)/stride) + 1, K - floor(512/K) <= 0), (1, True))",
+    "floor_of_max": "floor(Max(cols - 3*rows, 2*cols)/3)",
+}
+
+
+@pytest.mark.parametrize("form", sorted(EXTENT_FORMS))
+def test_extent_sizes_compile_to_exact_c(form: str) -> None:
+    """The C form of a size, run by g++, equals SymPy's value wherever that is defined (0 where a divisor is 0)."""
+    names = {s.name: s for s in SIZE_SYMBOLS}
+    count = sp.sympify(EXTENT_FORMS[form], locals=names)
+    c_expr = get_printer("cpp").expr(_size_to_expr(count, "x"))
+    declared = "".join(f"const int {n} = {n}_v[i];\n" for n in names)
+    source = (_FLOOR_DIV_SOURCE + "#include <algorithm>\nextern \"C\" void sizes("
+              + "".join(f"const int* {n}_v, " for n in names) + "long long* out, int n) {\n"
+              + "for (int i = 0; i < n; i++) {\n" + declared + f"out[i] = {c_expr};\n}}\n}}\n")
+    points = [dict(zip(names, p)) for p in itertools.product((0, 1, 5, 63, 64, 65, 200), (0, 1, 64, 130),
+                                                              (1, 3, 17), (1, 2, 5))]
+    args = [(f"{n}_v", np.array([p[n] for p in points], np.int32)) for n in names]
+    got = execute(source, "cpp", "sizes", [*args, ("out", np.zeros(len(points), np.int64)),
+                                           ("n", np.int32(len(points)))])["out"]
+    divisors = [p.base for p in count.atoms(sp.Pow) if p.exp.is_negative]
+    for point, value in zip(points, got):
+        values = {names[n]: v for n, v in point.items()}
+        undefined = any(d.subs(values) == 0 for d in divisors)
+        assert int(value) == (0 if undefined else int(count.subs(values))), (point, c_expr)

@@ -260,6 +260,18 @@ def test_functor_calls_become_helper_calls() -> None:
         assert_same(print_cpp(before), after, "ew", args(n))
 
 
+def test_functor_parameter_of_a_hip_template_kernel_runs_on_bang() -> None:
+    """Regression: the functor parameter `f` of a template kernel launched by hipLaunchKernelGGL was dropped
+    while a call of it remained (g++: `f` was not declared); the BANG translation must run and agree."""
+    from passes.translate import translate_checked
+    from tests.corpus import corpus_files
+
+    (path,) = [p for _, name, p in corpus_files("hip") if name == "sigmoid"]
+    checked = translate_checked(path.read_text(), "bang", "hip")
+    assert checked.status == "verified", checked.verification.reason
+    assert "Sigmoid_apply(" in checked.translation.code
+
+
 @pytest.mark.parametrize("struct", [
     "struct Halve { float s = 0.5f; __device__ float operator()(float v) const { return s * v; } };",  # state
     "__device__ float g; struct Halve { __device__ float operator()(float v) const { return v * g; } };",  # global
