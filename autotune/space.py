@@ -1,16 +1,19 @@
 """Search spaces: the knobs of a translation (passes.translate.TranslateOptions) for one kernel and target.
 
-Built from what the kernel's loop form (detensorize + recover_loops of the source) actually contains, never from
+Built from what the kernel's loop form (passes.translate.front_half of the source) actually contains, never from
 its name: canonical loops can be split (factor, tail handling), perfect nests reordered (every permutation but
 the identity), perfectly nested pairs fused; the target adds its own knobs (cpp: OpenMP threads and schedule;
 cuda/hip: threads per block).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
 split, reorder, fuse, reorder+split),
-each a product of discrete knobs. Constraints prune points that cannot be right or are duplicates before anything
-is built (a split factor above a known trip count, a peeled tail where the factor divides); what only a pass can decide (dependences) is decided by the pass, and its refusal is
-recorded as a refused trial. (Shared/NRAM capacity and register limits join the constraints with the passes
-that introduce those resources: today's passes allocate none.)
+each a product of discrete knobs. The target optimizations after bind are knobs too (TranslateOptions.cache, tile,
+tensorize, pipeline), where the target has them: cpp only tensorize; cuda/hip cache, tensorize, pipeline (their
+shared tiles are a fixed 16 x 16, so `tile` changes nothing there); bang all four.
+Constraints prune points that cannot be right or are duplicates before anything is built (a split factor above a
+known trip count, a peeled tail where the factor divides, tensorize/pipeline/tile without the tiles cache makes,
+an NRAM tile the cache pass would shrink to a smaller one anyway); what only a pass can decide (dependences) is
+decided by the pass, and its refusal is recorded as a refused trial.
 """
 from __future__ import annotations
 
@@ -21,12 +24,13 @@ from dataclasses import dataclass, replace
 
 from kernel_ir.detect import detect_dialect
 from kernel_ir.entry import find_entry
-from kernel_ir.ir import Const, For, ForKind, Function
+from kernel_ir.ir import Const, For, ForKind, Function, PointerType, ScalarType
 from kernel_ir.parse import parse
 from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
 from passes.translate import ScheduleStep, TranslateOptions
 
 SPLIT_FACTORS = (4, 8, 16, 32, 64)
+NRAM_TILES = (512, 1024, 2048, 4096, 8192)  # cache's tile on BANG: multiples of 128 elements
 BLOCK_SIZES = (64, 128, 256, 512, 1024)
 OMP_SCHEDULES = ("static", "dynamic", "guided")
 MAX_SPLIT_SITES = 4
@@ -76,6 +80,7 @@ class LoopForm:
 
     sites: tuple[LoopSite, ...]
     nests: tuple[Nest, ...]
+    element_bytes: tuple[int, ...] = ()  # bytes per element of each pointer parameter (what on-chip tiles hold)
 
 
 @dataclass(frozen=True)
@@ -111,13 +116,16 @@ class SearchSpace:
             raise KeyError(f"no knob named {', '.join(sorted(unknown))} in space {self.name}")
         return replace(self, knobs=tuple(replace(k, values=tuple(values.get(k.name, k.values))) for k in self.knobs))
 
+    def knob(self, name: str) -> Knob | None:
+        return next((k for k in self.knobs if k.name == name), None)
+
     def invalid(self, config: dict) -> str | None:
         """Why `config` is pruned before it is built (None: worth building)."""
         return next((why for check in CONSTRAINTS if (why := check(self, config)) is not None), None)
 
     def options(self, config: dict) -> TranslateOptions:
         steps = tuple(STEP_BUILDERS[name](config) for name in self.sequence)
-        target_knobs = {k: config[k] for k in ("block_size", "omp_threads", "omp_schedule") if k in config}
+        target_knobs = {k: config[k] for k in TARGET_OPTIONS if k in config}
         return TranslateOptions(schedule=steps, **target_knobs)
 
 
@@ -125,12 +133,11 @@ class SearchSpace:
 
 def loop_form(source: str, source_dialect: str | None = None, entry: str | None = None) -> tuple[LoopForm, str]:
     """The candidates of the entry's loop form, and the entry's name."""
-    from passes.detensorize import detensorize
-    from passes.recover_loops import RecoverOptions, recover_loops
+    from passes.translate import front_half
 
     module = parse(source, source_dialect or detect_dialect(source))
     name = find_entry(module, entry).name
-    module = recover_loops(detensorize(module), RecoverOptions())
+    module, _ = front_half(module)
     return analyze_loops(module.function(name)), name
 
 
@@ -159,7 +166,9 @@ def analyze_loops(fn: Function) -> LoopForm:
             names = tuple(loop_var(loop) for loop in chain)
             nests.append(Nest(names, occurrence, _nest_occurrence(matches, match.loop, set(names))))
             in_nests |= set(names)
-    return LoopForm(tuple(_split_sites(sites, in_nests)), tuple(nests))
+    element_bytes = tuple(p.type.pointee.dtype.bits // 8 for p in fn.params
+                          if isinstance(p.type, PointerType) and isinstance(p.type.pointee, ScalarType))
+    return LoopForm(tuple(_split_sites(sites, in_nests)), tuple(nests), element_bytes)
 
 
 def _nest_occurrence(matches: list, root: For, names: set[str]) -> int:
@@ -184,14 +193,29 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 
 # ---------------------------------------------------------------------------------------------- knobs ---------
 
+ON_OFF = (True, False)
+# target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
+OPTIMIZATION_KNOBS = {
+    "cpp": (Knob("tensorize", ON_OFF),),
+    "cuda": (Knob("cache", ON_OFF), Knob("tensorize", ON_OFF), Knob("pipeline", ON_OFF)),
+    "hip": (Knob("cache", ON_OFF), Knob("tensorize", ON_OFF), Knob("pipeline", ON_OFF)),
+    "bang": (Knob("cache", ON_OFF), Knob("tile", NRAM_TILES, ordinal=True), Knob("tensorize", ON_OFF),
+             Knob("pipeline", ON_OFF)),
+}
+TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "cache", "tile", "tensorize", "pipeline")
+NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
+
+
 def target_knobs(target: str) -> tuple[Knob, ...]:
     if target == "cpp":
         cores = os.cpu_count() or 1
         threads = tuple(sorted({min(2 ** k, cores) for k in range(cores.bit_length() + 1)}))
-        return (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES))
-    if target in ("cuda", "hip"):
-        return (Knob("block_size", BLOCK_SIZES, ordinal=True),)
-    return ()
+        launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES))
+    elif target in ("cuda", "hip"):
+        launch = (Knob("block_size", BLOCK_SIZES, ordinal=True),)
+    else:
+        launch = ()
+    return launch + OPTIMIZATION_KNOBS.get(target, ())
 
 
 def step_knobs(step: str, form: LoopForm) -> tuple[Knob, ...]:
@@ -272,7 +296,36 @@ def peel_needs_tail(space: SearchSpace, config: dict) -> str | None:
     return None
 
 
-CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (factor_within_trip, peel_needs_tail)
+def optimizations_need_cache(space: SearchSpace, config: dict) -> str | None:
+    """Without cache's tiles, tensorize and pipeline (bang, cuda, hip) find nothing to work on and a tile size
+    means nothing: those points are the same program as the one with them off (and the first tile)."""
+    if space.target not in NEEDS_CACHE_TILES or config.get("cache", True):
+        return None
+    useless = [name for name in ("tensorize", "pipeline") if config.get(name)]
+    tile = space.knob("tile")
+    if tile is not None and config["tile"] != tile.values[0]:
+        useless.append(f"tile {config['tile']}")
+    return f"{' and '.join(useless)} without cache: nothing to work on" if useless else None
+
+
+def tile_fits_nram(space: SearchSpace, config: dict) -> str | None:
+    """cache halves a tile until one element of every buffer, times the tile, fits its NRAM budget (pipeline's
+    doubled buffers then fit NRAM, which is 4 budgets): a larger tile is the same program as the smaller one it
+    becomes, so only the smallest tile of the knob is kept among those that do not fit. Every pointer parameter
+    is counted, as in the map kernels whose loops stream them all."""
+    from passes.cache import CacheOptions
+
+    tile = space.knob("tile")
+    if tile is None or not config.get("cache", True) or config["tile"] == min(tile.values):
+        return None
+    budget, row_bytes = CacheOptions().nram_budget, sum(space.form.element_bytes)
+    if config["tile"] * row_bytes > budget:
+        return f"tile {config['tile']} x {row_bytes} bytes per element exceeds the {budget} bytes cache may use"
+    return None
+
+
+CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (
+    factor_within_trip, peel_needs_tail, optimizations_need_cache, tile_fits_nram)
 
 
 def untuned_space(target: str) -> SearchSpace:

@@ -90,7 +90,7 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
 
     source: the kernel's dialect (detected when None). device: "local" (this machine's device for the target,
     or the emulation estimate where it has none), a Dask scheduler address "tcp://host:8786", or a Device.
-    budget: trials in all for this problem and device, resumed ones included. strategy: "bayes" (skopt; surrogate
+    budget: trials in all for this problem and device, resumed ones included. strategy: "bayes" (surrogate
     "GP" or "RF"), "random" or "grid". trials_path: the JSONL trial store (default under $XPILER_CACHE_DIR).
     progress(trial, best_trial): called after each new trial. sizes: the integer sizes of the timed inputs;
     verify_sizes: those verification runs with; args: the timed inputs themselves ((name, array or numpy scalar)
@@ -131,6 +131,8 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
             _run(problem, *proposal, measuring, trials, store, search, progress)
     except KeyboardInterrupt:
         interrupted = True
+        # a trial stored but not yet listed when the interrupt came is still finished work: the store is the truth
+        trials = store.load()
     return _result(problem, spaces, untuned_point, trials, measuring, interrupted)
 
 

@@ -117,24 +117,10 @@ def apply_schedule(module: Module, entry: str, schedule: tuple[ScheduleStep, ...
     return module
 
 
-def translate(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
-              native_compile: bool = True, options: TranslateOptions | None = None) -> Translation:
-    """`source` ported to `target`; raises XpilerError (a PassRefused names the pass and why) when it cannot.
-
-    native_compile: also compile with the target's own toolchain when installed (slow: nvcc takes seconds).
-    options: the translation's knobs (defaults: TranslateOptions()).
-    """
-    options = options or TranslateOptions()
-    start = time.perf_counter()
-    if target not in DIALECTS:
-        raise XpilerError("XP001", f"unknown target dialect {target!r}", hint=f"use one of {', '.join(DIALECTS)}")
-    dialect = source_dialect or detect_dialect(source)
-    if dialect not in DIALECTS:
-        raise XpilerError("XP001", f"unknown source dialect {dialect!r}", hint=f"use one of {', '.join(DIALECTS)}")
-    module = parse(source, dialect)
-    entry_name = find_entry(module, entry).name
-    records: list[PassRecord] = [PassRecord("parse", {"dialect": dialect}, f"entry {entry_name}")]
-
+def front_half(module: Module) -> tuple[Module, list[PassRecord]]:
+    """The source module as the loop form every direction meets at (steps 1-2b of translate), with the records.
+    Also what autotune reads to build its search space, so the loops it names are the loops the schedule sees."""
+    records: list[PassRecord] = []
     # 1. Intrinsics (wmma/MFMA, __bang_*, __memcpy, AVX-512/VNNI) become loops first: recover_loops and bind
     #    only reason about scalar code, and a BANG program's __memcpy must be a loop before its task loop forms.
     from passes.detensorize import detensorize
@@ -155,6 +141,29 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     module, normalized = normalize_and_report(module, normalize_options)
     records.append(PassRecord("normalize", dataclasses.asdict(normalize_options),
                               "; ".join(normalized) or "no block loop nest"))
+    return module, records
+
+
+def translate(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
+              native_compile: bool = True, options: TranslateOptions | None = None) -> Translation:
+    """`source` ported to `target`; raises XpilerError (a PassRefused names the pass and why) when it cannot.
+
+    native_compile: also compile with the target's own toolchain when installed (slow: nvcc takes seconds).
+    options: the translation's knobs (defaults: TranslateOptions()).
+    """
+    options = options or TranslateOptions()
+    start = time.perf_counter()
+    if target not in DIALECTS:
+        raise XpilerError("XP001", f"unknown target dialect {target!r}", hint=f"use one of {', '.join(DIALECTS)}")
+    dialect = source_dialect or detect_dialect(source)
+    if dialect not in DIALECTS:
+        raise XpilerError("XP001", f"unknown source dialect {dialect!r}", hint=f"use one of {', '.join(DIALECTS)}")
+    module = parse(source, dialect)
+    entry_name = find_entry(module, entry).name
+    records: list[PassRecord] = [PassRecord("parse", {"dialect": dialect}, f"entry {entry_name}")]
+
+    module, front_records = front_half(module)
+    records.extend(front_records)
 
     # 3. Schedule: loop-form rewrites chosen by the user or the tuner; each one is dependence-checked.
     module = apply_schedule(module, entry_name, options.schedule)
