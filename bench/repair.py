@@ -1,6 +1,7 @@
 """Repair benchmark: inject one fault into a correct program, then localize and repair it.
 
     python bench/repair.py [--ops relu,transpose,...] [--faults-per-program 3] [--execution-only 10] [-o FILE]
+                           [--save-faults F.pkl | --load-faults F.pkl] [--rerun-failed bench/results/repair.md]
 
 Programs: symbolic translations of corpus operators that verify against their source (cuda->cpp, cpp->cuda,
 cuda->bang), plus the corpus's own BANG kernels for intrinsic lengths. Faults (deterministic seed): one integer
@@ -11,12 +12,19 @@ Counted per fault: localized to the injected statement, repaired to a program ve
 (passes.verify), and the wall time. Two modes: `aligned` (the faulty program is compared with the correct
 one, examples for Z3 come from the aligned statement) and `execution-only` (no statement is aligned; Z3
 proposes changes and execution refutes them), the latter on a subset because each proposal is a build.
+
+A full run takes about half an hour on a loaded 2-core machine, so two options make partial runs honest and
+cheap: `--save-faults FILE` keeps the generated programs and faults (a pickle) and `--load-faults FILE` replays
+them without translating and mutating again; `--rerun-failed REPORT` repairs only the faults a previous
+report (this script's markdown) lists as not repaired, matched by mode, program, kind and fault.
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import math
+import pickle
 import statistics
 import sys
 import time
@@ -28,6 +36,7 @@ import z3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kernel_ir.dialects import print_module  # noqa: E402
+from kernel_ir.store import atomic_write_bytes  # noqa: E402
 from kernel_ir.parse import parse  # noqa: E402
 from passes.translate import translate  # noqa: E402
 from passes.verify import verify  # noqa: E402
@@ -180,32 +189,70 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def failed_rows(report: Path) -> collections.Counter:
+    """(mode, program, kind, fault) of every row a previous report marks not repaired, with multiplicity."""
+    failed: collections.Counter = collections.Counter()
+    for line in report.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[5] == "False" and cells[0] in ("aligned", "execution-only"):
+            failed[tuple(cells[:4])] += 1
+    return failed
+
+
+def chosen(mode: str, candidates: list[Fault], failed: collections.Counter | None) -> list[Fault]:
+    """`candidates`, or only those `failed` lists for this mode (each listed row matches one fault)."""
+    if failed is None:
+        return candidates
+    picked = []
+    for fault in candidates:
+        key = (mode, fault.program.name, fault.kind, fault.description)
+        if failed[key] > 0:
+            failed[key] -= 1
+            picked.append(fault)
+    return picked
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", default=",".join(OPS))
     parser.add_argument("--faults-per-program", type=int, default=2)
     parser.add_argument("--execution-only", type=int, default=8, help="faults also repaired without alignment")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save-faults", type=Path, help="keep the generated programs and faults here (pickle)")
+    parser.add_argument("--load-faults", type=Path, help="replay the programs and faults saved by --save-faults")
+    parser.add_argument("--rerun-failed", type=Path, help="repair only the faults this report lists as failed")
     parser.add_argument("-o", "--output", type=Path)
     options = parser.parse_args()
     rng = np.random.default_rng(options.seed)
     start = time.perf_counter()
-    found, skipped = programs(tuple(options.ops.split(",")))
-    all_faults, equivalent = [], 0
-    for program in found:
-        made, same = faults(program, options.faults_per_program, rng)
-        all_faults += made
-        equivalent += same
+    if options.load_faults:
+        found, skipped, all_faults, equivalent = pickle.loads(options.load_faults.read_bytes())
+    else:
+        found, skipped = programs(tuple(options.ops.split(",")))
+        all_faults, equivalent = [], 0
+        for program in found:
+            made, same = faults(program, options.faults_per_program, rng)
+            all_faults += made
+            equivalent += same
+        if options.save_faults:
+            atomic_write_bytes(options.save_faults, pickle.dumps((found, skipped, all_faults, equivalent)))
     print(f"{len(found)} programs, {len(all_faults)} faults, {equivalent} equivalent mutants skipped", flush=True)
+    failed = failed_rows(options.rerun_failed) if options.rerun_failed else None
+    subset = all_faults[::max(1, len(all_faults) // max(1, options.execution_only))][:options.execution_only]
     rows = []
-    for fault in all_faults:
+    for fault in chosen("aligned", all_faults, failed):
         rows.append({"mode": "aligned", **run(fault, RepairOptions())})
         print(rows[-1], flush=True)
-    for fault in all_faults[::max(1, len(all_faults) // max(1, options.execution_only))][:options.execution_only]:
+    for fault in chosen("execution-only", subset, failed):
         rows.append({"mode": "execution-only", **run(fault, RepairOptions(use_alignment=False))})
         print(rows[-1], flush=True)
+    if not rows:
+        print("no faults chosen")
+        return
     report = ["# Repair benchmark\n", f"`python bench/repair.py --ops {options.ops} --faults-per-program "
-              f"{options.faults_per_program} --execution-only {options.execution_only} --seed {options.seed}` "
+              f"{options.faults_per_program} --execution-only {options.execution_only} --seed {options.seed}"
+              f"{f' --load-faults {options.load_faults}' if options.load_faults else ''}"
+              f"{f' --rerun-failed {options.rerun_failed}' if options.rerun_failed else ''}` "
               f"({time.perf_counter() - start:.0f} s in all, CPU executor)\n",
               f"{len(found)} correct programs, {len(all_faults)} single faults that change the outputs "
               f"({equivalent} equivalent mutants skipped). Target: >= 90 % repaired, median < 30 s.\n",

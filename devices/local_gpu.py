@@ -1,8 +1,10 @@
 """LocalGPU: CUDA or HIP results built with nvcc/hipcc into a shared library and timed on this machine's GPU.
 
-The library holds the translation and the executor's `__xp_entry` wrapper, which calls the entry: the host
-launcher (device allocation, copies in, launches, copies back). Each call therefore ends synchronized by its
-final copy, and the wall-clock time of a call is the launcher's end-to-end time, transfers included.
+The library holds the translation, the executor's `__xp_entry` wrapper, which calls the entry: the host
+launcher (device allocation, copies in, launches, copies back), and a small timing harness (`event_harness`):
+`__xp_event_timed_entry` records a CUDA/HIP event on the default stream before and after one `__xp_entry` call,
+waits for the second and returns the seconds between them. Calls are timed with those events (the device's
+clock, not Python's), and what they time is the launcher end to end, transfers included.
 Where the compiler or the GPU is missing, `available` is False, `reason` says which, and `measure` refuses
 with XP005 instead of pretending.
 """
@@ -16,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from devices.base import MEASUREMENT, Device, MeasureJob, Measurement
-from devices.timing import time_library
+from devices.timing import EVENT_TIMED_ENTRY, EVENTS, time_library
 from kernel_ir.diagnostics import XpilerError
 from kernel_ir.executor import RUNTIME_DIR, cache_dir
 from kernel_ir.lower_cpu import entry_wrapper
@@ -28,6 +30,36 @@ GPU_TOOLCHAINS = {
              ["nvidia-smi", "-L"], "GPU "),
     "hip": ("hipcc", ["-O3", "-std=c++17", "-shared", "-fPIC", "-x", "hip"], ["rocminfo"], "gfx"),
 }
+EVENT_APIS = {"cuda": ("cuda", "<cuda_runtime.h>"), "hip": ("hip", "<hip/hip_runtime.h>")}  # prefix, header
+
+
+def event_harness(dialect: str) -> str:
+    """C++ that times one `__xp_entry` call with the runtime's events (returns < 0 when the runtime fails)."""
+    api, header = EVENT_APIS[dialect]
+    return f"""
+#include {header}
+extern "C" void __xp_entry(void** args);
+extern "C" double {EVENT_TIMED_ENTRY}(void** args) {{
+    {api}Event_t start, stop;
+    if ({api}EventCreate(&start) != {api}Success) return -1.0;
+    if ({api}EventCreate(&stop) != {api}Success) {{ {api}EventDestroy(start); return -1.0; }}
+    float milliseconds = -1.0f;
+    {api}Error_t status = {api}EventRecord(start, 0);
+    __xp_entry(args);
+    if (status == {api}Success) status = {api}EventRecord(stop, 0);
+    if (status == {api}Success) status = {api}EventSynchronize(stop);
+    if (status == {api}Success) status = {api}EventElapsedTime(&milliseconds, start, stop);
+    {api}EventDestroy(start);
+    {api}EventDestroy(stop);
+    return status == {api}Success ? milliseconds * 1e-3 : -1.0;
+}}
+"""
+
+
+def library_source(job: MeasureJob) -> str:
+    """What LocalGPU compiles into the shared library: the translation, the entry wrapper, the event harness."""
+    wrapper = entry_wrapper(job.code, job.dialect, job.entry, job.args, None)
+    return f"{job.code}\n{wrapper}\n{event_harness(job.dialect)}"
 
 
 @functools.cache
@@ -72,12 +104,13 @@ class LocalGPU(Device):
         if job.dialect != dialect:
             raise XpilerError("XP005", f"this GPU runs {dialect}, not {job.dialect}")
         library = self._build(job)
-        return Measurement.of(self.name, MEASUREMENT, time_library(library, job.args, job.repeats, job.timeout_s),
-                              "host launcher end to end, transfers included")
+        times = time_library(library, job.args, job.repeats, job.timeout_s, clock=EVENTS)
+        return Measurement.of(self.name, MEASUREMENT, times,
+                              f"{dialect} events around the host launcher: transfers included")
 
     def _build(self, job: MeasureJob) -> Path:
         compiler, flags, _, _ = GPU_TOOLCHAINS[job.dialect]
-        source = f"{job.code}\n{entry_wrapper(job.code, job.dialect, job.entry, job.args, None)}"
+        source = library_source(job)
         key = hashlib.sha256("\0".join([self.name, source, *flags]).encode()).hexdigest()[:32]
         library = cache_dir() / f"gpu-{key}.so"
         if library.exists():

@@ -1,27 +1,28 @@
 """Timing shared by every device: warm-up, repeats until a minimum time, median and spread.
 
-A library is timed in a sandboxed child (`devices.timing_child`) with the executor's limits, so a candidate that
-crashes or hangs ends in a coded diagnostic instead of taking the tuner (or the notebook) down with it.
+A library is timed in a sandboxed child (`devices.timing_child`, started by kernel_ir.sandbox.sandboxed_call with
+the executor's limits), so a candidate that crashes or hangs ends in a coded diagnostic instead of taking the tuner
+(or the notebook) down with it. Each call is timed by a clock: the wall clock around `__xp_entry` (CPU code), or
+the device's own events (`EVENTS`: the library's EVENT_TIMED_ENTRY records events around `__xp_entry` and returns
+the seconds between them; see devices.local_gpu).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from kernel_ir.diagnostics import XpilerError
-from kernel_ir.sandbox import Limits, _apply_limits, _diagnose
+from kernel_ir.sandbox import Limits, sandboxed_call
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+WALL = "wall"
+EVENTS = "events"
+EVENT_TIMED_ENTRY = "__xp_event_timed_entry"  # double f(void** args): seconds of one __xp_entry call, < 0 on error
 
 
 @dataclass(frozen=True)
@@ -37,26 +38,33 @@ class Repeats:
     max_repeats: int = 200
 
 
-def time_calls(call: Callable[[], object], repeats: Repeats) -> list[float]:
-    """Seconds per call of `call` (also used for the numpy baselines of bench/, so both are timed alike)."""
+def wall_clock(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def reported_clock(call: Callable[[], float]) -> float:
+    """For a call that times itself (device events) and returns its seconds."""
+    return call()
+
+
+def time_calls(call: Callable[[], object], repeats: Repeats,
+               clock: Callable[[Callable[[], object]], float] = wall_clock) -> list[float]:
+    """Seconds per call of `call` as `clock` measures them (also used for the numpy baselines of bench/, so both
+    are timed alike)."""
     spent = 0.0
     for _ in range(repeats.warmup):
-        spent += _timed(call)
+        spent += clock(call)
         if spent >= repeats.max_time_s:
             break
     times: list[float] = []
     while not times or spent < repeats.max_time_s:
-        times.append(_timed(call))
+        times.append(clock(call))
         spent += times[-1]
         if len(times) >= repeats.max_repeats or (len(times) >= repeats.repeats and sum(times) >= repeats.min_time_s):
             break
     return times
-
-
-def _timed(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 def summarize(times: list[float] | tuple[float, ...]) -> tuple[float, float]:
@@ -67,27 +75,11 @@ def summarize(times: list[float] | tuple[float, ...]) -> tuple[float, float]:
     return statistics.median(times), quartiles[2] - quartiles[0]
 
 
-def time_library(library: Path, args: list[tuple[str, object]], repeats: Repeats, timeout_s: float) -> list[float]:
-    """Seconds per call of the library's `__xp_entry` on `args`, measured in a sandboxed child process."""
-    with tempfile.TemporaryDirectory(prefix="xpiler-time-") as tmp:
-        work = Path(tmp)
-        arrays = {f"a{i}": v for i, (_, v) in enumerate(args) if isinstance(v, np.ndarray)}
-        scalars = {f"a{i}": [np.asarray(v).dtype.name, np.asarray(v).item()]
-                   for i, (_, v) in enumerate(args) if not isinstance(v, np.ndarray)}
-        np.savez(work / "in.npz", **arrays)
-        spec = {"library": str(library), "count": len(args), "scalars": scalars, "warmup": repeats.warmup,
-                "repeats": repeats.repeats, "min_time_s": repeats.min_time_s, "max_time_s": repeats.max_time_s,
-                "max_repeats": repeats.max_repeats}
-        (work / "spec.json").write_text(json.dumps(spec))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-        limits = Limits(timeout_s=timeout_s)
-        try:
-            proc = subprocess.run([sys.executable, "-m", "devices.timing_child", str(work)], capture_output=True,
-                                  text=True, timeout=timeout_s, preexec_fn=lambda: _apply_limits(limits), env=env,
-                                  cwd=tmp)
-        except subprocess.TimeoutExpired:
-            raise XpilerError("XP302", f"timing did not finish within {timeout_s:g} s (killed)",
-                              hint="the candidate is far too slow, or it hangs") from None
-        if proc.returncode != 0:
-            raise _diagnose(proc.returncode, proc.stderr + proc.stdout, {})
+def time_library(library: Path, args: list[tuple[str, object]], repeats: Repeats, timeout_s: float,
+                 clock: str = WALL) -> list[float]:
+    """Seconds per call of the library's `__xp_entry` on `args` (clock WALL), or of its EVENT_TIMED_ENTRY's own
+    event timing (clock EVENTS), measured in a sandboxed child process."""
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    settings = {"repeats": dataclasses.asdict(repeats), "clock": clock}
+    with sandboxed_call("devices.timing_child", library, args, Limits(timeout_s=timeout_s), env, settings) as work:
         return json.loads((work / "times.json").read_text())

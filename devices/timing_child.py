@@ -1,5 +1,5 @@
-"""Child side of `devices.timing.time_library`: load the library, call `__xp_entry` warm-up + repeat times, save
-the seconds of every timed call. Buffers are reused across calls: only the time is kept, never the results."""
+"""Child side of `devices.timing.time_library`: load the library, call it warm-up + repeat times, save the seconds
+of every timed call. Buffers are reused across calls: only the time is kept, never the results."""
 from __future__ import annotations
 
 import ctypes
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from devices.timing import Repeats, time_calls
+from devices.timing import EVENT_TIMED_ENTRY, EVENTS, Repeats, reported_clock, time_calls, wall_clock
+from kernel_ir.sandbox import RUNTIME_ERROR_EXIT
 
 
 def main(work: Path) -> None:
@@ -24,9 +25,22 @@ def main(work: Path) -> None:
     for key, (dtype, value) in spec["scalars"].items():
         keep_alive.append(np.array([value], dtype=dtype))
         pointers[int(key[1:])] = keep_alive[-1].ctypes.data
-    repeats = Repeats(spec["warmup"], spec["repeats"], spec["min_time_s"], spec["max_time_s"], spec["max_repeats"])
-    times = time_calls(lambda: library.__xp_entry(pointers), repeats)
+    repeats = Repeats(**spec["repeats"])
+    if spec["clock"] == EVENTS:
+        timed_entry = getattr(library, EVENT_TIMED_ENTRY)
+        timed_entry.restype = ctypes.c_double
+        times = time_calls(lambda: event_seconds(timed_entry, pointers), repeats, reported_clock)
+    else:
+        times = time_calls(lambda: library.__xp_entry(pointers), repeats, wall_clock)
     (work / "times.json").write_text(json.dumps(times))
+
+
+def event_seconds(timed_entry, pointers) -> float:
+    seconds = timed_entry(pointers)
+    if seconds < 0:
+        print("xpiler runtime error: the GPU runtime reported an error while timing with events", flush=True)
+        sys.exit(RUNTIME_ERROR_EXIT)
+    return seconds
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +32,8 @@ class Limits:
     file_bytes: int = 1 << 30
 
 
-def _apply_limits(limits: Limits) -> None:
+def apply_limits(limits: Limits) -> None:
+    """Runs in the child before exec: the resource limits, and a session of its own (a kill reaches it all)."""
     cpu = int(limits.timeout_s * 2) + 5  # OpenMP may use both cores; the wall clock is the real bound
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     if limits.memory_bytes is not None:
@@ -40,21 +43,26 @@ def _apply_limits(limits: Limits) -> None:
     os.setsid()
 
 
-def run_library(library: Path, args: list[tuple[str, object]], limits: Limits = Limits(),
-                env: dict[str, str] | None = None) -> dict[str, np.ndarray]:
-    """Call `__xp_entry` of `library` on `args` in a sandboxed child; returns the final pointer arguments."""
+@contextmanager
+def sandboxed_call(child: str, library: Path, args: list[tuple[str, object]], limits: Limits = Limits(),
+                   env: dict[str, str] | None = None, settings: dict | None = None) -> Iterator[Path]:
+    """Run `python -m <child> <work>` on `library` and `args` in a sandboxed child; yields the work folder, which
+    holds what the child wrote (and is deleted afterwards). The child finds in work/: in.npz (arrays "a<i>", i the
+    parameter position) and spec.json ({"library", "count", "scalars": {"a<i>": [dtype, value]}, **settings}).
+    Every child (running the kernel, timing it) shares this setup, the limits and the diagnosis of its failure."""
     with tempfile.TemporaryDirectory(prefix="xpiler-run-") as tmp:
         work = Path(tmp)
         arrays = {f"a{i}": v for i, (_, v) in enumerate(args) if isinstance(v, np.ndarray)}
         scalars = {f"a{i}": [np.asarray(v).dtype.name, np.asarray(v).item()]
                    for i, (_, v) in enumerate(args) if not isinstance(v, np.ndarray)}
         np.savez(work / "in.npz", **arrays)
-        (work / "spec.json").write_text(json.dumps({"library": str(library), "count": len(args), "scalars": scalars}))
+        spec = {"library": str(library), "count": len(args), "scalars": scalars, **(settings or {})}
+        (work / "spec.json").write_text(json.dumps(spec))
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "kernel_ir.sandbox_child", str(work)],
+                [sys.executable, "-m", child, str(work)],
                 capture_output=True, text=True, timeout=limits.timeout_s,
-                preexec_fn=lambda: _apply_limits(limits), env={**os.environ, **(env or {})},
+                preexec_fn=lambda: apply_limits(limits), env={**os.environ, **(env or {})},
                 cwd=tmp,
             )
         except subprocess.TimeoutExpired:
@@ -64,9 +72,16 @@ def run_library(library: Path, args: list[tuple[str, object]], limits: Limits = 
             buffers_file = work / "buffers.json"
             buffers = {args[int(k[1:])][0]: v for k, v in json.loads(buffers_file.read_text()).items()} \
                 if buffers_file.exists() else {}
-            raise _diagnose(proc.returncode, proc.stderr + proc.stdout, buffers)
-        with np.load(work / "out.npz") as out:
-            return {args[int(k[1:])][0]: out[k] for k in out.files}
+            raise diagnose(proc.returncode, proc.stderr + proc.stdout, buffers)
+        yield work
+
+
+def run_library(library: Path, args: list[tuple[str, object]], limits: Limits = Limits(),
+                env: dict[str, str] | None = None) -> dict[str, np.ndarray]:
+    """Call `__xp_entry` of `library` on `args` in a sandboxed child; returns the final pointer arguments."""
+    with sandboxed_call("kernel_ir.sandbox_child", library, args, limits, env) as work, \
+            np.load(work / "out.npz") as out:
+        return {args[int(k[1:])][0]: out[k] for k in out.files}
 
 
 _ASAN_ACCESS = re.compile(r"(READ|WRITE) of size (\d+) at (0x[0-9a-f]+)")
@@ -102,7 +117,9 @@ def describe_out_of_bounds(output: str, buffers: dict[str, list[int]]) -> str:
     return ", ".join(parts[:2]) + (" " + " ".join(parts[2:]) if len(parts) > 2 else "")
 
 
-def _diagnose(returncode: int, output: str, buffers: dict[str, list[int]]) -> XpilerError:
+def diagnose(returncode: int, output: str, buffers: dict[str, list[int]]) -> XpilerError:
+    """The coded error for a child that failed, from its exit status and output (buffers: name -> [address,
+    bytes, item size], to name the buffer an out-of-bounds access reached)."""
     tail = output.strip()[-4000:]
     if "AddressSanitizer" in output:
         return XpilerError("XP304", f"out-of-bounds memory access: {describe_out_of_bounds(output, buffers)}",

@@ -90,12 +90,20 @@ class Localization:
 
 # -------------------------------------------------------------------------------------------- execution -------
 
-def run_outputs(module_or_code: Module | str, dialect: str, entry: str, args: list) -> dict:
-    """Every buffer of `entry` after running it on `args` (CPU executor; XpilerError when it fails)."""
+CANDIDATE_TIMEOUT_S = 10.0  # a candidate run longer than this is taken as a hang (a broken loop bound)
+
+
+def run_outputs(module_or_code: Module | str, dialect: str, entry: str, args: list,
+                timeout_s: float = 120.0) -> dict:
+    """Every buffer of `entry` after running it on `args` (CPU executor; XpilerError when it fails).
+
+    timeout_s bounds the run (not the build): candidates get a short one, so that a fault which makes a loop
+    endless costs seconds, not the executor's default two minutes per run.
+    """
     code = module_or_code if isinstance(module_or_code, str) else get_printer(dialect, module_or_code.dialect
                                                                               ).module(module_or_code)
     launch = dict(DEFAULT_BANG_LAUNCH) if dialect == "bang" else None
-    return execute(code, dialect, entry, args, launch=launch)
+    return execute(code, dialect, entry, args, launch=launch, timeout_s=timeout_s)
 
 
 def agree(expected: dict, got: dict, rtol: float, atol: float) -> bool:
@@ -185,7 +193,8 @@ def replace_at(node: Node, path: Path, new: Node) -> Node:
 
 
 def first_divergent_stage(candidate: Module, reference: Module, dialect: str, entry: str, args: list,
-                          rtol: float, atol: float) -> tuple[int | None, int, str]:
+                          rtol: float, atol: float, timeout_s: float = CANDIDATE_TIMEOUT_S
+                          ) -> tuple[int | None, int, str]:
     """(first stage after which the buffers differ, executions spent, note); None when not decidable."""
     count = len(stages(candidate, entry))
     if count != len(stages(reference, entry)):
@@ -199,7 +208,7 @@ def first_divergent_stage(candidate: Module, reference: Module, dialect: str, en
         runs += 2
         expected = run_outputs(keep_stages(reference, entry, keep), dialect, entry, args)
         try:
-            got = run_outputs(keep_stages(candidate, entry, keep), dialect, entry, args)
+            got = run_outputs(keep_stages(candidate, entry, keep), dialect, entry, args, timeout_s)
         except XpilerError:
             return True
         return not agree(expected, got, rtol, atol)
@@ -324,7 +333,7 @@ def classify(ancestors: list[tuple[Node, str]], candidate: Node, reference: Node
 # -------------------------------------------------------------------------------------------- localize -------
 
 def localize(candidate: Module | str, reference: Module | str, dialect: str, entry: str, args: list,
-             rtol: float = 1e-4, atol: float = 1e-4) -> Localization:
+             rtol: float = 1e-4, atol: float = 1e-4, timeout_s: float = CANDIDATE_TIMEOUT_S) -> Localization:
     """Run, binary-search the stages, then align inside the first divergent stage (see the module docstring)."""
     try:
         cand = candidate if isinstance(candidate, Module) else parse(candidate, dialect)
@@ -333,13 +342,13 @@ def localize(candidate: Module | str, reference: Module | str, dialect: str, ent
     ref = reference if isinstance(reference, Module) else parse(reference, dialect)
     expected = run_outputs(ref, dialect, entry, args)
     try:
-        got = run_outputs(cand, dialect, entry, args)
+        got = run_outputs(cand, dialect, entry, args, timeout_s)
         if agree(expected, got, rtol, atol):
             return Localization("agrees", "the candidate's buffers agree with the reference's", runs=2)
     except XpilerError as err:
         if err.code.startswith("XP2"):
             return Localization("unlocalized", f"the candidate does not compile: {err.diagnostic}", runs=2)
-    stage, runs, note = first_divergent_stage(cand, ref, dialect, entry, args, rtol, atol)
+    stage, runs, note = first_divergent_stage(cand, ref, dialect, entry, args, rtol, atol, timeout_s)
     runs += 2
     all_stages = stages(cand, entry)
     differences = align(cand, ref)

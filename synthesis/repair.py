@@ -7,11 +7,16 @@ so that a repair out of reach is reported as such instead of hanging:
   Each example is a point (values of the variables and atoms, small values first) and the index the reference
   computes there; Z3 finds the hole values with the fewest changes that reproduce every example, more examples
   with larger values are checked and any counterexample is added (CEGIS), and SymPy then proves the repaired
-  expression and the reference's equal as polynomials (affine maps included).
+  expression and the reference's equal as polynomials (affine maps included). A hole in a nonlinear place
+  (divisor, modulus, shift amount, a factor times another hole) ranges over a bounded candidate set instead
+  (synthesis.sketch), so Z3 never faces nonlinear integer arithmetic; the proof says how many were enumerated.
 - **Examples from execution** (`z3-cegis`): when the candidate has no aligned counterpart (an LLM wrote it
   another way), the holes are the literals and offsets of the integer expressions of the divergent stage
   (intrinsic lengths first, then loop bounds, indices, conditions); Z3 proposes single-hole changes of growing
   size, each proposal is executed against the reference's buffers, and a refuted one is blocked.
+
+Candidate runs get a short timeout (RepairOptions.run_timeout_s): a fault that makes a loop endless is a
+failed run after seconds, not a two-minute hang per run that eats the budget.
 
 A repair is reported only after `passes.verify.verify` ran the repaired program against the source (or the
 reference) and they agreed; the change is shown as a unified diff with the reason.
@@ -28,11 +33,12 @@ import z3
 
 from kernel_ir.diagnostics import XpilerError
 from kernel_ir.dialects import print_module
-from kernel_ir.ir import BinOp, Call, Decl, Expr, For, If, Index, Module, Node, ScalarType, Var, walk
+from kernel_ir.ir import BinOp, Call, Const, Decl, Expr, For, If, Index, Module, Node, ScalarType, Var, walk
 from kernel_ir.parse import parse
 from passes.verify import Verification, verify
 from synthesis.localize import (
-    Difference, Localization, Path, agree, is_intrinsic, localize, node_at, replace_at, run_outputs, stages,
+    CANDIDATE_TIMEOUT_S, Difference, Localization, Path, agree, is_intrinsic, localize, node_at, replace_at,
+    run_outputs, stages,
 )
 from synthesis.sketch import Sketch, evaluate, is_integer_arithmetic, names, normal_form, proved_equal
 
@@ -53,6 +59,7 @@ class RepairOptions:
     max_delta: int = 4  # largest change of one literal the execution search tries
     seed: int = 0
     use_alignment: bool = True  # False: examples from execution only (measures the CEGIS path alone)
+    run_timeout_s: float = CANDIDATE_TIMEOUT_S  # per candidate run: longer is a hang, not a slow kernel
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,7 @@ def repair(candidate: str, reference: str, dialect: str, entry: str, args: list,
     for _ in range(options.max_rounds):
         if budget.expired():
             return _out_of_reach("the repair budget ran out", first, fixes, budget)
-        found = localize(module, ref_module, dialect, entry, args, rtol, atol)
+        found = localize(module, ref_module, dialect, entry, args, rtol, atol, options.run_timeout_s)
         budget.runs += found.runs
         first = first or found
         if found.status == "agrees":
@@ -211,7 +218,9 @@ def solve_expression(candidate: Expr, reference: Expr, seed: int, budget: _Budge
     known = {n.name for n in walk(candidate) if isinstance(n, Var)}
     wanted = {n.name for n in walk(reference) if isinstance(n, Var)}
     variables = tuple(sorted(known | (wanted & in_scope if in_scope is not None else wanted)))
-    sketch = Sketch(candidate, variables)
+    constants = tuple(int(n.value) for n in walk(reference) if isinstance(n, Const) and is_integer_arithmetic(n))
+    sketch = Sketch(candidate, variables, constants)
+    enumerated = f"; {sketch.describe_enumerated()}" if sketch.enumerated else ""
     needed = sorted(names(candidate) | names(reference))
     rng = np.random.default_rng(seed)
     holes = len(sketch.literals) + len(sketch.occurrences) + 1
@@ -223,22 +232,25 @@ def solve_expression(candidate: Expr, reference: Expr, seed: int, budget: _Budge
         for point in examples:
             optimizer.add(sketch.evaluate(point) == evaluate(reference, point))
         for change in sketch.changes()[:-1]:
-            optimizer.add_soft(z3.Not(change))
-        optimizer.add_soft(sketch.offset == 0, weight=2)  # change a written literal before inventing an offset
+            optimizer.add_soft(z3.Not(change), weight=4)
+        optimizer.add_soft(sketch.offset == 0, weight=8)  # change a written literal before inventing an offset
+        for hole in sketch.enumerated_holes():  # among equal changes, a value the reference writes
+            optimizer.add_soft(z3.Or(*[hole == v for v in constants]) if constants else z3.BoolVal(False))
         budget.solver_calls += 1
         verdict = optimizer.check()
         if verdict != z3.sat:
-            return None, "the solver timed out" if verdict == z3.unknown else "no hole values fit the examples"
+            return None, ("the solver timed out" if verdict == z3.unknown else "no hole values fit the examples") \
+                + enumerated
         repaired = sketch.rebuild(optimizer.model())
         if proved_equal(repaired, reference):
-            return repaired, f"SymPy proves it equal to the reference's `{normal_form(reference)}`"
+            return repaired, f"SymPy proves it equal to the reference's `{normal_form(reference)}`{enumerated}"
         checks = [_point(rng, needed, LARGE_VALUES) for _ in range(64)]
         counter = [p for p in checks if evaluate(repaired, p) != evaluate(reference, p)]
         if not counter:
             return repaired, f"agrees with the reference's `{normal_form(reference)}` on {len(examples) + 64} " \
-                             "examples (not provable by SymPy: division or modulo)"
+                             f"examples (not provable by SymPy: division or modulo){enumerated}"
         examples.extend(counter[:4])
-    return None, "no hole values fit the examples"
+    return None, f"no hole values fit the examples{enumerated}"
 
 
 def _point(rng: np.random.Generator, needed: list[str], bounds: tuple[int, int]) -> dict[str, int]:
@@ -282,7 +294,7 @@ def _search_by_execution(module: Module, reference: Module, found: Localization,
                 trial = module.map_functions(lambda f: replace_at(f, path, repaired) if f.name == function else f)
                 budget.runs += 1
                 try:
-                    outputs = run_outputs(trial, dialect, entry, args)
+                    outputs = run_outputs(trial, dialect, entry, args, budget.options.run_timeout_s)
                 except XpilerError:
                     continue
                 if agree(expected, outputs, rtol, atol):

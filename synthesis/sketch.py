@@ -10,6 +10,13 @@ the fault and nothing else.
 Anything that is not integer arithmetic (a memory read, a call, a member) is an opaque atom: equal atoms (same
 printed text) get the same value in an example, so `x[i] + 1` and `x[i]` are compared like `a + 1` and `a`.
 Evaluation follows C: `/` and `%` truncate toward zero, `>>`/`<<` by a literal are divisions/products by 2^k.
+
+A literal in a nonlinear place (a divisor, a modulus, a shift amount, a factor whose other side holds a hole)
+would make Z3 face nonlinear integer arithmetic, where it gives up or times out. Such a hole is *enumerated*:
+it ranges over a finite candidate set (its value moved by up to +-4, powers of two, the literals of the
+expression and of the reference) and its operation is distributed over that set as an If-chain whose every
+branch is linear (`a % 32`, `a * 4`), so the rest of the sketch stays linear and one Optimize call still finds
+the fewest changes. The set is bounded (ENUMERATED_LIMIT values) and reported with the repair.
 """
 from __future__ import annotations
 
@@ -24,6 +31,12 @@ from kernel_ir.dialects import get_printer
 from kernel_ir.ir import BinOp, BuiltinVar, Cast, Const, DType, Expr, Node, ScalarType, UnaryOp, Var
 
 ARITHMETIC = ("+", "-", "*", "/", "%", "<<", ">>")
+NONLINEAR = ("/", "%", "<<", ">>")  # a literal on the right of these is enumerated
+NEARBY = 4  # an enumerated hole tries its value moved by up to this much
+POWERS_OF_TWO = tuple(1 << k for k in range(13))
+SHIFT_LIMIT = 31
+ENUMERATED_LIMIT = 48  # values per enumerated hole at most, nearest to the written value first
+FOLD_LIMIT = 256  # largest product of choices folded in Python instead of handed to Z3
 
 
 def is_integer_arithmetic(node: Node) -> bool:
@@ -51,8 +64,10 @@ class Sketch:
 
     expr: Expr
     variables: tuple[str, ...]  # names a variable hole may take (the candidate's and the reference's)
+    constants: tuple[int, ...] = ()  # more values an enumerated hole may take (the reference's literals)
     literals: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # (position, original value)
     occurrences: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (position, original name)
+    enumerated: dict[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # position -> candidates
 
     def __post_init__(self) -> None:
         for position, node in enumerate(_leaves(self.expr)):
@@ -60,6 +75,9 @@ class Sketch:
                 self.literals.append((position, int(node.value)))
             elif isinstance(node, Var) and node.name in self.variables:
                 self.occurrences.append((position, node.name))
+        written = tuple(v for _, v in self.literals) + tuple(self.constants)
+        for position, op in _nonlinear_literals(self.expr, set(self.variables)).items():
+            self.enumerated[position] = candidate_values(dict(self.literals)[position], op, written)
         self.literal_holes = [z3.Int(f"c{p}") for p, _ in self.literals]
         self.variable_holes = [z3.Int(f"v{p}") for p, _ in self.occurrences]
         self.offset = z3.Int("offset")
@@ -71,22 +89,38 @@ class Sketch:
                 + [self.offset != 0])
 
     def domain(self) -> list[z3.BoolRef]:
-        return [z3.And(h >= 0, h < len(self.variables)) for h in self.variable_holes]
+        holes = dict(zip((p for p, _ in self.literals), self.literal_holes))
+        return ([z3.And(h >= 0, h < len(self.variables)) for h in self.variable_holes]
+                + [z3.Or(*[holes[p] == v for v in values]) for p, values in self.enumerated.items()])
+
+    def enumerated_holes(self) -> list[z3.ArithRef]:
+        return [h for (p, _), h in zip(self.literals, self.literal_holes) if p in self.enumerated]
+
+    def describe_enumerated(self) -> str:
+        """For reports: which holes were enumerated and over how many values."""
+        if not self.enumerated:
+            return ""
+        sizes = ", ".join(str(len(v)) for v in self.enumerated.values())
+        return f"{len(self.enumerated)} hole(s) in nonlinear places enumerated over {sizes} candidate values"
 
     def evaluate(self, point: dict[str, int]) -> z3.ArithRef:
         """The sketch's value at `point` (variable and atom values) as a Z3 term over the holes."""
         literal = dict(zip((p for p, _ in self.literals), self.literal_holes))
         variable = dict(zip((p for p, _ in self.occurrences), self.variable_holes))
-        position = iter(range(1 << 30))
+        position = [0]  # the next leaf's position (read before a sub-tree to find an enumerated operand)
+
+        def leaf() -> int:
+            position[0] += 1
+            return position[0] - 1
 
         def value(node: Expr) -> z3.ArithRef:
             if not is_integer_arithmetic(node) or isinstance(node, BuiltinVar):
-                next(position)
+                leaf()
                 return z3.IntVal(point[atom_name(node)])
             if isinstance(node, Const):
-                return literal[next(position)]
+                return literal[leaf()]
             if isinstance(node, Var):
-                p = next(position)
+                p = leaf()
                 if p in variable:
                     return _choose(variable[p], [point[n] for n in self.variables])
                 return z3.IntVal(point[node.name])
@@ -94,7 +128,15 @@ class Sketch:
                 return value(node.expr)
             if isinstance(node, UnaryOp):
                 return -value(node.operand)
-            return _binary(node.op, value(node.lhs), value(node.rhs))
+            first = position[0]
+            lhs = value(node.lhs)
+            middle = position[0]
+            rhs = value(node.rhs)
+            if middle in self.enumerated and _bare_literal(node.rhs):
+                return _branches(literal[middle], self.enumerated[middle], lambda k: _binary(node.op, lhs, k))
+            if first in self.enumerated and _bare_literal(node.lhs):
+                return _branches(literal[first], self.enumerated[first], lambda k: _binary(node.op, k, rhs))
+            return _binary(node.op, lhs, rhs)
 
         return value(self.expr) + self.offset
 
@@ -119,7 +161,10 @@ class Sketch:
             if isinstance(node, Cast):
                 return dataclasses.replace(node, expr=put(node.expr))
             if isinstance(node, UnaryOp):
-                return dataclasses.replace(node, operand=put(node.operand))
+                operand = put(node.operand)
+                if operand is not node.operand and isinstance(operand, Const) and operand.value <= 0:
+                    return dataclasses.replace(operand, value=-operand.value)  # `-1` moved to 0 is `0`, not `-0`
+                return dataclasses.replace(node, operand=operand)
             lhs, rhs = put(node.lhs), put(node.rhs)
             if lhs is node.lhs and rhs is node.rhs:
                 return node
@@ -157,6 +202,71 @@ def _leaves(expr: Expr) -> list[Node]:
     return _leaves(expr.lhs) + _leaves(expr.rhs)
 
 
+def _bare_literal(node: Expr) -> bool:
+    while isinstance(node, Cast):
+        node = node.expr
+    return isinstance(node, Const)
+
+
+def _holds_hole(node: Expr, variables: set[str]) -> bool:
+    return any(isinstance(n, Const) or isinstance(n, Var) and n.name in variables for n in _leaves(node))
+
+
+def _nonlinear_literals(expr: Expr, variables: set[str]) -> dict[int, str]:
+    """Positions of the literals that sit in nonlinear places, with the operation that puts them there.
+
+    A literal right of / % << >> is enumerated; in a product whose two sides both hold holes, a bare literal
+    side is (the left one when both are), which leaves the product linear in each branch.
+    """
+    found: dict[int, str] = {}
+
+    def visit(node: Expr, start: int) -> None:
+        if isinstance(node, Cast):
+            visit(node.expr, start)
+        elif isinstance(node, UnaryOp) and is_integer_arithmetic(node):
+            visit(node.operand, start)
+        elif isinstance(node, BinOp) and is_integer_arithmetic(node):
+            middle = start + len(_leaves(node.lhs))
+            if node.op in NONLINEAR and _bare_literal(node.rhs):
+                found[middle] = node.op
+            if node.op in ("/", "%", ">>"):  # a literal in the dividend: the quotient is piecewise in it
+                for offset, leaf in enumerate(_leaves(node.lhs)):
+                    found.setdefault(start + offset, "+") if isinstance(leaf, Const) else None
+            elif node.op == "*" and _holds_hole(node.lhs, variables) and _holds_hole(node.rhs, variables):
+                if _bare_literal(node.lhs):
+                    found[start] = node.op
+                elif _bare_literal(node.rhs):
+                    found[middle] = node.op
+            visit(node.lhs, start)
+            visit(node.rhs, middle)
+
+    visit(expr, 0)
+    return found
+
+
+def candidate_values(written: int, op: str, constants: tuple[int, ...]) -> tuple[int, ...]:
+    """The finite set an enumerated hole ranges over, nearest to the written value first (bounded).
+
+    Nearby values (an off-by-k), powers of two (tile and warp sizes), and the literals of the expression and
+    the reference; a divisor or modulus never takes 0 (C leaves it undefined), a shift stays in 0..31.
+    """
+    pool = {written + d for d in range(-NEARBY, NEARBY + 1)} | set(POWERS_OF_TWO) | set(constants)
+    if op in ("<<", ">>"):
+        pool = {v for v in pool if 0 <= v <= SHIFT_LIMIT}
+    elif op in ("/", "%"):
+        pool.discard(0)
+    ordered = sorted(pool, key=lambda v: (abs(v - written), v))
+    return tuple(ordered[:ENUMERATED_LIMIT])
+
+
+def _branches(hole: z3.ArithRef, values: tuple[int, ...], branch) -> z3.ArithRef:
+    """`branch(hole)` as an If-chain over the hole's candidate values: each branch has a constant in it."""
+    term = branch(z3.IntVal(values[-1]))
+    for v in reversed(values[:-1]):
+        term = z3.If(hole == v, branch(z3.IntVal(v)), term)
+    return term
+
+
 def _choose(selector: z3.ArithRef, values: list[int]) -> z3.ArithRef:
     term = z3.IntVal(values[-1])
     for index in range(len(values) - 2, -1, -1):
@@ -166,12 +276,51 @@ def _choose(selector: z3.ArithRef, values: list[int]) -> z3.ArithRef:
 
 def _c_div(a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
     """C division truncates toward zero; Z3's `/` is Euclidean (floors for a positive divisor)."""
+    if z3.is_int_value(b):  # a literal divisor keeps the term linear
+        k = b.as_long()
+        quotient = z3.If(a >= 0, a / abs(k), -((-a) / abs(k)))
+        return quotient if k >= 0 else -quotient
     magnitude = z3.If(b >= 0, b, -b)
     quotient = z3.If(a >= 0, a / magnitude, -((-a) / magnitude))
     return z3.If(b >= 0, quotient, -quotient)
 
 
 def _binary(op: str, a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
+    """`a op b`, folded in Python wherever both sides are finite choices (If-chains of numbers), so that
+    division and modulo by a literal, and products of choices, leave no nonlinear Z3 term behind (sums stay
+    Z3's: they are linear already, and folding them would multiply the branches)."""
+    if _choices(a) * _choices(b) <= FOLD_LIMIT and not (op in ("/", "%") and _may_be_zero(b)):
+        return _fold(op, a, b)
+    return _linear(op, a, b)
+
+
+def _choices(term: z3.ArithRef) -> int:
+    """Leaves of `term` as an If-chain of numbers; a large number when it is not one."""
+    if z3.is_int_value(term):
+        return 1
+    if z3.is_app_of(term, z3.Z3_OP_ITE):
+        return _choices(term.arg(1)) + _choices(term.arg(2))
+    return FOLD_LIMIT + 1
+
+
+def _may_be_zero(term: z3.ArithRef) -> bool:
+    if z3.is_int_value(term):
+        return term.as_long() == 0
+    return _may_be_zero(term.arg(1)) or _may_be_zero(term.arg(2))
+
+
+def _fold(op: str, a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
+    if z3.is_app_of(a, z3.Z3_OP_ITE):
+        return z3.If(a.arg(0), _fold(op, a.arg(1), b), _fold(op, a.arg(2), b))
+    if z3.is_app_of(b, z3.Z3_OP_ITE):
+        return z3.If(b.arg(0), _fold(op, a, b.arg(1)), _fold(op, a, b.arg(2)))
+    return z3.IntVal(evaluate(BinOp(op, Const(a.as_long(), DType.int64), Const(b.as_long(), DType.int64)), {}))
+
+
+def _linear(op: str, a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
+    if op in ("<<", ">>") and z3.is_int_value(b):  # a literal shift: a product or a floor division by 2^k
+        factor = z3.IntVal(1 << max(b.as_long(), 0))
+        return a * factor if op == "<<" else a / factor
     if op == "+":
         return a + b
     if op == "-":

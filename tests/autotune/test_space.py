@@ -1,9 +1,11 @@
 """Search spaces come from the loop form, and constraints prune points before anything is built."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from autotune.space import SEQUENCES, build_spaces, loop_form, untuned_space
+from autotune.space import NRAM_TILES, SEQUENCES, build_spaces, loop_form, untuned_space
 from passes.translate import ScheduleStep, TranslateOptions
 from tests.autotune.kernels import FIXED_TILE, SCALE_ROWS
 
@@ -25,15 +27,44 @@ def test_spaces_follow_the_loop_form():
 
 
 def test_target_knobs_differ_by_target():
+    cpp = by_name(build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=((),)))["no-schedule"]
+    assert [k.name for k in cpp.knobs] == ["omp_threads", "omp_schedule", "tensorize"]
     cuda = by_name(build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),)))["no-schedule"]
-    assert [k.name for k in cuda.knobs] == ["block_size"]
-    assert build_spaces(SCALE_ROWS, "bang", "cpp", sequences=((),))[0].knobs == ()
+    assert [k.name for k in cuda.knobs] == ["block_size", "cache", "tensorize", "pipeline"]
+    bang = build_spaces(SCALE_ROWS, "bang", "cpp", sequences=((),))[0]
+    assert [k.name for k in bang.knobs] == ["cache", "tile", "tensorize", "pipeline"]
+    config = bang.config({"cache": True, "tile": 1024, "tensorize": False, "pipeline": True})
+    assert bang.options(config) == TranslateOptions(cache=True, tile=1024, tensorize=False, pipeline=True)
+
+
+def test_optimizations_without_cache_tiles_are_pruned_as_duplicates():
+    cuda = build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),))[0].restrict(block_size=(256,))
+    off = [p for p in cuda.points() if not p["cache"]]
+    assert off == [cuda.config({"block_size": 256, "cache": False, "tensorize": False, "pipeline": False})]
+    assert cuda.size() == 4 + 1
+    assert "without cache" in cuda.invalid(cuda.config({"block_size": 256, "cache": False, "tensorize": True,
+                                                        "pipeline": False}))
+    bang = build_spaces(SCALE_ROWS, "bang", "cpp", sequences=((),))[0]
+    assert "tile 4096 without cache" in bang.invalid(bang.config({"cache": False, "tile": 4096, "tensorize": False,
+                                                                   "pipeline": False}))
+    cpp = build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=((),))[0]
+    assert {p["tensorize"] for p in cpp.points()} == {True, False}  # cpp's tensorize needs no cache
+
+
+def test_nram_tiles_that_cache_would_shrink_are_pruned():
+    bang = build_spaces(SCALE_ROWS, "bang", "cpp", sequences=((),))[0]
+    assert bang.form.element_bytes == (4, 4)  # x and y: 8 bytes per tile element, 8192 x 8 fits 128 KiB
+    assert {p["tile"] for p in bang.points() if p["cache"]} == set(NRAM_TILES)
+    wide = dataclasses.replace(bang, form=dataclasses.replace(bang.form, element_bytes=(4,) * 8))  # 32 bytes
+    tiles = {p["tile"] for p in wide.points() if p["cache"]}
+    assert tiles == {512, 1024, 2048, 4096}  # 4096 x 32 = 128 KiB: the budget; 8192 would be halved to 4096
+    assert "exceeds" in wide.invalid(wide.config({"cache": True, "tile": 8192, "tensorize": True, "pipeline": True}))
 
 
 def test_a_config_becomes_translate_options():
     space = by_name(build_spaces(SCALE_ROWS, "cpp", "cpp"))["reorder+split"]
     config = space.config({"reorder": "c,r@0", "split_loop": "c@0", "split_factor": 8, "split_tail": "guard",
-                           "omp_threads": 1, "omp_schedule": "dynamic"})
+                           "omp_threads": 1, "omp_schedule": "dynamic", "tensorize": True})
     assert space.options(config) == TranslateOptions(
         schedule=(ScheduleStep("reorder", (("loops", ("c", "r")), ("occurrence", 0))),
                   ScheduleStep("split", (("loop", "c"), ("factor", 8), ("tail", "guard"), ("occurrence", 0)))),
@@ -45,7 +76,7 @@ def test_constraints_prune_before_building():
     space = by_name(build_spaces(FIXED_TILE, "cpp", "cpp", sequences=(("split",),)))["split"]
     site = next(s for s in space.form.sites if s.var == "c")
     assert site.trip == 16
-    base = {"split_loop": "c@0", "omp_threads": 1, "omp_schedule": "static"}
+    base = {"split_loop": "c@0", "omp_threads": 1, "omp_schedule": "static", "tensorize": True}
     assert "exceeds" in space.invalid(space.config({**base, "split_factor": 32, "split_tail": "guard"}))
     assert "no tail" in space.invalid(space.config({**base, "split_factor": 8, "split_tail": "peel"}))
     assert space.invalid(space.config({**base, "split_factor": 8, "split_tail": "guard"})) is None

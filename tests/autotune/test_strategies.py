@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from autotune.encode import Encoder
 from autotune.space import Knob, LoopForm, SearchSpace
 from autotune.strategies import config_key, load_strategy
 from kernel_ir.diagnostics import XpilerError
@@ -51,3 +52,28 @@ def test_unknown_strategy_is_a_usage_error():
     with pytest.raises(XpilerError) as err:
         load_strategy("annealing")
     assert err.value.code == "XP002"
+
+
+def test_features_keep_the_structure_of_the_knobs():
+    space = SearchSpace(("reorder", "split"), (Knob("reorder", ("j,i@0", "i,j@0")), Knob("split_loop", ("i@0", "j@0")),
+                        Knob("split_factor", (4, 8, 16), ordinal=True), Knob("tensorize", (True, False))), "cpp",
+                        LoopForm((), ()))
+    encode = Encoder(space)
+    features = encode(space.config({"reorder": "j,i@0", "split_loop": "i@0", "split_factor": 8, "tensorize": False}))
+    # positions of i and j (j outermost), innermost i/j, split loop one-hot, split loop innermost, log2 factor, flag
+    assert features.tolist() == [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.5, 0.0]
+
+
+@pytest.mark.parametrize("surrogate", ["GP", "RF"])
+def test_bayes_learns_from_failed_candidates_too(surrogate):
+    """Failed points (objective 0) count as worse than any time; the best is still found early."""
+    def failing(config):
+        return 0.0 if config["omp_threads"] == 1 and config["omp_schedule"] != "static" else objective(config)
+
+    strategy = load_strategy("bayes")(SPACE, seed=1, surrogate=surrogate)
+    asked = []
+    for _ in range(15):
+        config = strategy.ask()
+        asked.append(config)
+        strategy.tell(config, failing(config))
+    assert min(failing(c) for c in asked) == min(failing(c) for c in SPACE.points())

@@ -2,6 +2,10 @@
 LocalCluster (worker processes on loopback) measuring for us."""
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +13,9 @@ import devices
 from devices import (ESTIMATE, MEASUREMENT, EmulationEstimate, LocalCPU, LocalGPU, MeasureJob, Repeats, as_device,
                      local_device)
 from devices import dask_remote
-from devices.local_gpu import _probe
+from devices.local_gpu import _probe, event_harness, library_source
+from devices.timing import EVENT_TIMED_ENTRY, EVENTS, time_library
+from kernel_ir.executor import RUNTIME_DIR
 from kernel_ir.diagnostics import XpilerError
 
 SCALE = """
@@ -110,3 +116,45 @@ def test_unreachable_scheduler_is_a_coded_error(monkeypatch):
     with pytest.raises(XpilerError) as err:
         devices.remote("tcp://127.0.0.1:9")
     assert err.value.code == "XP307"
+
+
+def test_the_event_timing_harness_uses_each_runtimes_events():
+    for dialect, api in (("cuda", "cuda"), ("hip", "hip")):
+        harness = event_harness(dialect)
+        assert f"extern \"C\" double {EVENT_TIMED_ENTRY}(void** args)" in harness
+        assert all(f"{api}{call}" in harness for call in ("EventRecord", "EventSynchronize", "EventElapsedTime"))
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not installed")
+def test_the_gpu_library_with_its_event_harness_compiles_with_nvcc(tmp_path):
+    """No GPU here: compile only (-c, sm_80), and check the timed entry is exported for ctypes."""
+    from passes.translate import translate
+
+    code = translate(SCALE, "cuda", "cpp", native_compile=False).code
+    (tmp_path / "library.cu").write_text(library_source(job(code, "cuda")))
+    compiled = subprocess.run(["nvcc", "-arch=sm_80", "-std=c++17", "-c", "-I", str(RUNTIME_DIR), "library.cu",
+                               "-o", "library.o"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert compiled.returncode == 0, compiled.stderr[-3000:]
+    symbols = subprocess.run(["nm", "library.o"], capture_output=True, text=True, cwd=tmp_path).stdout
+    assert any(line.split()[-2:] == ["T", EVENT_TIMED_ENTRY] for line in symbols.splitlines())
+
+
+def _self_timed_library(tmp_path, seconds: float) -> Path:
+    """A library whose timed entry reports `seconds` (what a GPU's events would), built with g++."""
+    source = tmp_path / "timed.cpp"
+    source.write_text(f'extern "C" void __xp_entry(void** args) {{}}\n'
+                      f'extern "C" double {EVENT_TIMED_ENTRY}(void** args) {{ return {seconds!r}; }}\n')
+    library = tmp_path / "timed.so"
+    subprocess.run(["g++", "-shared", "-fPIC", str(source), "-o", str(library)], check=True)
+    return library
+
+
+def test_event_timing_keeps_the_seconds_the_library_reports(tmp_path):
+    times = time_library(_self_timed_library(tmp_path, 0.25), job(SCALE).args, QUICK, 60, clock=EVENTS)
+    assert len(times) == QUICK.repeats and set(times) == {0.25}  # the device's clock, not the wall clock
+
+
+def test_a_failing_event_timing_is_a_coded_error(tmp_path):
+    with pytest.raises(XpilerError) as err:
+        time_library(_self_timed_library(tmp_path, -1.0), job(SCALE).args, QUICK, 60, clock=EVENTS)
+    assert err.value.code == "XP303" and "timing with events" in err.value.message
