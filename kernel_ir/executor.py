@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ def build(source: str, dialect: str, entry: str, args: list[tuple[str, object]],
     flags = compile_flags(dialect, bounds_check, native)
     key = hashlib.sha256("\0".join([_runtime_fingerprint(), lowered.source, *flags]).encode()).hexdigest()[:32]
     library = cache_dir() / f"{key}.so"
-    if library.exists():
+    if _usable_cached_library(library):
         return library
     compiler = shutil.which("g++")
     if compiler is None:
@@ -81,6 +82,20 @@ def build(source: str, dialect: str, entry: str, args: list[tuple[str, object]],
         shutil.copyfile(out, staged)
         os.replace(staged, library)  # atomic: a concurrent run sees the whole library or none
     return library
+
+
+def _usable_cached_library(library: Path) -> bool:
+    """A cached build is used only if it is a whole shared object; anything else (truncated by a full disk,
+    overwritten by another tool) is reported and rebuilt, never fatal."""
+    try:
+        with open(library, "rb") as f:
+            magic = f.read(4)
+    except FileNotFoundError:
+        return False
+    if magic == b"\x7fELF" and library.stat().st_size > 64:
+        return True
+    warnings.warn(f"{library}: not a usable build (corrupt or foreign); rebuilding it", stacklevel=3)
+    return False
 
 
 def compile_error(stderr: str, filename: str) -> XpilerError:

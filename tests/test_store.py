@@ -86,3 +86,18 @@ def test_sigkill_mid_run_keeps_every_finished_record(tmp_path):
         records = AppendLog(path).records()
     assert len(records) >= 5
     assert [r["i"] for r in records] == list(range(len(records)))
+
+
+def test_a_corrupt_cached_build_is_reported_and_rebuilt(tmp_path, monkeypatch):
+    import numpy as np
+
+    from kernel_ir.executor import build, execute
+
+    monkeypatch.setenv("XPILER_CACHE_DIR", str(tmp_path))
+    source = 'extern "C" void twice(float* x, int n) { for (int i = 0; i < n; i++) x[i] *= 2; }'
+    args = [("x", np.arange(4, dtype=np.float32)), ("n", np.int32(4))]
+    library = build(source, "cpp", "twice", args)
+    library.write_bytes(b"garbage")  # e.g. a disk that filled up under another tool
+    with pytest.warns(UserWarning, match="not a usable build"):
+        out = execute(source, "cpp", "twice", args)
+    assert out["x"].tolist() == [0, 2, 4, 6]
