@@ -121,6 +121,8 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
     Returns the final contents of every pointer argument by name. The input arrays are not modified.
     `native=True` (cpp only) builds with the real intrinsics for this CPU instead of the portable emulation.
     """
+    if not timeout_s > 0:
+        raise XpilerError("XP002", f"the time limit must be a positive number of seconds, got {timeout_s}")
     args = [(name, value if isinstance(value, np.ndarray) else np.asarray(value)[()]) for name, value in args]
     library = build(source, dialect, entry, args, launch, bounds_check, native)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH")]))}

@@ -59,6 +59,7 @@ def test_run_positional_names_and_an_explicit_kernel_entry(saxpy_files) -> None:
 @pytest.mark.parametrize("extra, code", [
     (["--entry", "nope"], "XP404"),
     (["--launch", "grid=0"], "XP002"),
+    (["--timeout", "-3"], "XP002"),
 ])
 def test_bad_options_exit_2_with_a_coded_diagnostic(saxpy_files, extra, code) -> None:
     tmp, _, _ = saxpy_files
