@@ -6,11 +6,11 @@ the same process (the floor: our parse is libclang plus the conversion to the IR
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.executor_speed import best_of  # noqa: E402
 from kernel_ir.parse import parse  # noqa: E402
 from kernel_ir.parse import _translation_unit as translation_unit  # noqa: E402  (libclang alone)
 
@@ -21,20 +21,11 @@ def kernel(statements: int = 190) -> str:
     return "\n".join(lines + ["}"])
 
 
-def best_of(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     source = kernel()
     parse(source, "cuda")  # warm-up: the first libclang use loads the library
-    ours = best_of(lambda: parse(source, "cuda"))
-    clang = best_of(lambda: translation_unit(source, "cuda"))
+    ours = best_of(lambda: parse(source, "cuda"), repeats=5)
+    clang = best_of(lambda: translation_unit(source, "cuda"), repeats=5)
     print(f"parse (libclang + IR): {ours * 1e3:8.1f} ms")
     print(f"libclang alone:        {clang * 1e3:8.1f} ms")
     print(f"ratio:                 {ours / clang:8.2f}x")
