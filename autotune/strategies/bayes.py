@@ -36,9 +36,10 @@ FAILED_PENALTY = math.log(2.0)  # a candidate without a time: twice as slow as t
 SURROGATES = ("GP", "RF")  # scikit-optimize's Gaussian process and random forest base estimators
 
 
-def fitted_model(features: np.ndarray, y: np.ndarray, surrogate: str, seed: int):
-    """The surrogate skopt.Optimizer fits to (features, y) through `tell`, and the Optimizer (for its space's
-    transform). Feature columns that never vary are left out: they carry nothing and have no range."""
+def fitted_optimizer(features: np.ndarray, tried: list[int], y: np.ndarray, surrogate: str, seed: int):
+    """A skopt.Optimizer over the space's features, told the tried points' log times (so `models[-1]` is the
+    fitted surrogate), and the mask of feature columns it uses: columns that never vary carry nothing and have no
+    range, so they are left out."""
     from skopt import Optimizer
     from skopt.space import Real
 
@@ -46,6 +47,7 @@ def fitted_model(features: np.ndarray, y: np.ndarray, surrogate: str, seed: int)
     bounds = zip(features[:, keep].min(axis=0), features[:, keep].max(axis=0))
     optimizer = Optimizer([Real(float(lo), float(hi)) for lo, hi in bounds], base_estimator=surrogate,
                           acq_func="EI", n_initial_points=1, random_state=seed)
+    optimizer.tell(features[tried][:, keep].tolist(), y.tolist())
     return optimizer, keep
 
 
@@ -82,8 +84,7 @@ class Bayes(Strategy):
         y = np.array([math.log(s) if s is not None else worst for s in self.seconds.values()])
         with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")
-            optimizer, keep = fitted_model(self.features, y, self.surrogate, self.seed)
-            optimizer.tell(self.features[tried][:, keep].tolist(), y.tolist())
+            optimizer, keep = fitted_optimizer(self.features, tried, y, self.surrogate, self.seed)
             candidates = optimizer.space.transform(self.features[untried][:, keep].tolist())
             scores = gaussian_ei(candidates, optimizer.models[-1], y_opt=float(y.min()), xi=XI)
         return self.points[untried[int(np.argmax(scores))]]
