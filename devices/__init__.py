@@ -11,10 +11,11 @@ from __future__ import annotations
 from devices.base import ESTIMATE, MEASUREMENT, Device, MeasureJob, Measurement
 from devices.emulation import EmulationEstimate
 from devices.local_cpu import LocalCPU
-from devices.local_gpu import GPU_TOOLCHAINS, LocalGPU
+from devices.local_gpu import LocalGPU
 from devices.dask_remote import Remote
 from devices.timing import Repeats
 from kernel_ir.diagnostics import XpilerError
+from kernel_ir.native_gpu import GPU_TOOLCHAINS
 
 
 def local_device(dialect: str) -> Device:

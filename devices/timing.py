@@ -4,7 +4,7 @@ A library is timed in a sandboxed child (`devices.timing_child`, started by kern
 the executor's limits), so a candidate that crashes or hangs ends in a coded diagnostic instead of taking the tuner
 (or the notebook) down with it. Each call is timed by a clock: the wall clock around `__xp_entry` (CPU code), or
 the device's own events (`EVENTS`: the library's EVENT_TIMED_ENTRY records events around `__xp_entry` and returns
-the seconds between them; see devices.local_gpu).
+the seconds between them; see kernel_ir.native_gpu).
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from kernel_ir.sandbox import Limits, sandboxed_call
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WALL = "wall"
 EVENTS = "events"
-EVENT_TIMED_ENTRY = "__xp_event_timed_entry"  # double f(void** args): seconds of one __xp_entry call, < 0 on error
 
 
 @dataclass(frozen=True)
@@ -81,5 +80,7 @@ def time_library(library: Path, args: list[tuple[str, object]], repeats: Repeats
     event timing (clock EVENTS), measured in a sandboxed child process."""
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     settings = {"repeats": dataclasses.asdict(repeats), "clock": clock}
-    with sandboxed_call("devices.timing_child", library, args, Limits(timeout_s=timeout_s), env, settings) as work:
+    # a GPU runtime maps device memory into the process: a host data limit would only break it
+    limits = Limits(timeout_s=timeout_s, memory_bytes=None) if clock == EVENTS else Limits(timeout_s=timeout_s)
+    with sandboxed_call("devices.timing_child", library, args, limits, env, settings) as work:
         return json.loads((work / "times.json").read_text())

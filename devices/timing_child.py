@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from devices.timing import EVENT_TIMED_ENTRY, EVENTS, Repeats, reported_clock, time_calls, wall_clock
+from devices.timing import EVENTS, Repeats, reported_clock, time_calls, wall_clock
+from kernel_ir.native_gpu import EVENT_TIMED_ENTRY
 from kernel_ir.sandbox import RUNTIME_ERROR_EXIT
 
 

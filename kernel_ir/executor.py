@@ -20,10 +20,10 @@ import numpy as np
 from .diagnostics import XpilerError
 from .dialects import print_module
 from .ir import Module
-from .lower_cpu import RUNTIME_HEADER, lower
+from .lower_cpu import RUNTIME_DIR, RUNTIME_HEADER, lower
+from .native_gpu import GPU_TOOLCHAINS, build_gpu_library
 from .sandbox import Limits, run_library
 
-RUNTIME_DIR = Path(__file__).parent / "runtime"
 INCLUDE_DIR = RUNTIME_DIR / "include"
 BASE_FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-pthread", "-fopenmp", "-fwrapv",
               "-ffp-contract=off", "-fno-strict-aliasing", "-w", "-Wno-psabi")
@@ -52,8 +52,8 @@ def _runtime_fingerprint() -> str:
 def compile_flags(dialect: str, bounds_check: bool, native: bool = False) -> list[str]:
     if native:
         if dialect != "cpp":
-            raise XpilerError("XP005", f"native execution of {dialect} needs its device, not the CPU",
-                              hint="use the devices package for GPUs; the CPU executor emulates them")
+            raise XpilerError("XP005", f"g++ cannot run {dialect} natively: it needs its device",
+                              hint="native_gpu builds CUDA/HIP for a GPU; the CPU executor emulates them")
         return [*BASE_FLAGS, *NATIVE_FLAGS, *(BOUNDS_FLAGS if bounds_check else ()), "-I", str(RUNTIME_DIR)]
     flags = [*BASE_FLAGS, *(BOUNDS_FLAGS if bounds_check else ()), "-I", str(INCLUDE_DIR), "-I", str(RUNTIME_DIR)]
     return flags + ["-include", str(RUNTIME_DIR / RUNTIME_HEADER[dialect])]
@@ -119,13 +119,18 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
     """Run `entry` of `source` on `args` ((name, array or numpy scalar) in parameter order).
 
     Returns the final contents of every pointer argument by name. The input arrays are not modified.
-    `native=True` (cpp only) builds with the real intrinsics for this CPU instead of the portable emulation.
+    `native=True` runs the kernel for real: cpp built with the real intrinsics for this CPU instead of the
+    portable emulation, CUDA/HIP built by nvcc/hipcc and run on this machine's GPU (XP005 where there is none).
     """
     if not timeout_s > 0:
         raise XpilerError("XP002", f"the time limit must be a positive number of seconds, got {timeout_s}")
     args = [(name, value if isinstance(value, np.ndarray) else np.asarray(value)[()]) for name, value in args]
-    library = build(source, dialect, entry, args, launch, bounds_check, native)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH")]))}
+    if native and dialect in GPU_TOOLCHAINS:
+        library = build_gpu_library(source, dialect, entry, args, cache_dir())
+        # the GPU runtime maps device memory into the process: a host data limit would only break it
+        return run_library(library, args, Limits(timeout_s=timeout_s, memory_bytes=None), env)
+    library = build(source, dialect, entry, args, launch, bounds_check, native)
     limits = Limits(timeout_s=timeout_s)
     if bounds_check:
         env.update(asan_environment())

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .diagnostics import XpilerError
 
+RUNTIME_DIR = Path(__file__).parent / "runtime"  # emulation headers and the entry wrapper's xp_args.h
 RUNTIME_HEADER = {"cuda": "xp_cuda.h", "hip": "xp_hip.h", "bang": "xp_bang.h", "cpp": "xp_cpp.h"}
 SOURCE_SUFFIX = {"cuda": ".cu", "hip": ".hip", "bang": ".mlu", "cpp": ".cpp"}
 DEFAULT_BANG_LAUNCH = {"task_dim": (16, 1, 1), "cores_per_cluster": 4}
@@ -200,7 +202,8 @@ def _dim3(value: object, what: str) -> str:
     return "dim3(" + ", ".join(str(int(d)) for d in dims) + ")"
 
 
-def entry_wrapper(source: str, dialect: str, entry: str, args: list[tuple[str, object]], launch: dict | None) -> str:
+def entry_wrapper(source: str, dialect: str, entry: str, args: list[tuple[str, object]], launch: dict | None,
+                  name: str = "__xp_entry") -> str:
     call = f"{entry}({_call_arguments(args)});"
     if dialect == "bang":
         spec = {**DEFAULT_BANG_LAUNCH, **(launch or {})}
@@ -217,7 +220,7 @@ def entry_wrapper(source: str, dialect: str, entry: str, args: list[tuple[str, o
         body = f"::xp::launch({grid}, {block}, size_t({int(launch.get('shared', 0))}), [=] {{ {call} }});"
     else:
         body = call
-    return f'#include "xp_args.h"\nextern "C" void __xp_entry(void** args) {{\n    {body}\n}}\n'
+    return f'#include "xp_args.h"\nextern "C" void {name}(void** args) {{\n    {body}\n}}\n'
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:

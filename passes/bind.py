@@ -45,6 +45,7 @@ from kernel_ir.ir import (
     Select, SizeOf, Stmt, Type, UnaryOp, Var, VarQual, VectorType, Verbatim, While, children, transform, walk,
 )
 from passes.base import PassRefused
+from passes.recover_loops import GPU_SPELLINGS_ERASED
 
 TARGETS = ("cpp", "cuda", "hip", "bang")
 _LONG = ScalarType(DType.int64)
@@ -709,7 +710,9 @@ def _bind_simt(module: Module, entries: set[str], target: str, options: BindOpti
         first_function = next(i for i, item in enumerate(items) if isinstance(item, Function))
         items.insert(first_function, _floor_div_helper())
     includes = _target_includes(module, target) + ("<algorithm>",)  # std::min/max in buffer sizes
-    bound = dataclasses.replace(module, dialect=target, includes=tuple(dict.fromkeys(includes)), items=tuple(items))
+    macros = tuple(m for m in module.macros if m not in GPU_SPELLINGS_ERASED)
+    bound = dataclasses.replace(module, dialect=target, includes=tuple(dict.fromkeys(includes)), macros=macros,
+                                items=tuple(items))
     return _drop_spellings(bound)
 
 
@@ -728,6 +731,11 @@ class _SimtLauncher:
                              if not (g.init is not None and (VarQual.constexpr in g.qualifiers or
                                                              getattr(g.type, "const", False)))}
         self.constants: dict[str, int] = {}  # host `const` integers known at translation time
+        for g in module.globals:  # constexpr / const int globals first: host constants may be made of them
+            if g.name not in self.host_globals and isinstance(g.type, ScalarType):
+                value = _constant_int(Decl(g.name, dataclasses.replace(g.type, const=True), g.init), self.constants)
+                if value is not None:
+                    self.constants[g.name] = value
         self.structs = {m.group(1) for item in module.items if isinstance(item, Verbatim)
                         for m in [_STRUCT_NAME.match(item.text)] if m}
         # host arrays (constants the loop form hoisted, e.g. a vector of zeros) -> the statements that set them,

@@ -37,6 +37,10 @@ from passes.inline import (
     uniquify,
 )
 
+# Kept GPU code (verbatim functors and helpers) in the plain C++ loop form compiles with these; a GPU target's
+# bind removes them again, since there `__device__` must mean what it says.
+GPU_SPELLINGS_ERASED = ("#define __device__", "#define __host__", "#define __forceinline__ inline")
+
 
 @dataclass(frozen=True)
 class RecoverOptions:
@@ -578,7 +582,7 @@ class _SimtRecovery:
         includes += tuple(i for i in ("<cstdlib>", "<cstring>", "<cstdio>", "<cmath>", "<cfloat>") if i not in includes)
         macros = self.module.macros
         if any(isinstance(n, Verbatim) and re.search(r"__(device|host|forceinline)__", n.text) for n in walk(self.module)):
-            macros += ("#define __device__", "#define __host__", "#define __forceinline__ inline")
+            macros += GPU_SPELLINGS_ERASED
         result = Module("cpp", includes, macros, tuple(helpers) + items)
         result = dataclasses.replace(result, items=_vector_structs(result) + result.items)
         return _to_plain_cpp(result)

@@ -1,6 +1,6 @@
 """The translation driver: one canonical pass order for all 12 directions, written once (docs/translation.md).
 
-    parse -> detensorize -> recover_loops -> normalize -> schedule (split/reorder/fuse/contract) -> bind(target) -> print
+    parse -> detensorize -> recover_loops -> normalize -> parallelize -> schedule (split/reorder/fuse/contract) -> bind(target) -> print
 
 Every intermediate program is executable, so a failing direction can be localized by running the `module`s
 of the pass records' steps; each step raises a coded XpilerError (PassRefused for a pass) instead of returning a
@@ -141,6 +141,14 @@ def front_half(module: Module) -> tuple[Module, list[PassRecord]]:
     module, normalized = normalize_and_report(module, normalize_options)
     records.append(PassRecord("normalize", dataclasses.asdict(normalize_options),
                               "; ".join(normalized) or "no block loop nest"))
+
+    # 2c. Loops the source left serial but whose iterations are provably independent (plain C) become parallel,
+    #     so that bind spreads them instead of running them on one thread. Never refuses.
+    from passes.parallelize import ParallelizeOptions, parallelize_and_report
+    parallelize_options = ParallelizeOptions()
+    module, parallelized = parallelize_and_report(module, parallelize_options)
+    records.append(PassRecord("parallelize", dataclasses.asdict(parallelize_options),
+                              "; ".join(parallelized) or "no serial loop found independent"))
     return module, records
 
 

@@ -3,7 +3,8 @@
 A translation is called "verified" only when both programs executed and every output agreed within the stated
 tolerance; anything less says what was missing ("unverified": no inputs could be made or the source itself did not
 run; "failed": the result did not compile or run; "mismatch": both ran and disagreed). The evidence (sizes,
-inputs' shapes and dtypes, seed, errors, where each side ran) is kept for reports.
+inputs' shapes and dtypes, seed, errors, where each side ran) is kept for reports. A CUDA/HIP result runs on
+the CPU executor and, where this machine has a GPU for it, natively too: it is verified only if both agree.
 
 Inputs come from the entry's parameters: integer scalars are sizes (defaults below, overridable), float scalars
 0.5, and every buffer is sized by `kernel_ir.extents` (the larger of what the source and the result touch).
@@ -12,6 +13,7 @@ may be indices, so they lie in [0, smallest size) and are distinct where possibl
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +23,7 @@ from kernel_ir.entry import NUMPY_DTYPE, find_entry
 from kernel_ir.executor import execute
 from kernel_ir.ir import DType, Function, PointerType, ScalarType
 from kernel_ir.lower_cpu import DEFAULT_BANG_LAUNCH
+from kernel_ir.native_gpu import find_gpu
 from kernel_ir.parse import parse
 
 DEFAULT_SIZES = (37, 19, 13, 7, 5, 3, 3, 2, 1, 1)  # not multiples of tile sizes; later parameters are usually small
@@ -81,22 +84,35 @@ def verify(source: str, source_dialect: str, result: str, target_dialect: str, e
         return Verification("unverified", f"the source did not run: {err.diagnostic}", **evidence,
                             ran_on={"source": "CPU executor"})
     try:
-        got, result_place = run_result(result, target_dialect, entry, args)
+        runs = run_result(result, target_dialect, entry, args)
     except XpilerError as err:
         return Verification("failed", f"the translation did not run: {err.diagnostic}", **evidence,
                             ran_on={"source": "CPU executor"})
-    return compare(expected, got, evidence, {"source": "CPU executor", "result": result_place})
+    checks = [compare(expected, got, evidence, {"source": "CPU executor", "result": place}) for place, got in runs]
+    worst = next((check for check in checks if not check.verified), None)
+    if worst is not None:
+        where = f" ({worst.ran_on['result']})" if len(checks) > 1 else ""
+        return dataclasses.replace(worst, reason=worst.reason + where)
+    places = " and ".join(place for place, _ in runs)
+    best = max(checks, key=lambda check: check.max_abs_error)
+    return dataclasses.replace(best, ran_on={"source": "CPU executor", "result": places})
 
 
-def run_result(code: str, dialect: str, entry: str, args: list) -> tuple[dict, str]:
-    """cpp runs natively (g++ -march=native) when this CPU has what it uses, else on the CPU executor."""
+def run_result(code: str, dialect: str, entry: str, args: list) -> list[tuple[str, dict]]:
+    """(where, outputs) for every place the result runs here: cpp natively (g++ -march=native) when this CPU has
+    what it uses, else on the CPU executor; CUDA/HIP on the CPU executor and also natively where a GPU is present.
+    A native GPU run that fails is a failed translation like any other."""
     if dialect == "cpp":
         try:
-            return execute(code, dialect, entry, args, native=True), "native gcc"
+            return [("native gcc", execute(code, dialect, entry, args, native=True))]
         except XpilerError as err:
             if err.code not in ("XP201", "XP202"):
                 raise
-    return execute(code, dialect, entry, args, launch=_launch(dialect)), "CPU executor"
+    runs = [("CPU executor", execute(code, dialect, entry, args, launch=_launch(dialect)))]
+    gpu, _ = find_gpu(dialect)
+    if gpu is not None:
+        runs.append((f"natively on {gpu}", execute(code, dialect, entry, args, native=True)))
+    return runs
 
 
 def _launch(dialect: str) -> dict | None:

@@ -182,6 +182,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
     from passes.cache import CacheOptions, cache
     from passes.detensorize import detensorize
     from passes.normalize import NormalizeOptions, normalize
+    from passes.parallelize import ParallelizeOptions, parallelize
     from passes.pipeline import PipelineOptions, pipeline
     from passes.recover_loops import RecoverOptions, recover_loops
     from passes.tensorize import TensorizeOptions, tensorize
@@ -201,6 +202,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
               "detensorize": lambda module, _: detensorize(module),
               "recover_loops": lambda module, options: recover_loops(module, RecoverOptions(**options)),
               "normalize": lambda module, options: normalize(module, NormalizeOptions(**options)),
+              "parallelize": lambda module, options: parallelize(module, ParallelizeOptions(**options)),
               **dict.fromkeys(("split", "reorder", "fuse", "contract"), schedule_step),
               "bind": bind_step,
               "openmp_clauses": lambda module, options: openmp_clauses(module, options["num_threads"],

@@ -13,10 +13,11 @@ import devices
 from devices import (ESTIMATE, MEASUREMENT, EmulationEstimate, LocalCPU, LocalGPU, MeasureJob, Repeats, as_device,
                      local_device)
 from devices import dask_remote
-from devices.local_gpu import _probe, event_harness, library_source
-from devices.timing import EVENT_TIMED_ENTRY, EVENTS, time_library
-from kernel_ir.executor import RUNTIME_DIR
+from devices.timing import EVENTS, time_library
+from kernel_ir.lower_cpu import RUNTIME_DIR
+from kernel_ir.native_gpu import EVENT_TIMED_ENTRY, event_harness, find_gpu, library_source
 from kernel_ir.diagnostics import XpilerError
+from kernel_ir.executor import execute
 
 SCALE = """
 extern "C" void scale(const float* x, float* y, int n) {
@@ -29,6 +30,22 @@ BROKEN = 'extern "C" void scale(const float* x, float* y, int n) { undeclared(n)
 BANG_SCALE = """
 __mlu_global__ void scale(float* x, float* y, int n) {
     for (int i = taskId; i < n; i += taskDim) y[i] = 2.0f * x[i];
+}
+"""
+CUDA_SCALE = """
+__global__ void scale_kernel(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = 2.0f * x[i];
+}
+extern "C" void scale(const float* x, float* y, int n) {
+    float *dx, *dy;
+    cudaMalloc(&dx, n * sizeof(float));
+    cudaMalloc(&dy, n * sizeof(float));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    scale_kernel<<<(n + 255) / 256, 256>>>(dx, dy, n);
+    cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
 }
 """
 QUICK = Repeats(warmup=1, repeats=3, min_time_s=0.0)
@@ -61,7 +78,7 @@ def test_local_cpu_refuses_other_dialects():
 
 def test_without_a_gpu_the_gpu_device_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # neither nvcc nor nvidia-smi can be found
-    _probe.cache_clear()
+    find_gpu.cache_clear()
     try:
         gpu = LocalGPU("cuda")
         assert not gpu.available and "nvcc is not installed" in gpu.reason
@@ -71,7 +88,7 @@ def test_without_a_gpu_the_gpu_device_says_so(monkeypatch, tmp_path):
         fallback = local_device("cuda")
         assert fallback.kind == ESTIMATE and "no cuda GPU" in fallback.reason
     finally:
-        _probe.cache_clear()
+        find_gpu.cache_clear()
 
 
 def test_bang_gets_an_estimate_labelled_as_one():
@@ -131,7 +148,7 @@ def test_the_gpu_library_with_its_event_harness_compiles_with_nvcc(tmp_path):
     from passes.translate import translate
 
     code = translate(SCALE, "cuda", "cpp", native_compile=False).code
-    (tmp_path / "library.cu").write_text(library_source(job(code, "cuda")))
+    (tmp_path / "library.cu").write_text(library_source(code, "cuda", "scale", job(code, "cuda").args))
     compiled = subprocess.run(["nvcc", "-arch=sm_80", "-std=c++17", "-c", "-I", str(RUNTIME_DIR), "library.cu",
                                "-o", "library.o"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert compiled.returncode == 0, compiled.stderr[-3000:]
@@ -158,3 +175,26 @@ def test_a_failing_event_timing_is_a_coded_error(tmp_path):
     with pytest.raises(XpilerError) as err:
         time_library(_self_timed_library(tmp_path, -1.0), job(SCALE).args, QUICK, 60, clock=EVENTS)
     assert err.value.code == "XP303" and "timing with events" in err.value.message
+
+
+def test_without_a_gpu_native_execution_of_cuda_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    find_gpu.cache_clear()
+    try:
+        with pytest.raises(XpilerError) as err:
+            execute(CUDA_SCALE, "cuda", "scale", job(CUDA_SCALE, "cuda").args, native=True)
+        assert err.value.code == "XP005" and "nvcc is not installed" in err.value.message
+    finally:
+        find_gpu.cache_clear()
+
+
+@pytest.mark.skipif(find_gpu("cuda")[0] is None, reason=f"no CUDA GPU: {find_gpu('cuda')[1]}")
+def test_on_a_gpu_the_kernel_runs_natively_agrees_with_the_executor_and_is_timed_with_events():
+    """Runs where a GPU is lent (bench/gpu_native.py runs the corpus the same way)."""
+    args = job(CUDA_SCALE, "cuda").args
+    on_gpu = execute(CUDA_SCALE, "cuda", "scale", args, native=True)
+    emulated = execute(CUDA_SCALE, "cuda", "scale", args)
+    np.testing.assert_array_equal(on_gpu["y"], emulated["y"])
+    np.testing.assert_array_equal(on_gpu["y"], 2.0 * args[0][1])
+    m = LocalGPU("cuda").measure(job(CUDA_SCALE, "cuda"))
+    assert m.kind == MEASUREMENT and m.device.startswith("local-gpu:GPU ") and all(t > 0 for t in m.times_s)

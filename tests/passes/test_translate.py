@@ -38,8 +38,8 @@ def test_translation_runs_like_its_source(source_dialect: str, target: str, op: 
         assert err.code.startswith("XP") and err.message
         pytest.skip(f"refused: {err.diagnostic}")
     assert result.target_dialect == target and result.entry == op
-    assert [p.name for p in result.passes] == ["parse", "detensorize", "recover_loops", "normalize", "bind",
-                                               "cache", "tensorize", "pipeline"]  # the last three may be skipped
+    assert [p.name for p in result.passes] == ["parse", "detensorize", "recover_loops", "normalize", "parallelize",
+                                               "bind", "cache", "tensorize", "pipeline"]  # the last three may be skipped
     assert all(c.ok for c in result.compile_results if c.ok is not None), result.compile_results
     spec = SPECS[op]
     check = verify(source, source_dialect, result.code, target, result.entry, args=make_args(spec, smallest(op)),
@@ -56,6 +56,41 @@ def test_verify_generates_inputs_from_extents() -> None:
     assert check.sizes == {"n": 45} and check.inputs["x"] == {"shape": [45], "dtype": "float32"}
     assert check.ran_on == {"source": "CPU executor", "result": "native gcc"}
 
+
+
+def test_a_gpu_result_must_agree_natively_too(monkeypatch) -> None:
+    """Where a GPU is present the CUDA result also runs on it; a disagreement there is a mismatch that says where
+    (the GPU is simulated here by corrupting what the native run returns)."""
+    import passes.verify as verify_module
+
+    source = source_of("cpp", "relu")
+    result = translate(source, "cuda", "cpp", native_compile=False)
+    emulated = verify_module.execute
+
+    def gpu_execute(code, dialect, entry, args, native=False, **options):
+        outputs = emulated(code, dialect, entry, args, **options)
+        if native:
+            outputs["y"][3] += 1.0
+        return outputs
+
+    monkeypatch.setattr(verify_module, "find_gpu", lambda dialect: ("GPU 0: Simulated", "available"))
+    monkeypatch.setattr(verify_module, "execute", gpu_execute)
+    check = verify(source, "cpp", result.code, "cuda", "relu", sizes={"n": 45})
+    assert check.status == "mismatch" and check.reason.endswith("(natively on GPU 0: Simulated)")
+    assert check.outputs["y"]["agree"] is False
+
+
+def test_a_result_verified_on_the_executor_and_the_gpu_says_both(monkeypatch) -> None:
+    import passes.verify as verify_module
+
+    source = source_of("cpp", "relu")
+    result = translate(source, "cuda", "cpp", native_compile=False)
+    emulated = verify_module.execute
+    monkeypatch.setattr(verify_module, "find_gpu", lambda dialect: ("GPU 0: Simulated", "available"))
+    monkeypatch.setattr(verify_module, "execute", lambda *a, native=False, **o: emulated(*a, **o))
+    check = verify(source, "cpp", result.code, "cuda", "relu", sizes={"n": 45})
+    assert check.status == "verified", check.reason
+    assert check.ran_on == {"source": "CPU executor", "result": "CPU executor and natively on GPU 0: Simulated"}
 
 BROKEN = """
 extern "C" void relu(const float* x, float* y, int n) {

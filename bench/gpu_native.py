@@ -1,0 +1,186 @@
+"""CUDA on a real GPU: the CPU executor's answers against native runs, and translated kernels' speed.
+
+Needs nvcc and an NVIDIA GPU (`kernel_ir.native_gpu.find_gpu`); where there is none it says so and exits 2.
+Three parts, each printed as a Markdown table:
+
+  fidelity  every corpus CUDA kernel (and every style kernel written in CUDA) on its spec's inputs, run by the CPU
+            executor and natively on the GPU: both must agree within the spec's tolerance. This is what the
+            executor's "verified" rests on when no GPU is present.
+  speed     per operator, at the sizes of bench/cpp_vs_numpy.py: the hand-written corpus CUDA kernel (an expert's
+            port) and untuned translations of the corpus cpp and bang kernels to CUDA, each timed with CUDA events
+            around the host launcher (transfers included: what a caller of the entry pays). Ratio = expert time /
+            translation time (> 1: the translation is faster).
+  tune      autotune.tune of a plain C gemm (three loops, as a port starts) to CUDA on the GPU (LocalGPU),
+            `--budget` trials: untuned vs best.
+
+    python bench/gpu_native.py [--parts fidelity,speed,tune] [--jobs 12] [--budget 8] [--out results.md]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.accuracy import smallest_sizes  # noqa: E402
+from bench.cpp_vs_numpy import CASES  # noqa: E402
+from kernel_ir.native_gpu import find_gpu  # noqa: E402
+from tests.corpus import corpus_files  # noqa: E402
+from tests.corpus.specs import SPECS, make_args  # noqa: E402
+from tests.styles import specs as styles  # noqa: E402
+
+SPEED_SOURCES = ("cpp", "bang")  # translated to CUDA and raced against the corpus CUDA kernel
+PLAIN_GEMM = """
+extern "C" void gemm(const float* A, const float* B, float* C, int M, int N, int K) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) acc += A[i * K + k] * B[k * N + j];
+            C[i * N + j] = acc;
+        }
+}
+"""
+
+
+def oneline(text: str, width: int) -> str:
+    return " ".join(text.split())[:width]
+
+
+def agree(want: dict, got: dict, rtol: float, atol: float) -> tuple[bool, float]:
+    worst = 0.0
+    for name, expected in want.items():
+        a, b = got[name].astype(np.float64), expected.astype(np.float64)
+        if a.shape != b.shape:
+            return False, float("inf")
+        diff = np.abs(a - b)
+        worst = max(worst, float(diff.max(initial=0.0)))
+        if not np.all(diff <= atol + rtol * np.abs(b)):
+            return False, worst
+    return True, worst
+
+
+def fidelity_one(kind: str, op: str, path: str) -> str:
+    """One table row: the kernel on the CPU executor and on the GPU, same inputs."""
+    from kernel_ir.diagnostics import XpilerError
+    from kernel_ir.entry import find_entry
+    from kernel_ir.executor import execute
+    from kernel_ir.parse import parse
+
+    spec = (SPECS if kind == "corpus" else styles.SPECS)[op]
+    code = Path(path).read_text()
+    args = make_args(spec, smallest_sizes(spec))
+    try:
+        entry = find_entry(parse(code, "cuda"), None).name
+        emulated = execute(code, "cuda", entry, args)
+    except XpilerError as err:
+        return f"| {kind} | {op} | executor failed | {err.code}: {oneline(err.message, 80)} |"
+    try:
+        native = execute(code, "cuda", entry, args, native=True)
+    except XpilerError as err:
+        return f"| {kind} | {op} | GPU failed | {err.code}: {oneline(err.message, 80)} |"
+    ok, worst = agree(native, emulated, spec.rtol, spec.atol)
+    return f"| {kind} | {op} | {'agree' if ok else 'DISAGREE'} | max abs difference {worst:.3g} |"
+
+
+def fidelity(jobs: int) -> str:
+    work = [("corpus", name, str(path)) for _, name, path in corpus_files("cuda")]
+    work += [("styles", name, str(path)) for _, name, path in styles.style_kernels("cuda")]
+    with ProcessPoolExecutor(jobs) as pool:
+        rows = list(pool.map(fidelity_one, *zip(*work)))
+    agreeing = sum("| agree |" in row for row in rows)
+    return ("| kernels | operator | CPU executor vs GPU | detail |\n|---|---|---|---|\n" + "\n".join(rows)
+            + f"\n\n{agreeing} of {len(rows)} kernels agree.")
+
+
+def speed_one(op: str) -> str:
+    """Expert CUDA kernel vs translations of the cpp and bang kernels, timed on the GPU (median of repeats)."""
+    from devices import LocalGPU, MeasureJob, Repeats
+    from kernel_ir.diagnostics import XpilerError
+    from passes.translate import translate
+    from passes.verify import verify
+
+    sizes, _ = CASES[op]
+    spec = SPECS[op]
+    args = make_args(spec, sizes)
+    gpu = LocalGPU("cuda")
+    sources = {dialect: path.read_text() for dialect, name, path in
+               [f for d in ("cuda", *SPEED_SOURCES) for f in corpus_files(d)] if name == op}
+    try:
+        expert = gpu.measure(MeasureJob(sources["cuda"], "cuda", op, args, Repeats(repeats=15, min_time_s=0.1)))
+    except XpilerError as err:
+        return f"| {op} | corpus kernel failed on the GPU: {err.code}: {oneline(err.message, 80)} |"
+    cells = [f"{expert.median_s * 1e3:.3f} ms"]
+    for dialect in SPEED_SOURCES:
+        if dialect not in sources:
+            cells.append("(no kernel)")
+            continue
+        try:
+            translation = translate(sources[dialect], "cuda", dialect, native_compile=False)
+            check = verify(sources[dialect], dialect, translation.code, "cuda", op,
+                           args=make_args(spec, smallest_sizes(spec)), rtol=spec.rtol, atol=spec.atol)
+            if not check.verified:
+                cells.append(f"not verified: {oneline(check.reason, 60)}")
+                continue
+            m = gpu.measure(MeasureJob(translation.code, "cuda", op, args, Repeats(repeats=15, min_time_s=0.1)))
+            cells.append(f"{m.median_s * 1e3:.3f} ms ({expert.median_s / m.median_s:.2f}x)")
+        except XpilerError as err:
+            cells.append(f"{err.code}: {oneline(err.message, 60)}")
+    return f"| {op} | {', '.join(f'{k}={v}' for k, v in sizes.items())} | " + " | ".join(cells) + " |"
+
+
+def speed(jobs: int) -> str:
+    with ProcessPoolExecutor(jobs) as pool:
+        rows = list(pool.map(speed_one, CASES))
+    header = " | ".join(f"{d} -> cuda (ratio)" for d in SPEED_SOURCES)
+    return (f"| operator | sizes | corpus CUDA | {header} |\n|---|---|---:|" + "---:|" * len(SPEED_SOURCES)
+            + "\n" + "\n".join(rows))
+
+
+def tuning(budget: int) -> str:
+    from autotune import tune
+    from devices import LocalGPU
+
+    start = time.perf_counter()
+    result = tune(PLAIN_GEMM, "cuda", "cpp", device=LocalGPU("cuda"), budget=budget, strategy="bayes",
+                  sizes={"M": 512, "N": 512, "K": 512}, trials_path=Path("/tmp/xpiler-gpu-trials.jsonl"))
+    lines = [f"plain C gemm -> cuda, M=N=K=512, {budget} trials (bayes) in {time.perf_counter() - start:.0f} s on "
+             f"{result.device} ({result.kind}):",
+             f"- untuned translation: {result.untuned_time}",
+             f"- best ({result.best_config}): {result.best_time}",
+             f"- trials: {len(result.trials)}, not verified or failed: {sum(not t.ok for t in result.trials)}"]
+    lines += [f"  - {t.number}: {t.status} {t.config} {t.time_s * 1e3 if t.ok else t.reason[:80]}"
+              for t in result.trials]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="fidelity,speed,tune")
+    parser.add_argument("--jobs", type=int, default=12)
+    parser.add_argument("--budget", type=int, default=8)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    gpu, reason = find_gpu("cuda")
+    if gpu is None:
+        print(f"no CUDA GPU here: {reason}")
+        sys.exit(2)
+    sections = [f"# CUDA on {gpu}\n"]
+    parts = {"fidelity": lambda: fidelity(args.jobs), "speed": lambda: speed(args.jobs),
+             "tune": lambda: tuning(args.budget)}
+    for part in args.parts.split(","):
+        start = time.perf_counter()
+        text = parts[part]()
+        sections.append(f"## {part} ({time.perf_counter() - start:.0f} s)\n\n{text}\n")
+        print(sections[-1], flush=True)
+        if args.out:
+            args.out.write_text("\n".join(sections))
+
+
+if __name__ == "__main__":
+    main()
