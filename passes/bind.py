@@ -31,6 +31,7 @@ What it produces, per target (later passes, `cache` and `tensorize`, make it fas
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 import re
 from dataclasses import dataclass
 
@@ -45,13 +46,14 @@ from kernel_ir.ir import (
     Select, SizeOf, Stmt, Type, UnaryOp, Var, VarQual, VectorType, Verbatim, While, children, transform, walk,
 )
 from passes.base import PassRefused
+from passes.bind_blocks import BlockKernel, block_kernel
+from passes.loops import ASSIGN_OPS
 from passes.recover_loops import GPU_SPELLINGS_ERASED
 
 TARGETS = ("cpp", "cuda", "hip", "bang")
 _LONG = ScalarType(DType.int64)
 _SIZE_T = NamedType("size_t")
 _VOID_PTR_PTR = PointerType(PointerType(ScalarType(DType.void)))
-_ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
 _SCRATCH_CALLS = frozenset({"malloc", "free", "memcpy", "memset"})
 
 
@@ -185,7 +187,7 @@ def _assigned_vars(node: Node) -> set[str]:
     for n in walk(node):
         if isinstance(n, Assign) and isinstance(n.target, Var):
             names.add(n.target.name)
-        elif isinstance(n, BinOp) and n.op in _ASSIGN_OPS and isinstance(n.lhs, Var):
+        elif isinstance(n, BinOp) and n.op in ASSIGN_OPS and isinstance(n.lhs, Var):
             names.add(n.lhs.name)
         elif isinstance(n, UnaryOp) and n.op in ("++", "--") and isinstance(n.operand, Var):
             names.add(n.operand.name)
@@ -215,7 +217,7 @@ def _store_targets(node: Node) -> list[Expr]:
     for n in walk(node):
         if isinstance(n, Assign):
             targets.append(n.target)
-        elif isinstance(n, BinOp) and n.op in _ASSIGN_OPS:
+        elif isinstance(n, BinOp) and n.op in ASSIGN_OPS:
             targets.append(n.lhs)
         elif isinstance(n, UnaryOp) and n.op in ("++", "--"):
             targets.append(n.operand)
@@ -731,6 +733,9 @@ class _SimtLauncher:
                              if not (g.init is not None and (VarQual.constexpr in g.qualifiers or
                                                              getattr(g.type, "const", False)))}
         self.constants: dict[str, int] = {}  # host `const` integers known at translation time
+        # a variable assigned after its declaration varies, and one declared twice is two variables
+        declarations = Counter(n.name for n in walk(fn.body) if isinstance(n, Decl))
+        self.reassigned = frozenset(_assigned_vars(fn.body)) | {name for name, k in declarations.items() if k > 1}
         for g in module.globals:  # constexpr / const int globals first: host constants may be made of them
             if g.name not in self.host_globals and isinstance(g.type, ScalarType):
                 value = _constant_int(Decl(g.name, dataclasses.replace(g.type, const=True), g.init), self.constants)
@@ -839,7 +844,7 @@ class _SimtLauncher:
         if not _touches_memory(s, frozenset(self.host_arrays)):
             if isinstance(s, Decl):
                 self.scope[s.name] = s.type
-                value = _constant_int(s, self.constants)
+                value = _constant_int(s, self.constants, self.reassigned)
                 if value is not None:
                     self.constants[s.name] = value
             if isinstance(s, Decl) and isinstance(s.type, ArrayType):
@@ -876,6 +881,9 @@ class _SimtLauncher:
 
     # -- kernels --
     def parallel_kernel(self, loop: For) -> list[Stmt]:
+        blocked = block_kernel(loop, _canonical, self.constant_value)
+        if blocked is not None and not any(_touches_memory(ExprStmt(c)) for c in blocked.grid.values()):
+            return self.block_launch(blocked)
         chain = [loop]
         while len(chain[-1].body.body) == 1:
             inner = chain[-1].body.body[0]
@@ -912,12 +920,34 @@ class _SimtLauncher:
         launch = self.launch(kernel, Cast(NamedType("unsigned int"), grid), Const(block, DType.int32))
         return [Decl(threads, _LONG, total), If(BinOp(">", Var(threads), Const(0, DType.int32)), Block(tuple(launch)))]
 
+    def constant_value(self, e: Expr) -> int | None:
+        """The value of an int expression of literals and host constants known here, else None."""
+        return _constant_int(Decl("_", ScalarType(DType.int32, const=True), e), self.constants)
+
+    def block_launch(self, blocked: BlockKernel) -> list[Stmt]:
+        """A thread-block kernel (passes.bind_blocks) launched over its grid, skipped when the grid is empty."""
+        kernel = self.kernel(blocked.body)
+        dim3, unsigned = NamedType("dim3"), NamedType("unsigned int")
+        one = Const(1, DType.int32)
+        grid = tuple(Cast(unsigned, blocked.grid[a]) if a in blocked.grid else one for a in ("x", "y", "z"))
+        block = tuple(Const(blocked.threads.get(a, 1), DType.int32) for a in ("x", "y", "z"))
+        shared = None if blocked.shared_bytes is None else Cast(_SIZE_T, blocked.shared_bytes)
+        launch = KernelLaunch(kernel.name, LaunchConfig(Construct(dim3, grid), Construct(dim3, block), shared),
+                              tuple(Var(p.name) for p in kernel.params))
+        runs = [BinOp(">", count, Const(0, DType.int32)) for count in blocked.grid.values()]
+        return [If(_conjunction(runs), Block((launch,)))]
+
     def kernel(self, body: Stmt) -> Function:
         body = body if isinstance(body, Block) else Block((body,))
         # constants become literals: array sizes stay static (device code has no variable-length arrays)
         known = {name: value for name, value in self.constants.items() if name not in _declared(body)}
         body = transform(body, lambda n: Const(known[n.name], DType.int32)
                          if isinstance(n, Var) and n.name in known else None)
+        for decl in (n for n in walk(body) if isinstance(n, Decl) and isinstance(n.type, ArrayType)):
+            if decl.type.size is not None and not isinstance(decl.type.size, Const):
+                raise PassRefused("XP525", f"bind: kernel code of {self.fn.name} needs array {decl.name!r} sized at "
+                                           "run time, and device code has no variable-length arrays",
+                                  hint="make its size (often the source's block size) a compile-time constant")
         host_globals = sorted(_used(body) & self.host_globals)
         if host_globals:
             raise PassRefused("XP523", f"bind: kernel code of {self.fn.name} uses host globals "
@@ -985,10 +1015,12 @@ def _passable(t: Type) -> bool:
     return isinstance(t, (ScalarType, VectorType))
 
 
-def _constant_int(decl: Decl, known: dict[str, int]) -> int | None:
-    """The value of `const int name = <integer expression of literals and known constants>`, else None."""
+def _constant_int(decl: Decl, known: dict[str, int], assigned: frozenset[str] = frozenset()) -> int | None:
+    """The value of `[const] int name = <integer expression of literals and known constants>` when the variable
+    is const or never assigned again (not in `assigned`), else None."""
     t = decl.type
-    if not (isinstance(t, ScalarType) and t.const and t.dtype in (DType.int32, DType.int64)) or decl.init is None:
+    if not (isinstance(t, ScalarType) and t.dtype.is_int and t.dtype.bits in (32, 64)) or decl.init is None \
+            or not (t.const or decl.name not in assigned):
         return None
 
     def value(e: Expr) -> int | None:
@@ -1017,6 +1049,13 @@ def _thread_index(wide: bool) -> Expr:
     block = BuiltinVar("blockIdx", "x")
     return BinOp("+", BinOp("*", Cast(_LONG, block) if wide else block, BuiltinVar("blockDim", "x")),
                  BuiltinVar("threadIdx", "x"))
+
+
+def _conjunction(tests: list[Expr]) -> Expr:
+    result = tests[0]
+    for test in tests[1:]:
+        result = BinOp("&&", result, test)
+    return result
 
 
 def _product(exprs: list[Expr]) -> Expr:

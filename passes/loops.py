@@ -39,7 +39,7 @@ UNSUPPORTED = "XP535"  # a construct the passes do not model (unknown call, prag
 INT32 = ScalarType(DType.int32)
 _PLAIN_LOOP_PRAGMA = re.compile(r"^\s*(omp\s+parallel\s+for|omp\s+simd|GCC\s+unroll\s+\d+|unroll(\s*\d+)?)"
                                 r"(\s+schedule\s*\([^)]*\))*\s*$")
-_ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="}
+ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
 PURE_CALLS = frozenset({
     "expf", "exp", "exp2f", "logf", "log", "log2f", "sqrtf", "sqrt", "rsqrtf", "fabsf", "fabs", "fmaxf", "fminf",
     "fmax", "fmin", "tanhf", "tanh", "sinf", "sin", "cosf", "cos", "powf", "pow", "floorf", "ceilf", "roundf",
@@ -217,7 +217,7 @@ def _simple_bound(e: Expr) -> bool:
     """Made of variables, constants and arithmetic only (no reads of memory, no calls)."""
     return all(isinstance(n, (Var, Const, BinOp, UnaryOp, Cast, ScalarType)) for n in walk(e)) \
         and not any(isinstance(n, UnaryOp) and n.op in ("++", "--", "*", "&") for n in walk(e)) \
-        and not any(isinstance(n, BinOp) and n.op in _ASSIGN_OPS for n in walk(e))
+        and not any(isinstance(n, BinOp) and n.op in ASSIGN_OPS for n in walk(e))
 
 
 def require_canonical(loop: For) -> CanonicalLoop:
@@ -309,7 +309,7 @@ def written_names(node: Node) -> set[str]:
         target = None
         if isinstance(n, Assign):
             target = n.target
-        elif isinstance(n, BinOp) and n.op in _ASSIGN_OPS:
+        elif isinstance(n, BinOp) and n.op in ASSIGN_OPS:
             target = n.lhs
         elif isinstance(n, UnaryOp) and n.op in ("++", "--"):
             target = n.operand
@@ -580,7 +580,7 @@ class AccessCollector:
             self._subscripts(e.operand, loops)  # an address, not an access
         elif isinstance(e, UnaryOp):
             self._expr(e.operand, loops)
-        elif isinstance(e, BinOp) and e.op in _ASSIGN_OPS:
+        elif isinstance(e, BinOp) and e.op in ASSIGN_OPS:
             self._expr(e.rhs, loops)
             self._target(e.lhs, loops, reduction=None)
         elif isinstance(e, BinOp):
