@@ -105,14 +105,14 @@ def _per_thread_arrays(body: Block, thread_vars: dict[str, str], threads: dict[s
     if not arrays:
         return body
 
-    def rewrite(n):
+    def rewrite(n):  # top down: in `a[t][k]` only the inner `a[t]` is the thread's slot
         if isinstance(n, Index) and isinstance(n.base, Var) and n.base.name in arrays and thread_number(n.index):
             return n.base
         if isinstance(n, Decl) and n.name in arrays:
             return dataclasses.replace(n, type=n.type.element, scope=MemScope.local)
         return None
 
-    return transform(body, rewrite)
+    return transform(body, rewrite, top_down=True)
 
 
 class _Phases:
@@ -122,6 +122,7 @@ class _Phases:
         self.shared_bytes: Expr | None = None
         self.dynamic: str | None = None  # the loop form's buffer standing for `extern __shared__` storage
         self.thread_vars: dict[str, str] = {}  # axis -> the loop form's thread variable (the same in every phase)
+        self.locals: dict[str, int] = {}  # block-level integer constants and their values
 
     def stmts(self, stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...] | None:
         out: list[Stmt] = []
@@ -140,11 +141,15 @@ class _Phases:
                 any(isinstance(n, Return) for n in walk(s)):
             return None
         if isinstance(s, Decl) and isinstance(s.type, ArrayType):
-            size = self.constant(s.type.size) if s.type.size is not None else None
-            if s.init is not None or size is None or size <= 0:
+            shared = self.fixed_size(s.type)
+            if s.init is not None or shared is None:
                 return None
-            shared = dataclasses.replace(s.type, size=Const(size, DType.int32))
             return [dataclasses.replace(s, type=shared, scope=MemScope.shared)]
+        if isinstance(s, Decl) and isinstance(s.type, ScalarType) and s.type.dtype.is_int and s.init is not None \
+                and (s.type.const or VarQual.constexpr in s.qualifiers) and s.name not in self.shared:
+            value = self.constant(self.with_locals(s.init))
+            if value is not None:
+                self.locals[s.name] = value  # a block constant (constexpr int kMicro = 2): sizes may use it
         if isinstance(s, Decl) and s.name in self.shared:
             return None if s.init is not None else [dataclasses.replace(s, scope=MemScope.shared)]
         dynamic = _dynamic_shared_bytes(s)
@@ -175,6 +180,18 @@ class _Phases:
             return [If(_FIRST_THREAD, Block((s,))), Barrier(BarrierKind.syncthreads)]
         return [s]
 
+    def with_locals(self, e: Expr) -> Expr:
+        return transform(e, lambda n: Const(self.locals[n.name], DType.int32)
+                         if isinstance(n, Var) and n.name in self.locals else None)
+
+    def fixed_size(self, t: ArrayType) -> ArrayType | None:
+        """`t` with every dimension a literal, or None when one is not known at translation time."""
+        size = self.constant(self.with_locals(t.size)) if t.size is not None else None
+        if size is None or size <= 0:
+            return None
+        element = self.fixed_size(t.element) if isinstance(t.element, ArrayType) else t.element
+        return None if element is None else ArrayType(element, Const(size, DType.int32))
+
     def phase(self, loop: For) -> list[Stmt] | None:
         """A thread loop nest: each level becomes its threadIdx axis, then the block waits for every thread."""
         decls: list[Stmt] = []
@@ -197,6 +214,9 @@ class _Phases:
         if any(isinstance(n, (Return, Barrier)) for s in body for n in walk(s)) or _breaks(body):
             return None
         self.count += 1
+        shadowed = {n.name for s in body for n in walk(s) if isinstance(n, Decl)}
+        if not shadowed & set(self.locals):  # block constants as literals: the phase's own arrays get fixed sizes
+            body = tuple(self.with_locals(s) for s in body)
         code: tuple[Stmt, ...] = tuple(decls) + tuple(_serialize(s) for s in body)
         if _continues(body):  # `continue` ends this thread's part of the phase, not the kernel
             code = tuple(decls) + (DoWhile(Block(tuple(_serialize(s) for s in body)), Const(False, DType.bool)),)

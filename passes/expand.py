@@ -72,16 +72,24 @@ def rewrite_uses(node: Node, names: set[str], index: Expr) -> Node:
 
 
 def _init_list_stores(decl: Decl, slot: Expr) -> tuple[Stmt, ...]:
-    """`T a[n] = {x, y}` as stores into the thread's slot: zero it all, then the listed elements (1-D only)."""
+    """`T a[n][m] = {{x, y}, ...}` as stores into the thread's slot: zero it all, then the listed non-zero
+    elements (braces nest per dimension; C zero-fills what a list leaves out)."""
     items = decl.init.items  # type: ignore[union-attr]
     if not isinstance(decl.type, ArrayType):  # struct or scalar: a braced temporary of the same type
         return (Assign(slot, Construct(_drop_const(decl.type), items, braced=True)),)
-    if any(isinstance(i, InitList) for i in items):
-        raise PassRefused("XP515", f"cannot expand {decl.name}: nested brace initializers are not supported",
-                          hint="initialize it with a loop")
     zero = ExprStmt(Call("memset", (UnaryOp("&", slot), Const(0, DType.int32), SizeOf(slot))))
-    return (zero,) + tuple(Assign(Index(slot, Const(k, DType.int32)), i) for k, i in enumerate(items)
-                           if not (isinstance(i, Const) and i.value == 0))
+    return (zero,) + tuple(_listed_stores(slot, items))
+
+
+def _listed_stores(slot: Expr, items: tuple[Expr, ...]) -> list[Stmt]:
+    stores: list[Stmt] = []
+    for k, item in enumerate(items):
+        element = Index(slot, Const(k, DType.int32))
+        if isinstance(item, InitList):
+            stores += _listed_stores(element, item.items)
+        elif not (isinstance(item, Const) and item.value == 0):
+            stores.append(Assign(element, item))
+    return stores
 
 
 def parallel_nest_extent(loops: list[For]) -> tuple[Expr, Expr]:

@@ -18,7 +18,8 @@ extern "C" void run(const float* x, float* y, int n) {
     for (int i = 0; i < n; ++i) {
         float acc = x[i] * 2.0f;
         int pair[2] = {1, 3};
-        for (int k = 0; k < 2; ++k) acc += pair[k] * x[(i + k) % n];
+        float grid[2][3] = {{0.5f, 0.0f, 2.0f}, {1.5f}};
+        for (int k = 0; k < 2; ++k) acc += pair[k] * x[(i + k) % n] + grid[k][0] + grid[k][2];
         y[i] = acc;
     }
 }
@@ -34,7 +35,7 @@ def run(text: str, n: int = 37) -> np.ndarray:
     return execute(text, "cpp", "run", [("x", x), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])["y"]
 
 
-@pytest.mark.parametrize("variable", ["acc", "pair"])
+@pytest.mark.parametrize("variable", ["acc", "pair", "grid"])
 def test_expanded_variable_keeps_results(variable):
     module = loop_module()
     expanded = expand(module, ExpandOptions(variable=variable))
