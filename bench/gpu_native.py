@@ -7,7 +7,7 @@ Three parts, each printed as a Markdown table:
             executor and natively on the GPU: both must agree within the spec's tolerance. This is what the
             executor's "verified" rests on when no GPU is present.
   speed     per operator, at the sizes of bench/cpp_vs_numpy.py: the hand-written corpus CUDA kernel (an expert's
-            port) and untuned translations of the corpus cpp and bang kernels to CUDA, each timed with CUDA events
+            port) and untuned translations of the corpus hip, cpp and bang kernels to CUDA, each timed with CUDA events
             around the host launcher (transfers included: what a caller of the entry pays). Ratio = expert time /
             translation time (> 1: the translation is faster).
   tune      autotune.tune of a plain C gemm (three loops, as a port starts) to CUDA on the GPU (LocalGPU),
@@ -35,7 +35,7 @@ from tests.corpus import corpus_files  # noqa: E402
 from tests.corpus.specs import SPECS, make_args  # noqa: E402
 from tests.styles import specs as styles  # noqa: E402
 
-SPEED_SOURCES = ("cpp", "bang")  # translated to CUDA and raced against the corpus CUDA kernel
+SPEED_SOURCES = ("hip", "cpp", "bang")  # translated to CUDA and raced against the corpus CUDA kernel
 PLAIN_GEMM = """
 extern "C" void gemm(const float* A, const float* B, float* C, int M, int N, int K) {
     for (int i = 0; i < M; i++)

@@ -19,7 +19,9 @@ What is rewritten, each only when proven to keep the meaning (anything else is l
    `N < P ? N : P`, which is exact anyway. The iterations of the result are independent: the block and thread
    loops were parallel, and a serial item or grid-stride loop is accepted only when every buffer its body
    writes is accessed at `i + c` only (one c per buffer), so different elements touch different places.
-3. *Pointer arithmetic*: `*(p + e)` and `(p + a)[b]` become `p[e]` and `p[a + b]` (the same in C).
+3. *Pointer arithmetic*: `*(p + e)` and `(p + a)[b]` become `p[e]` and `p[a + b]` (the same in C); anywhere in a
+   function, `*&x` becomes `x` (how the loop form writes the results of runtime queries such as
+   cudaGetDevice(&d): a host variable assigned, not memory written).
 4. *Vector loops with a scalar tail*: a thread's grid-stride loop over float4 chunks (`c4[i] = make_float4(f(a4[i].x),
    ...)`) followed by a scalar tail from 4 * n_vec doing f element by element becomes one scalar grid-stride loop
    over the elements (`_merge_vector_tail`), which 2. then flattens.
@@ -238,7 +240,9 @@ def _normalize_function(fn: Function, constants: Env, notes: list[str]) -> Funct
     params = {p.name: _symbol(p.name, positive=True) for p in fn.params
               if isinstance(p.type, ScalarType) and p.type.dtype.is_int}
     context = _Context(fn, {**constants, **params}, notes)
-    return dataclasses.replace(fn, body=context.block(fn.body, dict(context.env)))
+    body = transform(fn.body, lambda n: n.operand.operand if isinstance(n, UnaryOp) and n.op == "*" and not n.postfix
+                     and isinstance(n.operand, UnaryOp) and n.operand.op == "&" else None)
+    return dataclasses.replace(fn, body=context.block(body, dict(context.env)))
 
 
 def _is_block_loop(s: Node) -> bool:
