@@ -12,7 +12,9 @@
   `__constant__` arrays become zeroed scratch buffers filled where the host called cudaMemcpyToSymbol.
 - bang: the `__mlu_global__` entry becomes an `extern "C"` function whose body is a parallel loop over taskId,
   split at `__sync_all`/`__sync_cluster` the same way; `__mlu_shared__` buffers are one array slot per cluster.
-- cpp: `#pragma omp parallel for` loops become `ForKind.parallel` loops (axis "omp").
+- cpp: `#pragma omp parallel for` loops become `ForKind.parallel` loops (axis "omp"); a `#pragma omp parallel`
+  region of declarations and `#pragma omp for` loops becomes those loops, its thread-private scratch declared per
+  iteration (_region_loops); a `std::vector` declared per iteration becomes a slice of one hoisted vector.
 
 Atomics inside parallel loops become calls of the module's `xp_atomic_*` helpers (ATOMIC_HELPERS); a back half
 must keep every loop that calls one of them atomic (the helpers use OpenMP critical sections meanwhile).
@@ -23,6 +25,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+from kernel_ir.parse_clang import type_from_text
 from kernel_ir.ir import (
     ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct,
     Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, GlobalVar, If, Index,
@@ -1321,11 +1324,14 @@ def _rewrite_in_task_loops(s: Stmt, names: set[str], index: Expr, task: str) -> 
 
 
 def _recover_omp(fn: Function) -> Function:
-    """`#pragma omp parallel for [collapse(n)]` loops -> ForKind.parallel (axis "omp"); reductions stay serial."""
+    """`#pragma omp parallel for [collapse(n)]` loops -> ForKind.parallel (axis "omp"); reductions stay serial.
+    `#pragma omp parallel` regions of `#pragma omp for` loops become those loops first (_region_loops)."""
     if fn.body is None:
         return fn
+    body = transform(fn.body, lambda n: _region_loops(n) if _is_region(n) else None, top_down=True)
+    taken = names_in(fn.body) | declared_names(fn.body) | {p.name for p in fn.params}
 
-    def loop(s: For, depth: int) -> For:
+    def loop(s: For, depth: int) -> Stmt:
         pragma = next((p for p in s.pragmas if p.startswith("omp") and " for" in f" {p}"), None)
         if pragma is None:
             return s
@@ -1335,7 +1341,7 @@ def _recover_omp(fn: Function) -> Function:
         collapse = 1
         if "collapse" in words:
             collapse = int(pragma.split("collapse(", 1)[1].split(")", 1)[0])
-        return _parallel_nest(s, collapse)
+        return _vectors_per_iteration(_parallel_nest(s, collapse), collapse, taken)
 
     def visit(n: Node) -> Node | None:
         if isinstance(n, For) and n.pragmas:
@@ -1347,7 +1353,132 @@ def _recover_omp(fn: Function) -> Function:
                               hint="only '#pragma omp parallel for' loops are recovered")
         return None
 
-    return dataclasses.replace(fn, body=transform(fn.body, visit))
+    return dataclasses.replace(fn, body=transform(body, visit))
+
+
+# `#pragma omp parallel` clauses that leave what a team-size-independent region computes unchanged.
+_NEUTRAL_REGION_CLAUSES = {"num_threads", "default", "shared", "proc_bind", "if"}
+_OMP_CLAUSE = re.compile(r"(\w+)\s*(?:\(([^()]*)\))?")
+_PURE_METHODS = {"data", "size"}
+
+
+def _omp_clauses(text: str, directive: str) -> list[tuple[str, str]]:
+    """(name, argument text) of each clause after `directive` in a pragma's text."""
+    return [(m.group(1), m.group(2) or "") for m in _OMP_CLAUSE.finditer(text[len(directive):])]
+
+
+def _is_region(n: Node) -> bool:
+    return isinstance(n, Pragma) and n.body is not None and n.text.split()[:2] == ["omp", "parallel"] \
+        and all(name in _NEUTRAL_REGION_CLAUSES | {"private", "firstprivate", "reduction", "copyin"}
+                for name, _ in _omp_clauses(n.text, "omp parallel"))
+
+
+def _is_worksharing(s: Stmt) -> bool:
+    return isinstance(s, For) and any(p.split()[:2] == ["omp", "for"] for p in s.pragmas)
+
+
+def _region_loops(region: Pragma) -> Block:
+    """A `#pragma omp parallel { decls; #pragma omp for loops; barriers }` region -> its loops, each still marked
+    `omp for` (recovered next), with the region's declarations moved where the loop form needs them.
+
+    Declarations whose value never changes (unassigned scalars and pointers) stay where they are. Scratch (arrays,
+    vectors, variables written) moves into the body of the one loop using it: one private copy per iteration where
+    OpenMP gives one per thread. That is the run OpenMP itself may choose when the team has as many threads as the
+    loop has iterations (each thread then runs at most one iteration on freshly declared scratch), so a region whose
+    results do not depend on the team size computes the same. It holds only when the scratch is not read before
+    the loop (the region holds nothing but declarations before it, re-evaluable: XP517 otherwise), is not carried
+    from one loop to another, and no schedule hands a thread several consecutive iterations (a chunk above 1).
+    """
+    for name, _ in _omp_clauses(region.text, "omp parallel"):
+        if name not in _NEUTRAL_REGION_CLAUSES:
+            raise PassRefused("XP517", f"clause {name}() of '#pragma {region.text}' is not translated",
+                              hint="declare thread-private scratch inside the parallel region instead")
+    stmts = region.body.body if isinstance(region.body, Block) else (region.body,)
+    for n in walk(region.body):
+        if isinstance(n, Call) and n.name.startswith("omp_"):
+            raise PassRefused("XP517", f"{n.name}() in a '#pragma omp parallel' region depends on the team",
+                              hint="index per-thread scratch by declaring it inside the region instead")
+    assigned = _assigned_names(region.body)
+    scratch: dict[str, Decl] = {}  # declared so far: a loop sees only those (a later one may shadow its names)
+    owned: set[str] = set()
+    kept: list[Stmt] = []
+    for s in stmts:
+        if isinstance(s, Decl):
+            _check_reevaluable(s, assigned, set(scratch))
+            is_value = isinstance(s.type, (ScalarType, PointerType)) and s.init is not None \
+                and s.name not in assigned and not names_in(s.init) & set(scratch)
+            if is_value:
+                kept.append(s)
+            else:
+                scratch[s.name] = s
+        elif _is_worksharing(s):
+            kept.append(_with_scratch(s, scratch, owned))
+        elif isinstance(s, Pragma) and s.body is None and s.text.split()[:2] == ["omp", "barrier"]:
+            continue  # the loop form runs the loops one after another: every barrier between them holds
+        else:
+            what = f"'#pragma {s.text}'" if isinstance(s, Pragma) else f"a statement ({type(s).__name__})"
+            raise PassRefused("XP517", f"{what} in a '#pragma omp parallel' region is not translated",
+                              hint="a parallel region may hold declarations, '#pragma omp for' loops and "
+                                   "barriers; every other statement runs once per thread")
+    return Block(tuple(kept))
+
+
+def _check_reevaluable(d: Decl, assigned: set[str], scratch: set[str]) -> None:
+    """A declaration moved into a loop runs once per iteration: its initializer must give the same value there,
+    so it may call nothing but pure math, read no memory, and read no variable the region writes."""
+    if d.init is None:
+        return
+    for n in walk(d.init):
+        impure = (isinstance(n, Call) and n.name.removeprefix("std::") not in _PURE_MATH) \
+            or (isinstance(n, MethodCall) and n.method not in _PURE_METHODS) \
+            or (isinstance(n, UnaryOp) and n.op in ("++", "--", "*")) or isinstance(n, (Index, RawExpr)) \
+            or (isinstance(n, Member) and n.arrow) \
+            or (isinstance(n, BinOp) and n.op.endswith("=") and n.op not in ("==", "!=", "<=", ">="))
+        if impure:
+            raise PassRefused("XP517", f"the initializer of {d.name} in a '#pragma omp parallel' region has "
+                                       "effects or reads memory", hint="only plain declarations of per-thread "
+                                                                       "scratch are moved into the loops")
+    written = (names_in(d.init) - scratch) & assigned
+    if written:
+        raise PassRefused("XP517", f"the initializer of {d.name} reads {', '.join(sorted(written))}, which the "
+                                   "'#pragma omp parallel' region writes")
+
+
+def _with_scratch(loop: For, scratch: dict[str, Decl], owned: set[str]) -> For:
+    """`loop` with the scratch declarations it uses (and those their initializers use) first in its body,
+    inside the loops its collapse() clause merges; `owned` collects the scratch given to earlier loops."""
+    needed = names_in(loop)
+    wanted: list[Decl] = []
+    for d in reversed(scratch.values()):
+        if d.name in needed:
+            wanted.insert(0, d)
+            needed |= names_in(d)
+    if not wanted:
+        return loop
+    pragma = next(p for p in loop.pragmas if p.split()[:2] == ["omp", "for"])
+    clauses = dict(_omp_clauses(pragma, "omp for"))
+    chunk = clauses.get("schedule", "").partition(",")[2].strip()
+    if chunk not in ("", "1"):
+        raise PassRefused("XP517", f"'#pragma {pragma}' gives a thread {chunk} consecutive iterations that share "
+                                   "its private scratch", hint="drop the chunk size of the schedule")
+    collapse = int(clauses.get("collapse") or 1)
+    headers: list[For] = [loop]
+    while len(headers) < collapse and len(headers[-1].body.body) == 1 and isinstance(headers[-1].body.body[0], For):
+        headers.append(headers[-1].body.body[0])
+    for d in wanted:
+        if d.name in owned:
+            raise PassRefused("XP517", f"{d.name} carries values from one '#pragma omp for' loop to another",
+                              hint="declare separate scratch for each loop")
+        owned.add(d.name)
+        in_header = [h for h in headers if d.name in names_in(Block(h.init)) | names_in(h.cond or Block())
+                     | names_in(h.step or Block()) | declared_names(Block(h.init))]
+        if in_header:
+            raise PassRefused("XP517", f"{d.name} is used by the header of a '#pragma omp for' loop")
+    innermost = headers[-1]
+    nest: For = dataclasses.replace(innermost, body=Block(tuple(wanted) + innermost.body.body))
+    for outer in reversed(headers[:-1]):
+        nest = dataclasses.replace(outer, body=Block((nest,)))
+    return nest
 
 
 def _parallel_nest(s: For, collapse: int) -> For:
@@ -1389,3 +1520,82 @@ def _normalize(s: For) -> For:
     first = Decl(var.name, var.type, BinOp("+", start, BinOp("*", Var(v), step)))
     return dataclasses.replace(s, init=(Decl(v, var.type, Const(0, DType.int32)),), cond=BinOp("<", Var(v), trip),
                                step=Assign(Var(v), Const(1, DType.int32), "+"), body=Block((first,) + s.body.body))
+
+
+_STD_VECTOR = re.compile(r"^std::vector<\s*(.+?)\s*>$")
+_SIZE_T = ScalarType(DType.uint64, spelling="size_t")
+
+
+def _vectors_per_iteration(nest: For, levels: int, taken: set[str]) -> Stmt:
+    """`std::vector<T> v(n[, x])` declared in the body of a parallel loop nest (`levels` loops, each counting from 0
+    by 1 after _normalize) -> one hoisted `std::vector<T> v_slices(iterations * n[, x])` and, per iteration,
+    `T* v = v_slices.data() + iteration * n`. Each iteration still gets n fresh elements, but the storage is an
+    array the back halves already place (a device cannot construct a std::vector inside a kernel). Costs
+    iterations * n elements where OpenMP used threads * n; kept as is when n varies inside the nest or v is used
+    other than as `v[i]`, `v.data()`, `v.size()`."""
+    headers = [nest]
+    while len(headers) < levels:
+        headers.append(next(s for s in reversed(headers[-1].body.body) if isinstance(s, For)))
+    counters = [h.init[0].name for h in headers]
+    trips = [h.cond.rhs for h in headers]
+    varying = set(counters) | declared_names(nest) | _assigned_names(nest)
+    if any(names_in(t) & varying for t in trips):
+        return nest
+    zero = Const(0, DType.int32)
+    counts = [Cast(_SIZE_T, t if isinstance(t, Select) else Select(BinOp(">", t, zero), t, zero)) for t in trips]
+    iteration: Expr = Cast(_SIZE_T, Var(counters[0]))
+    iterations: Expr = counts[0]
+    for counter, count in zip(counters[1:], counts[1:]):
+        iteration = BinOp("+", BinOp("*", iteration, count), Var(counter))
+        iterations = BinOp("*", iterations, count)
+    inner = headers[-1]
+    stmts = list(inner.body.body)
+    hoisted: list[Stmt] = []
+    for i, s in enumerate(stmts):
+        parts = _vector_parts(s)
+        if parts is None or any(names_in(a) & varying for a in parts[1]) or not _slice_uses_only(s.name, stmts[i + 1:]):
+            continue
+        element, (count, *fill) = parts
+        slices = next(f"{s.name}_slices{k or ''}" for k in range(len(taken) + 1)
+                      if f"{s.name}_slices{k or ''}" not in taken)
+        taken.add(slices)
+        hoisted.append(Decl(slices, s.type, Construct(s.type, (BinOp("*", iterations, Cast(_SIZE_T, count)),
+                                                               *fill))))
+        pointer = PointerType(element)
+        stmts[i] = Decl(s.name, pointer, BinOp("+", MethodCall(Var(slices), "data"),
+                                                BinOp("*", iteration, Cast(_SIZE_T, count))))
+        size = Cast(_SIZE_T, count)
+        stmts[i + 1:] = [transform(x, lambda n, v=s.name, sz=size: (Var(v) if n.method == "data" else sz)
+                                   if isinstance(n, MethodCall) and n.obj == Var(v) else None)
+                         for x in stmts[i + 1:]]
+    if not hoisted:
+        return nest
+    rebuilt: Stmt = dataclasses.replace(inner, body=Block(tuple(stmts)))
+    for outer in reversed(headers[:-1]):
+        rebuilt = dataclasses.replace(outer, body=Block(tuple(rebuilt if isinstance(x, For) else x
+                                                              for x in outer.body.body)))
+    return Block(tuple(hoisted) + (rebuilt,))
+
+
+def _vector_parts(s: Stmt) -> tuple[ScalarType, tuple[Expr, ...]] | None:
+    """(element type, constructor arguments) of a `std::vector<T> v(n)` / `v(n, x)` declaration, else None."""
+    match = _STD_VECTOR.match(s.type.name) if isinstance(s, Decl) and isinstance(s.type, NamedType) else None
+    element = type_from_text(match.group(1)) if match else None
+    if not isinstance(element, ScalarType) or not element.dtype.bits:
+        return None
+    if isinstance(s.init, Cast) and s.init.type == s.type:
+        args: tuple[Expr, ...] = (s.init.expr,)
+    elif isinstance(s.init, Construct) and not s.init.braced and s.init.type == s.type:
+        args = s.init.args
+    else:
+        return None
+    return (dataclasses.replace(element, const=False), args) if len(args) in (1, 2) else None
+
+
+def _slice_uses_only(name: str, rest: list[Stmt]) -> bool:
+    """`name` is used in `rest` only as `name[i]`, `name.data()` and `name.size()`, and not declared again."""
+    later = Block(tuple(rest))
+    uses = sum(1 for n in walk(later) if n == Var(name))
+    allowed = sum(1 for n in walk(later) if isinstance(n, Index) and n.base == Var(name)
+                  or isinstance(n, MethodCall) and n.obj == Var(name) and n.method in _PURE_METHODS and not n.args)
+    return uses == allowed and name not in declared_names(later)

@@ -290,6 +290,134 @@ extern "C" void run(const float* x, float* y, int n) {
     assert parallel_axes(module) == ["omp", "omp", "omp"]
 
 
+OMP_REGION = """
+#include <vector>
+extern "C" void run(const float* x, float* y, int n) {
+    const float half = 0.5f;
+#pragma omp parallel num_threads(3) default(shared)
+    {
+        std::vector<float> row(n, 1.0f);  // refilled before each use: per-iteration copies agree with per-thread
+        float pair[2];
+#pragma omp for collapse(2) schedule(static) nowait
+        for (int a = 0; a < 2; ++a)
+            for (int b = 1; b < 4; ++b) {
+                for (int j = 0; j < n; ++j) row[j] = x[j] * (float)b;
+                pair[0] = 0.0f;
+                for (int j = 0; j < n; ++j) pair[0] += row.data()[j];
+                pair[1] = (float)row.size();
+                y[a * 3 + b - 1] = pair[0] * half + pair[1];
+            }
+#pragma omp barrier
+        std::vector<float> acc(4);
+#pragma omp for schedule(dynamic)
+        for (int i = 6; i < n; i += 2) {
+            for (int k = 0; k < 4; ++k) acc[k] = x[i] + k;
+            y[i] = acc[0] * acc[3];
+        }
+    }
+}
+"""
+
+
+def test_cpp_omp_parallel_region_becomes_parallel_loops_with_private_scratch():
+    n = 41
+    module = assert_same(OMP_REGION, "cpp", "run", [("x", f32(n)), ("y", np.zeros(n, np.float32)),
+                                                    ("n", np.int32(n))])
+    assert parallel_axes(module) == ["omp", "omp", "omp"]
+    text = print_module(module, "cpp")
+    # scratch vectors become per-iteration slices of one hoisted buffer; the array is declared per iteration
+    assert "std::vector<float> row_slices(" in text and "std::vector<float> acc_slices(" in text
+    loops = [n for n in walk(module) if isinstance(n, For) and n.kind == ForKind.parallel]
+    assert any(getattr(s, "name", None) == "pair" for s in loops[1].body.body)
+
+
+def test_cpp_omp_region_declaration_after_a_loop_stays_after_it():
+    source = """
+extern "C" void run(const float* x, float* y, int n) {
+    const int k = 3;
+#pragma omp parallel
+    {
+#pragma omp for nowait
+        for (int i = 0; i < n; ++i) y[i] = x[i] * k;
+        const int k = 5;  // shadows the outer k for the second loop only
+        float t[2];
+#pragma omp for
+        for (int i = 0; i < n; ++i) { t[0] = k; y[i] += t[0]; }
+    }
+}
+"""
+    n = 9
+    assert_same(source, "cpp", "run", [("x", f32(n)), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])
+
+
+def test_cpp_vector_declared_in_parallel_for_body_becomes_slices():
+    source = """
+#include <vector>
+extern "C" void run(const float* x, float* y, int n) {
+#pragma omp parallel for
+    for (int i = 0; i < n; ++i) {
+        std::vector<float> t(3);
+        for (int k = 0; k < 3; ++k) t[k] += x[i] * k;
+        y[i] = t[0] + t[1] + t[2];
+    }
+}
+"""
+    n = 17
+    module = assert_same(source, "cpp", "run", [("x", f32(n)), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])
+    assert "std::vector<float> t_slices(" in print_module(module, "cpp")
+
+
+REFUSED_REGIONS = {
+    "statement run once per thread": ("y[0] = 1.0f;", "a statement (Assign)"),
+    "single": ("#pragma omp single\n        y[0] = 1.0f;", "'#pragma omp single'"),
+    "team-dependent call": ("int t = omp_get_thread_num();", "omp_get_thread_num() in a"),
+    "scratch carried between loops": (
+        "#pragma omp for\n        for (int i = 0; i < n; ++i) buf[0] = x[i];", "buf carries values"),
+    "chunked schedule": ("", "4 consecutive iterations"),
+    "initializer with effects": ("float* heap = (float*)malloc(64);", "initializer of heap"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_REGIONS))
+def test_cpp_omp_parallel_region_refusals_are_coded(case):
+    before, message = REFUSED_REGIONS[case]
+    schedule = "schedule(static, 4)" if case == "chunked schedule" else "schedule(static)"
+    source = f"""
+#include <omp.h>
+#include <cstdlib>
+extern "C" void run(const float* x, float* y, int n) {{
+#pragma omp parallel
+    {{
+        float buf[4];
+        {before}
+#pragma omp for {schedule}
+        for (int i = 0; i < n; ++i) {{
+            buf[0] = x[i];
+            y[i] = buf[0] * 2.0f;
+        }}
+    }}
+}}
+"""
+    with pytest.raises(PassRefused) as refusal:
+        loop_form(source, "cpp")
+    assert refusal.value.code == "XP517" and message in refusal.value.diagnostic.message
+
+
+def test_cpp_omp_parallel_private_clause_is_refused():
+    source = """
+extern "C" void run(const float* x, float* y, int n) {
+    float t;
+#pragma omp parallel private(t)
+    {
+#pragma omp for
+        for (int i = 0; i < n; ++i) { t = x[i]; y[i] = t; }
+    }
+}
+"""
+    with pytest.raises(PassRefused, match="clause private"):
+        loop_form(source, "cpp")
+
+
 def test_error_check_macros_leave_plain_device_copies():
     source = """
 #define CHECK(call) do { cudaError_t status = (call); if (status != cudaSuccess) { fprintf(stderr, "%s\\n", \\
