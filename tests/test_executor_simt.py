@@ -300,3 +300,30 @@ def test_launch_configuration_may_hold_comparisons() -> None:
     }"""
     out = execute(src, "cuda", "run", [("out", np.zeros(100, np.int32)), ("n", np.int32(100))])["out"]
     np.testing.assert_array_equal(out, np.arange(100))
+
+
+COPY_KINDS = """
+__global__ void twice(float* y, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) y[i] *= 2.0f; }
+extern "C" void run(const float* x, float* y, int n) {
+    float* d;
+    cudaMalloc(&d, n * sizeof(float));
+    cudaMemcpy(d, x, n * sizeof(float), KIND);
+    twice<<<(n + 63) / 64, 64>>>(d, n);
+    cudaMemcpy(y, d, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(d);
+}
+"""
+
+
+@pytest.mark.parametrize("kind,fails", [("cudaMemcpyHostToDevice", False), ("cudaMemcpyDefault", False),
+                                        ("cudaMemcpyDeviceToDevice", True), ("cudaMemcpyDeviceToHost", True)])
+def test_a_copy_whose_kind_does_not_match_its_pointers_fails_as_on_a_gpu(kind, fails):
+    """A GPU rejects a host array copied "device to device" (invalid argument): so does the executor."""
+    args = [("x", np.arange(5, dtype=np.float32)), ("y", np.zeros(5, np.float32)), ("n", np.int32(5))]
+    source = COPY_KINDS.replace("KIND", kind)
+    if not fails:
+        np.testing.assert_array_equal(execute(source, "cuda", "run", args)["y"], 2 * args[0][1])
+        return
+    with pytest.raises(XpilerError) as err:
+        execute(source, "cuda", "run", args)
+    assert err.value.code == "XP303" and "the source is host memory" in err.value.message

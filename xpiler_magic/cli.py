@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--launch", nargs="+", metavar="KEY=VALUE",
                      help="launch for a kernel entry: grid=X[xYxZ] block=X[xYxZ] shared=BYTES, or tasks=N cores=N (BANG)")
     run.add_argument("--bounds-check", action="store_true", help="report the first out-of-bounds access (slower)")
-    run.add_argument("--native", action="store_true", help="cpp only: build with the real intrinsics for this CPU")
+    run.add_argument("--native", action="store_true", help="run for real: cpp with the intrinsics of this CPU, cuda/hip on this machine's GPU (XP005 without one)")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds before the run is stopped (default 120)")
     run.set_defaults(handler=command_run)
     tr = sub.add_parser("translate", help="port a kernel to another dialect, and check it by running both")

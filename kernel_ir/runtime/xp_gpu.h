@@ -3,6 +3,8 @@
 #pragma once
 #include "xp_simt.h"
 #include <math.h>
+#include <map>
+#include <mutex>
 
 // ---- vector types ------------------------------------------------------------------------------------------
 #define XP_VEC2(T, N, A) struct alignas(A) N##2 { T x, y; }; \
@@ -170,12 +172,65 @@ inline unsigned atomicDec(unsigned* a, unsigned limit) { unsigned old = *a; *a =
 // ---- host memory API (shared by the cuda* and hip* spellings) ----------------------------------------------
 namespace xp {
 enum MemcpyKind { MemcpyHostToHost = 0, MemcpyHostToDevice = 1, MemcpyDeviceToHost = 2, MemcpyDeviceToDevice = 3, MemcpyDefault = 4 };
-inline int device_malloc(void** p, size_t bytes) {
+// Device memory is host memory here, but the allocations are remembered, so that a copy whose kind does not match
+// where its pointers live (a host array copied "device to device", say) fails here as it fails on a GPU.
+enum class Space { device, managed };  // managed memory may take part in a copy of any kind
+struct Allocations {
+    std::mutex lock;
+    std::map<const char*, std::pair<size_t, Space>> blocks;  // start -> (bytes, space)
+};
+inline Allocations& allocations() { static Allocations all; return all; }
+inline int device_malloc(void** p, size_t bytes, Space space = Space::device) {
+    *p = std::calloc(bytes ? bytes : 1, 1);
+    if (!*p) return 2;
+    Allocations& all = allocations();
+    std::lock_guard<std::mutex> guard(all.lock);
+    all.blocks[static_cast<const char*>(*p)] = {bytes ? bytes : 1, space};
+    return 0;
+}
+inline int host_malloc(void** p, size_t bytes) {  // pinned host memory: host memory for the copy kinds
     *p = std::calloc(bytes ? bytes : 1, 1);
     return *p ? 0 : 2;
 }
-inline int device_free(void* p) { std::free(p); return 0; }
+inline int device_free(void* p) {
+    Allocations& all = allocations();
+    {
+        std::lock_guard<std::mutex> guard(all.lock);
+        all.blocks.erase(static_cast<const char*>(p));
+    }
+    std::free(p);
+    return 0;
+}
+// 0: host memory, 1: device memory, 2: managed memory
+inline int space_of(const void* p) {
+    Allocations& all = allocations();
+    std::lock_guard<std::mutex> guard(all.lock);
+    const char* c = static_cast<const char*>(p);
+    auto next = all.blocks.upper_bound(c);
+    if (next == all.blocks.begin()) return 0;
+    --next;
+    if (c >= next->first + next->second.first) return 0;
+    return next->second.second == Space::managed ? 2 : 1;
+}
 inline int copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); return 0; }
+inline int copy(void* dst, const void* src, size_t bytes, int kind, const char* api) {
+    if (bytes > 0 && kind != MemcpyDefault) {
+        const bool device_src = kind == MemcpyDeviceToHost || kind == MemcpyDeviceToDevice;
+        const bool device_dst = kind == MemcpyHostToDevice || kind == MemcpyDeviceToDevice;
+        const int src_space = space_of(src), dst_space = space_of(dst);
+        const bool bad_src = src_space != 2 && (src_space == 1) != device_src;
+        const bool bad_dst = dst_space != 2 && (dst_space == 1) != device_dst;
+        if (bad_src || bad_dst) {
+            const bool on_device = bad_src ? src_space == 1 : dst_space == 1;
+            static char message[200];
+            std::snprintf(message, sizeof message, "%s: the %s is %s memory, but the copy kind says %s memory", api,
+                          bad_src ? "source" : "destination", on_device ? "device" : "host",
+                          on_device ? "host" : "device");
+            fail(message);
+        }
+    }
+    return copy(dst, src, bytes);
+}
 inline int fill(void* dst, int value, size_t bytes) { std::memset(dst, value, bytes); return 0; }
 struct Event {
     unsigned long long stamp = 0;
@@ -255,13 +310,19 @@ inline P##Error_t P##Malloc(void** p, size_t bytes) { return xp::device_malloc(p
 template <class T> \
 inline P##Error_t P##Malloc(T** p, size_t bytes) { return xp::device_malloc(reinterpret_cast<void**>(p), bytes); } \
 template <class T> \
-inline P##Error_t P##MallocManaged(T** p, size_t bytes, unsigned = 0) { return xp::device_malloc(reinterpret_cast<void**>(p), bytes); } \
+inline P##Error_t P##MallocManaged(T** p, size_t bytes, unsigned = 0) { \
+    return xp::device_malloc(reinterpret_cast<void**>(p), bytes, xp::Space::managed); \
+} \
 template <class T> \
-inline P##Error_t P##MallocHost(T** p, size_t bytes) { return xp::device_malloc(reinterpret_cast<void**>(p), bytes); } \
+inline P##Error_t P##MallocHost(T** p, size_t bytes) { return xp::host_malloc(reinterpret_cast<void**>(p), bytes); } \
 inline P##Error_t P##Free(void* p) { return xp::device_free(p); } \
-inline P##Error_t P##FreeHost(void* p) { return xp::device_free(p); } \
-inline P##Error_t P##Memcpy(void* dst, const void* src, size_t bytes, P##MemcpyKind) { return xp::copy(dst, src, bytes); } \
-inline P##Error_t P##MemcpyAsync(void* dst, const void* src, size_t bytes, P##MemcpyKind, P##Stream_t = nullptr) { return xp::copy(dst, src, bytes); } \
+inline P##Error_t P##FreeHost(void* p) { std::free(p); return P##Success; } \
+inline P##Error_t P##Memcpy(void* dst, const void* src, size_t bytes, P##MemcpyKind kind) { \
+    return xp::copy(dst, src, bytes, kind, #P "Memcpy"); \
+} \
+inline P##Error_t P##MemcpyAsync(void* dst, const void* src, size_t bytes, P##MemcpyKind kind, P##Stream_t = nullptr) { \
+    return xp::copy(dst, src, bytes, kind, #P "MemcpyAsync"); \
+} \
 inline P##Error_t P##Memset(void* dst, int value, size_t bytes) { return xp::fill(dst, value, bytes); } \
 inline P##Error_t P##MemsetAsync(void* dst, int value, size_t bytes, P##Stream_t = nullptr) { return xp::fill(dst, value, bytes); } \
 template <class T> \

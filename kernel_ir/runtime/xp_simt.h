@@ -109,10 +109,12 @@ inline Barrier block_barrier;
 inline unsigned progress = 0;  // bumped on every arrival/exit: no progress in a full round means deadlock
 inline const std::function<void()>* kernel_body = nullptr;
 
+// A GPU thread may hold up to 512 KB of local memory (CUDA's limit per thread); its fiber gets that and room for
+// the emulation's own frames. Pages are committed only when touched.
 inline size_t stack_bytes() {
     static size_t bytes = [] {
         const char* kb = std::getenv("XP_STACK_KB");
-        return size_t(kb ? std::atoi(kb) : 256) * 1024;
+        return size_t(kb ? std::atoi(kb) : 1024) * 1024;
     }();
     return bytes;
 }
