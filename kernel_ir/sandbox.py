@@ -24,6 +24,17 @@ from .diagnostics import XpilerError
 
 RUNTIME_ERROR_EXIT = 86  # the emulation headers exit with this after printing a diagnosis
 
+# OpenMP threads that wait by spinning (libgomp's default when OMP_WAIT_POLICY is unset: 300,000 spins, some
+# milliseconds, after every parallel region and at every barrier) keep their core busy while they wait. Where
+# other processes share the cores, the scheduler runs those in between and the thread a barrier waits for is back
+# only whole scheduler ticks later: a 2-thread region of microseconds measured 4-24 ms on a loaded 2-core machine
+# (bench/openmp_wait.py). Not spinning at all (OMP_WAIT_POLICY=passive) cures that but costs every region a
+# wake-up, 0.1 ms on an idle virtual machine (a 0.09 ms kernel measured 0.21 ms). A few thousand spins (tens to
+# hundreds of microseconds) keep the team awake between back-to-back calls and are short against a 4 ms tick.
+# libgomp's knob, as the kernels are built with g++ -fopenmp. Defaults only: a caller's own settings are kept.
+OPENMP_WAIT_DEFAULTS = {"GOMP_SPINCOUNT": "3000"}
+OPENMP_WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -32,9 +43,18 @@ class Limits:
     file_bytes: int = 1 << 30
 
 
+def child_environment(env: dict[str, str] | None) -> dict[str, str]:
+    """The child's environment: ours, `env` over it, and the OpenMP wait defaults unless either sets a wait."""
+    merged = {**os.environ, **(env or {})}
+    if any(name in merged for name in OPENMP_WAIT_SETTINGS):
+        return merged
+    return {**OPENMP_WAIT_DEFAULTS, **merged}
+
+
 def apply_limits(limits: Limits) -> None:
     """Runs in the child before exec: the resource limits, and a session of its own (a kill reaches it all)."""
-    cpu = int(limits.timeout_s * 2) + 5  # OpenMP may use both cores; the wall clock is the real bound
+    # OpenMP may keep every core busy for the whole time limit; the wall clock is the real bound
+    cpu = int(limits.timeout_s * (os.cpu_count() or 1)) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     if limits.memory_bytes is not None:
         resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes))
@@ -62,7 +82,7 @@ def sandboxed_call(child: str, library: Path, args: list[tuple[str, object]], li
             proc = subprocess.run(
                 [sys.executable, "-m", child, str(work)],
                 capture_output=True, text=True, timeout=limits.timeout_s,
-                preexec_fn=lambda: apply_limits(limits), env={**os.environ, **(env or {})},
+                preexec_fn=lambda: apply_limits(limits), env=child_environment(env),
                 cwd=tmp,
             )
         except subprocess.TimeoutExpired:

@@ -18,6 +18,7 @@ from kernel_ir.lower_cpu import RUNTIME_DIR
 from kernel_ir.native_gpu import EVENT_TIMED_ENTRY, event_harness, find_gpu, library_source
 from kernel_ir.diagnostics import XpilerError
 from kernel_ir.executor import execute
+from kernel_ir.sandbox import OPENMP_WAIT_SETTINGS
 
 SCALE = """
 extern "C" void scale(const float* x, float* y, int n) {
@@ -68,6 +69,28 @@ def test_a_crashing_candidate_is_a_coded_error_not_a_dead_tuner():
     with pytest.raises(XpilerError) as err:
         LocalCPU().measure(job(CRASH))
     assert err.value.code == "XP301"
+
+
+SPIN_COUNT = """
+#include <cstdlib>
+extern "C" void spin_count(long* spins) {
+    const char* count = std::getenv("GOMP_SPINCOUNT");
+    spins[0] = count == nullptr ? -1 : std::atol(count);
+}
+"""
+
+
+@pytest.mark.parametrize("callers, spins", [({}, 3000), ({"OMP_WAIT_POLICY": "active"}, -1),
+                                             ({"GOMP_SPINCOUNT": "100"}, 100)])
+def test_kernels_run_with_short_openmp_spins_unless_the_caller_chose(monkeypatch, callers, spins):
+    """libgomp's long spinning turns a loaded machine's scheduler ticks into every parallel region's time (4-24 ms
+    where microseconds were due); the sandbox's children spin briefly, and a caller's own wait setting is kept."""
+    for name in OPENMP_WAIT_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in callers.items():
+        monkeypatch.setenv(name, value)
+    out = execute(SPIN_COUNT, "cpp", "spin_count", [("spins", np.zeros(1, np.int64))], native=True)
+    assert out["spins"][0] == spins
 
 
 def test_local_cpu_refuses_other_dialects():
