@@ -36,16 +36,7 @@ from tests.corpus.specs import SPECS, make_args  # noqa: E402
 from tests.styles import specs as styles  # noqa: E402
 
 SPEED_SOURCES = ("hip", "cpp", "bang")  # translated to CUDA and raced against the corpus CUDA kernel
-PLAIN_GEMM = """
-extern "C" void gemm(const float* A, const float* B, float* C, int M, int N, int K) {
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            float acc = 0.0f;
-            for (int k = 0; k < K; k++) acc += A[i * K + k] * B[k * N + j];
-            C[i * N + j] = acc;
-        }
-}
-"""
+PLAIN_GEMM = styles.STYLES_DIR / "cpp" / "matmul_plain.cpp"  # three loops of plain C, as a port starts
 
 
 def oneline(text: str, width: int) -> str:
@@ -147,7 +138,7 @@ def tuning(budget: int) -> str:
     from devices import LocalGPU
 
     start = time.perf_counter()
-    result = tune(PLAIN_GEMM, "cuda", "cpp", device=LocalGPU("cuda"), budget=budget, strategy="bayes",
+    result = tune(PLAIN_GEMM.read_text(), "cuda", "cpp", device=LocalGPU("cuda"), budget=budget, strategy="bayes",
                   sizes={"M": 512, "N": 512, "K": 512}, trials_path=Path("/tmp/xpiler-gpu-trials.jsonl"))
     lines = [f"plain C gemm -> cuda, M=N=K=512, {budget} trials (bayes) in {time.perf_counter() - start:.0f} s on "
              f"{result.device} ({result.kind}):",

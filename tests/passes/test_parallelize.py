@@ -11,17 +11,9 @@ from passes.loops import loop_var
 from passes.parallelize import ParallelizeOptions, parallelize, parallelize_and_report
 from passes.translate import translate
 from tests.passes.loop_programs import assert_same
+from tests.styles.specs import STYLES_DIR
 
-GEMM = """
-extern "C" void gemm(const float* A, const float* B, float* C, int M, int N, int K) {
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            float acc = 0.0f;
-            for (int k = 0; k < K; k++) acc += A[i * K + k] * B[k * N + j];
-            C[i * N + j] = acc;
-        }
-}
-"""
+GEMM = (STYLES_DIR / "cpp" / "matmul_plain.cpp").read_text()  # plain C: loops without pragmas
 STEPS = """
 extern "C" void relax(const float* x, float* y, int n, int steps) {
     for (int t = 0; t < steps; t++)
@@ -51,14 +43,14 @@ def args_for(n: int = 23, m: int = 7, k: int = 5) -> list:
 
 def test_the_independent_loops_of_a_plain_gemm_become_parallel_and_run_the_same():
     module, notes = parallelize_and_report(parse(GEMM, "cpp"))
-    assert loop_kinds(module, "gemm") == {"i": ForKind.parallel, "j": ForKind.parallel, "k": ForKind.serial}
-    assert notes == ["gemm: loops over i, j are independent"]
-    assert_same(GEMM, module, "gemm", args_for())
+    assert loop_kinds(module, "matmul_plain") == {"row": ForKind.parallel, "col": ForKind.parallel, "k": ForKind.serial}
+    assert notes == ["matmul_plain: loops over row, col are independent"]
+    assert_same(GEMM, module, "matmul_plain", args_for())
 
 
 def test_depth_limits_how_many_nested_loops_are_marked():
     one = parallelize(parse(GEMM, "cpp"), ParallelizeOptions(depth=1))
-    assert loop_kinds(one, "gemm") == {"i": ForKind.parallel, "j": ForKind.serial, "k": ForKind.serial}
+    assert loop_kinds(one, "matmul_plain") == {"row": ForKind.parallel, "col": ForKind.serial, "k": ForKind.serial}
     assert parallelize(parse(GEMM, "cpp"), ParallelizeOptions(depth=0)) == parse(GEMM, "cpp")
 
 

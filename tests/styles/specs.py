@@ -51,6 +51,10 @@ SPECS: dict[str, OpSpec] = {spec.name: spec for spec in (
            ({"n": 45},), lambda a, b, **_: {"c": f32(f64(a) + f64(b))}),
     OpSpec("col_sum_omp", (f32_in("x", mat("rows", "cols")), f32_out("y", vec("cols")), size("rows"), size("cols")),
            ({"rows": 11, "cols": 29},), lambda x, **_: {"y": f32(f64(x).sum(axis=0))}, rtol=1e-5, atol=1e-5),
+    OpSpec("matmul_plain",
+           (f32_in("A", mat("M", "K")), f32_in("B", mat("K", "N")), f32_out("C", mat("M", "N")), size("M"), size("N"),
+            size("K")),
+           ({"M": 19, "N": 23, "K": 13},), lambda A, B, **_: {"C": f32(f64(A) @ f64(B))}, rtol=1e-5, atol=1e-5),
 )}
 
 
