@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from kernel_ir.ir import (
-    ArrayType, Assign, BinOp, Block, Call, Cast, Const, Decl, DoWhile, DType, Expr, ExprStmt, For, Function, If,
+    ArrayType, Assign, BinOp, Block, Call, Cast, Const, Construct, Decl, DoWhile, DType, Expr, ExprStmt, For, Function, If,
     Index, InitList, Module, NamedType, Node, Param, PointerType, Pragma, ReferenceType, Return, ScalarType, Select, Stmt,
-    Switch, Type, UnaryOp, Var, While, transform, walk,
+    Switch, Type, UnaryOp, Var, Verbatim, While, transform, walk,
 )
 from passes.base import PassRefused
 
@@ -137,6 +137,7 @@ class LowerContext:
     constants: dict[str, int]  # integer constants known by name (constexpr globals, #defines, table macros)
     declared: dict[str, Type] = field(default_factory=dict)  # source types of the function's variables
     counter: list[int] = field(default_factory=lambda: [0])
+    vectors: dict[str, Type] = field(default_factory=dict)  # ext_vector_type typedefs, as plain arrays
 
     def fresh(self, prefix: str) -> str:
         self.counter[0] += 1
@@ -245,17 +246,47 @@ def detensorize(module: Module, options: DetensorizeOptions | None = None) -> Mo
     constants = {**table.macros, **_module_constants(module)}
     globals_ = {g.name: g.type for g in module.globals}
     ctx_counter = [0]
-    vector_functions: dict[str, Function] = {
-        f.name: f for f in module.functions if _has_value_types(f, table, LowerContext(table, {}, constants))}
+    vectors = _vector_typedefs(module)
+    probe = LowerContext(table, {}, constants, vectors=vectors)
+    vector_functions: dict[str, Function] = {f.name: f for f in module.functions if _has_value_types(f, table, probe)}
 
     def lower_function(f: Function) -> Function:
-        ctx = LowerContext(table, dict(globals_), constants, dict(globals_), ctx_counter)
+        ctx = LowerContext(table, dict(globals_), constants, dict(globals_), ctx_counter, vectors)
         return _FunctionLowering(ctx, vector_functions).run(f)
 
-    out = module.map_functions(lower_function)
+    out = _without_unused_typedefs(module.map_functions(lower_function), vectors)
     _check_no_intrinsics(out, table)
     missing = tuple(h for h in table.includes if h not in out.includes)
     return dataclasses.replace(out, includes=out.includes + missing) if missing else out
+
+
+_EXT_VECTOR_TYPEDEF = re.compile(
+    r"^\s*typedef\s+(?P<element>[\w\s]+?)\s+(?P<name>\w+)\s+__attribute__\s*\(\(\s*ext_vector_type\s*\(\s*(?P<n>\d+)\s*\)\s*\)\)\s*;\s*$")
+_VECTOR_ELEMENTS = {"float": DType.float32, "_Float16": DType.float16, "__fp16": DType.float16, "double": DType.float64,
+                    "int": DType.int32, "short": DType.int16}
+
+
+def _vector_typedefs(module: Module) -> dict[str, Type]:
+    """clang `typedef T name __attribute__((ext_vector_type(N)))` (HIP MFMA operands) -> T[N]."""
+    vectors: dict[str, Type] = {}
+    for item in module.items:
+        m = _EXT_VECTOR_TYPEDEF.match(item.text) if isinstance(item, Verbatim) else None
+        if m and " ".join(m["element"].split()) in _VECTOR_ELEMENTS:
+            element = ScalarType(_VECTOR_ELEMENTS[" ".join(m["element"].split())])
+            vectors[m["name"]] = ArrayType(element, const(int(m["n"])))
+    return vectors
+
+
+def _without_unused_typedefs(module: Module, vectors: dict[str, Type]) -> Module:
+    """The vector typedefs nothing names any more (their values became arrays): other compilers reject them."""
+    used = {n.name for n in walk(module) if isinstance(n, NamedType)}
+    gone = {name for name in vectors if name not in used}
+
+    def keep(item: Node) -> bool:
+        m = _EXT_VECTOR_TYPEDEF.match(item.text) if isinstance(item, Verbatim) else None
+        return not (m and m["name"] in gone)
+
+    return dataclasses.replace(module, items=tuple(item for item in module.items if keep(item)))
 
 
 def _module_constants(module: Module) -> dict[str, int]:
@@ -440,6 +471,13 @@ class _FunctionLowering:
             return _copy(dst, value, low, self.ctx)
         if isinstance(value, BinOp) and value.op == "=" and self.value_type(value.lhs) is not None:
             return self.store_value(value.lhs, value.rhs, low) + _copy(dst, value.lhs, low, self.ctx)
+        if isinstance(value, Construct) and value.braced and isinstance(value.type, NamedType) \
+                and value.type.name in self.ctx.vectors:  # `floatx4{0.0f, 0.0f, 0.0f, 0.0f}`
+            value = InitList(value.args)
+        vector_load = self.vector_load(value, low)
+        if vector_load is not None:  # `*(const half4*)p`: the elements that start at p
+            pre, pointer = self.flatten(vector_load)
+            return pre + _copy(dst, pointer, low, self.ctx)
         if isinstance(value, InitList) and isinstance(low, ArrayType):
             out = _zero(dst, low, self.ctx) if len(value.items) < _count(low.size) else []  # C zero-fills the rest
             for j, item in enumerate(value.items):
@@ -451,6 +489,17 @@ class _FunctionLowering:
             return out
         raise PassRefused("XP503", f"cannot lower this vector-valued expression ({type(value).__name__})",
                           hint="vector values may only be produced by intrinsics, copied, passed and returned")
+
+    def vector_load(self, value: Expr, low: Type) -> Expr | None:
+        """For `*(V*)p` with V a vector typedef lowered to `low` (T[n]): p as a `T*`, else None."""
+        if not (isinstance(value, UnaryOp) and value.op == "*" and isinstance(value.operand, Cast)):
+            return None
+        pointer = value.operand
+        pointee = pointer.type.pointee if isinstance(pointer.type, PointerType) else None
+        if not (isinstance(pointee, NamedType) and self.ctx.vectors.get(pointee.name) == strip_const(low)):
+            return None
+        element = low.element if isinstance(low, ArrayType) else low
+        return Cast(PointerType(dataclasses.replace(element, const=True)), pointer.expr)
 
     # ---- expressions
     def value_type(self, e: Expr) -> Type | None:

@@ -5,17 +5,21 @@ runtime models it (`kernel_ir/runtime/xp_cuda.h`: every thread holds the whole t
 code gives the same answer). Loads, stores and mma_sync synchronise the warp first (a `syncwarp` barrier), as
 the runtime does, since they read what other lanes wrote; mma_sync multiplies and sums in float.
 
-MFMA (HIP `__builtin_amdgcn_mfma_*`) is warp-collective: each lane's result needs the other lanes' operands,
-so it has no per-thread loop form without a wavefront exchange buffer. That lowering is not written yet: the
-builtins are refused with XP502.
+MFMA (HIP `__builtin_amdgcn_mfma_*`) is wavefront-collective: each lane's result needs the other lanes'
+operands. The float and half shapes lower to per-lane loops that fetch those operands with `__shfl` (which
+recover_loops turns into an exchange between the threads' phases), in the register layout the executor's
+runtime models (AMD's matrix instruction calculator; `kernel_ir/runtime/xp_hip.h`): for 16x16 shapes lane l holds
+A row l%16 and B column l%16 at k-group l/16 and D rows 4*(l/16)+r of column l%16; for 32x32, A row l%32, B
+column l%32 at k-group l/32, D row 8*(r/4) + 4*(l/32) + r%4. The operands' ext_vector_type values are plain
+arrays here (detensorize lowers them). Integer and bf16 shapes stay refused (XP502).
 """
 from __future__ import annotations
 
 import re
 
 from kernel_ir.ir import (
-    ArrayType, Assign, Barrier, BarrierKind, BinOp, Call, Cast, Decl, DType, Expr, Index, NamedType, ScalarType,
-    Select, Stmt, Type, Var,
+    ArrayType, Assign, Barrier, BarrierKind, BinOp, BuiltinVar, Call, Cast, Decl, DType, Expr, Index, NamedType,
+    ScalarType, Select, Stmt, Type, Var,
 )
 from passes.base import PassRefused
 from passes.detensorize import IntrinsicTable, LowerContext, add, const, element_type, loop, mul
@@ -51,6 +55,8 @@ def fragment_shape(t: Type | None, ctx: LowerContext) -> tuple[str, int, int, in
 
 
 def _lower_type(t: Type, ctx: LowerContext) -> Type | None:
+    if isinstance(t, NamedType) and t.name in ctx.vectors:
+        return ctx.vectors[t.name]
     shape = fragment_shape(t, ctx)
     if shape is None:
         return None
@@ -147,9 +153,45 @@ def _at(base: Expr, i: Expr) -> Expr:
     return Index(base, i)
 
 
+# name -> (output rows = cols, reduction depth K, k values of A and B each lane holds)
+MFMA_SHAPES = {"__builtin_amdgcn_mfma_f32_16x16x4f32": (16, 4, 1), "__builtin_amdgcn_mfma_f32_16x16x16f16": (16, 16, 4),
+               "__builtin_amdgcn_mfma_f32_32x32x2f32": (32, 2, 1), "__builtin_amdgcn_mfma_f32_32x32x8f16": (32, 8, 4)}
+_WAVEFRONT = 64
+
+
 def mfma(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
-    raise PassRefused("XP502", f"{call.name} is wavefront-collective and has no per-lane lowering yet",
-                      hint="translate this kernel from its loop form instead, or use a wmma/loop formulation")
+    """D = A B + C for one wavefront: each lane computes its D registers from the operands of the lanes that
+    hold its row of A and its column of B, fetched with `__shfl` (sums in float, k in order, as the runtime)."""
+    if call.name not in MFMA_SHAPES or dst is None:
+        raise PassRefused("XP502", f"{call.name} has no per-lane lowering (integer and bf16 shapes)",
+                          hint="translate this kernel from its loop form instead, or use a wmma/loop formulation")
+    rows, depth, per_lane = MFMA_SHAPES[call.name]
+    a, b, c = call.args[:3]
+    f32 = ScalarType(DType.float32)
+    lane, r, k, acc, out = ctx.fresh("lane"), ctx.fresh("r"), ctx.fresh("k"), ctx.fresh("acc"), ctx.fresh("mfma")
+    thread = add(mul(add(mul(BuiltinVar("threadIdx", "z"), BuiltinVar("blockDim", "y")), BuiltinVar("threadIdx", "y")),
+                     BuiltinVar("blockDim", "x")), BuiltinVar("threadIdx", "x"))
+    column = BinOp("%", Var(lane), const(rows))
+    if rows == 16:
+        row = add(mul(BinOp("/", Var(lane), const(16)), 4), Var(r))
+    else:
+        row = add(add(mul(BinOp("/", Var(r), const(4)), 8), mul(BinOp("/", Var(lane), const(32)), 4)),
+                  BinOp("%", Var(r), const(4)))
+    group = BinOp("/", Var(k), const(per_lane))
+
+    def fetch(operand: Expr, source: Expr) -> Expr:  # lane `source`'s k-th value of its A or B fragment
+        value = operand if per_lane == 1 else Index(operand, BinOp("%", Var(k), const(per_lane)))
+        return Call("__shfl", (Cast(f32, value), add(source, mul(group, rows)), const(_WAVEFRONT)))
+
+    registers = rows * rows // _WAVEFRONT
+    body = [Decl(acc, f32, Cast(f32, Index(c, Var(r)))),
+            loop(k, depth, [Assign(Var(acc), BinOp("*", fetch(a, row), fetch(b, column)), "+")]),
+            Assign(Index(Var(out), Var(r)), Var(acc))]
+    e = ctx.fresh("e")
+    return [Decl(lane, ScalarType(DType.int32), BinOp("%", thread, const(_WAVEFRONT))),
+            Decl(out, ArrayType(f32, const(registers))),
+            loop(r, registers, body),
+            loop(e, registers, [Assign(Index(dst, Var(e)), Index(Var(out), Var(e)))])]
 
 
 for _table in (CUDA, HIP):

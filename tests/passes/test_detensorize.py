@@ -39,6 +39,8 @@ def assert_same(got: dict[str, np.ndarray], want: dict[str, np.ndarray], rtol: f
 CORPUS = [pytest.param(d, op, path, id=f"{d}-{op}") for d in ("cpp", "bang") for _, op, path in corpus_files(d)]
 CORPUS += [pytest.param("cuda", "gemm_fp16", next(p for _, op, p in corpus_files("cuda") if op == "gemm_fp16"),
                         id="cuda-gemm_fp16")]
+CORPUS += [pytest.param("hip", op, path, id=f"hip-{op}") for _, op, path in corpus_files("hip")
+           if op in ("gemm", "gemm_fp16")]  # MFMA: lanes exchange their operands through __shfl
 
 
 @pytest.mark.parametrize("dialect, op, path", CORPUS)
@@ -179,8 +181,16 @@ def test_unknown_intrinsic_is_refused() -> None:
     assert err.value.code == "XP501" and "_mm512_getexp_ps" in err.value.message
 
 
-def test_mfma_is_refused_with_xp502() -> None:
-    path = next(p for _, op, p in corpus_files("hip") if op == "gemm")
+def test_integer_mfma_is_refused_with_xp502() -> None:
+    source = """
+#include <hip/hip_runtime.h>
+typedef int intx4 __attribute__((ext_vector_type(4)));
+__global__ void k(const int* a, const int* b, int* c) {
+    intx4 acc = {0, 0, 0, 0};
+    acc = __builtin_amdgcn_mfma_i32_16x16x16i8(a[threadIdx.x], b[threadIdx.x], acc, 0, 0, 0);
+    c[threadIdx.x] = acc[0];
+}
+"""
     with pytest.raises(PassRefused) as err:
-        detensorize(parse(path.read_text(), "hip"))
+        detensorize(parse(source, "hip"))
     assert err.value.code == "XP502"
