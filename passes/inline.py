@@ -351,7 +351,18 @@ def hoist_calls(body: Block, wanted: Callable[[Call], bool], expand_call: Callab
             out.extend(stmt(s))
         return Block(tuple(out))
 
+    def branches_calling(e: Expr | None) -> bool:
+        return isinstance(e, Select) and any(isinstance(n, Call) and wanted(n)
+                                             for part in (e.then, e.otherwise) for n in walk(part))
+
     def stmt(s: Stmt) -> list[Stmt]:
+        # `x = c ? f(...) : e` (f to be inlined): `if (c) x = f(...); else x = e;`, then each branch on its own
+        if isinstance(s, Decl) and branches_calling(s.init):
+            return [dataclasses.replace(s, type=_non_const(s.type), init=None)] + stmt(Assign(Var(s.name), s.init))
+        if isinstance(s, Assign) and not s.op and branches_calling(s.value):
+            choice = s.value
+            return stmt(If(choice.cond, Block((Assign(s.target, choice.then),)),
+                           Block((Assign(s.target, choice.otherwise),))))
         if isinstance(s, Decl) and s.init is not None:
             pre, init = lift(s.init)
             return pre + [dataclasses.replace(s, init=init)]

@@ -470,3 +470,24 @@ extern "C" void run(const float* x, const float* w, float* y, int n) {
     text = print_module(module, "cpp")
     assert "float* c_weights = (float*)malloc(8 * sizeof(float));" in text and "memset(c_weights, 0" in text
     assert text.count("free(c_weights)") == 2  # before the early return and at the end
+
+
+def test_a_helper_called_in_one_branch_of_a_conditional_is_inlined_in_that_branch():
+    """`len = whole ? n : load(...)`: the helper (it has a barrier) runs only when the condition says so."""
+    kernel = """
+__device__ int stage(const float* x, float* tile, int n, int base) {
+    int i = base + threadIdx.x;
+    tile[threadIdx.x] = i < n ? x[i] : 0.0f;
+    __syncthreads();
+    return n - base < 64 ? n - base : 64;
+}
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float tile[64];
+    const int base = blockIdx.x * 64;
+    const bool whole = n < 0;
+    const int len = whole ? n : stage(x, tile, n, base);
+    int i = base + threadIdx.x;
+    if (threadIdx.x < len) y[i] = 2.0f * tile[threadIdx.x] + (float)len;
+}
+"""
+    run_simt(kernel, "k<<<(n + 63) / 64, 64>>>(dx, dy, n);")
