@@ -1,6 +1,8 @@
 """Strategies tested without a device, on a recorded table of objectives (Kernel Tuner's way)."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from autotune.encode import Encoder
@@ -77,3 +79,13 @@ def test_bayes_learns_from_failed_candidates_too(surrogate):
         asked.append(config)
         strategy.tell(config, failing(config))
     assert min(failing(c) for c in asked) == min(failing(c) for c in SPACE.points())
+
+
+def test_bayes_targets_rank_failed_points_last_and_the_gp_one_flattens_slow_outliers():
+    """GP: a 20x and a 2000x slower point differ by 4.6 in log(time) but only by 0.05 in relative speed, so the
+    model's resolution goes to the fast points. RF: log time. Either way a point without a time is the worst."""
+    from autotune.strategies.bayes import TARGETS
+
+    seconds = [0.002, 0.001, 0.02, 2.0, None]
+    assert TARGETS["GP"](seconds).tolist() == pytest.approx([-0.5, -1.0, -0.05, -0.0005, 0.0])
+    assert TARGETS["RF"](seconds).tolist() == pytest.approx([math.log(s) for s in (0.002, 0.001, 0.02, 2.0, 4.0)])
