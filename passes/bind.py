@@ -6,7 +6,10 @@ no barriers, launches or hardware index variables); parallel loops have the cano
 run once, never inside a parallel loop.
 
 First, for every target, scratch buffers that only mirror a parameter (a SIMT source's device copies) become
-that parameter (`_alias_device_copies`).
+that parameter (`_alias_device_copies`). Then, for the device targets, calls (in code run once) of helpers that
+hold parallel loops are inlined, so those loops are placed like the entry's own (`_parallel_helpers_inlined`),
+and host `std::vector<T> v(n[, x])` buffers become malloc'ed scratch set by a parallel loop (`_vectors_as_scratch`).
+A call of a helper that touches memory through a pointer argument counts as touching that memory.
 
 What it produces, per target (later passes, `cache` and `tensorize`, make it fast; this one makes it right):
 - cpp: each outermost parallel loop gets `#pragma omp parallel for` (`collapse(2)` over two perfectly nested
@@ -20,13 +23,15 @@ What it produces, per target (later passes, `cache` and `tensorize`, make it fas
   parameter back, frees. Scratch `malloc`/`free`/`memcpy`/`memset` become their device runtime calls; arrays
   filled by parallel loops become device buffers; constant arrays the loop form hoisted are recomputed in the
   kernels that read them, and `const int` values known at translation time become literals there. Host
-  statements that touch device memory outside a parallel loop run as one-thread kernels.
+  statements that touch device memory outside a parallel loop run as one-thread kernels. Code a kernel runs
+  calls `xp_min`/`xp_max` for `std::min`/`std::max` (host functions to nvcc).
 - bang: the entry becomes `__mlu_global__`; each outermost parallel loop is split cyclically over tasks
   (`v = start + taskId * step; v += taskDim * step`); other statements that write memory run on task 0; a
   `__sync_all()` separates a write from the next statement that touches memory. Scratch buffers of a size known
   at translation time become `__mlu_device__` GDRAM arrays (`_static_scratch`); `memset(p, 0, n * sizeof(T))`
-  and `memcpy` between `T*` buffers become element loops split over tasks; other scratch buffers (sized by the
-  arguments) are refused with XP521, since a `__mlu_global__` function cannot allocate GDRAM.
+  and `memcpy` between `T*` buffers become element loops split over tasks; arrays of a constant size filled by
+  parallel loops become `__mlu_device__` arrays too (`_shared_arrays_in_gdram`); other scratch buffers (sized by
+  the arguments) are refused with XP521, since a `__mlu_global__` function cannot allocate GDRAM.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ import dataclasses
 from collections import Counter
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import sympy as sp
 
@@ -42,12 +48,15 @@ from kernel_ir.entry import entry_candidates
 from kernel_ir.ir import (
     ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct,
     Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, GlobalVar, If, Index,
-    KernelLaunch, LaunchConfig, Member, MemScope, Module, NamedType, Node, Param, PointerType, Return, ScalarType,
-    Select, SizeOf, Stmt, Type, UnaryOp, Var, VarQual, VectorType, Verbatim, While, children, transform, walk,
+    KernelLaunch, LaunchConfig, Member, MemScope, MethodCall, Module, NamedType, Node, Param, PointerType, RawExpr,
+    Return, ScalarType, Select, SizeOf, Stmt, Type, UnaryOp, Var, VarQual, VectorType, Verbatim, While, children,
+    transform, walk,
 )
+from kernel_ir.parse_clang import type_from_text
 from passes.base import PassRefused
 from passes.bind_blocks import BlockKernel, block_kernel
-from passes.loops import ASSIGN_OPS
+from passes.inline import Namer, inline_body
+from passes.loops import ASSIGN_OPS, store_targets
 from passes.recover_loops import GPU_SPELLINGS_ERASED
 
 TARGETS = ("cpp", "cuda", "hip", "bang")
@@ -103,6 +112,12 @@ def bind(module: Module, target: str, options: BindOptions | None = None) -> Mod
     if not entries:
         raise PassRefused("XP520", "bind: the loop form has no extern \"C\" entry function")
     module = module.map_functions(lambda f: _alias_device_copies(f) if f.name in entries and f.body else f)
+    if target != "cpp":  # a device target needs the host's buffers and helper loops in forms it can place
+        for fn in module.functions:
+            if fn.name in entries and fn.body is not None:
+                _check_helper_allocations(fn, module, target)
+        module = module.map_functions(lambda f: _vectors_as_scratch(_parallel_helpers_inlined(f, module))
+                                      if f.name in entries and f.body else f)
     if target == "cpp":
         bound = module.map_functions(_bind_cpp_function)
         return dataclasses.replace(bound, includes=_cpp_includes(module))
@@ -211,19 +226,6 @@ def _touches_memory(node: Node, host_arrays: frozenset[str] = frozenset()) -> bo
     return False
 
 
-def _store_targets(node: Node) -> list[Expr]:
-    """Every lvalue a statement stores to (assignments, compound assignments, ++/--)."""
-    targets = []
-    for n in walk(node):
-        if isinstance(n, Assign):
-            targets.append(n.target)
-        elif isinstance(n, BinOp) and n.op in ASSIGN_OPS:
-            targets.append(n.lhs)
-        elif isinstance(n, UnaryOp) and n.op in ("++", "--"):
-            targets.append(n.operand)
-    return targets
-
-
 def _root(target: Expr) -> str | None:
     while isinstance(target, (Index, Member)):
         target = target.base
@@ -234,7 +236,7 @@ def _writes_memory(node: Node, host_arrays: frozenset[str] = frozenset()) -> boo
     """Whether a statement stores through a pointer (or calls memcpy/memset); its own arrays (and
     `host_arrays`) do not count."""
     local_arrays = host_arrays | {n.name for n in walk(node) if isinstance(n, Decl) and isinstance(n.type, ArrayType)}
-    for target in _store_targets(node):
+    for target in store_targets(node):
         through_pointer = isinstance(target, (Index, Member)) or isinstance(target, UnaryOp) and target.op == "*"
         if through_pointer and _root(target) not in local_arrays:
             return True
@@ -263,10 +265,17 @@ def _shared_arrays(body: Block, with_loaded: bool = True) -> set[str]:
     """
     outside = _host_level(body)
     names = {n.name for n in outside if isinstance(n, Decl) and isinstance(n.type, ArrayType)}
+    # host pointers into those arrays (`float* t = table + 4;`): a store through one is a store to its array
+    pointing = {n.name: _used(n.init) & names for n in outside
+                if isinstance(n, Decl) and isinstance(n.type, PointerType) and n.init is not None}
+    pointing |= {n.target.name: pointing.get(n.target.name, set()) | (_used(n.value) & names) for n in outside
+                 if isinstance(n, Assign) and isinstance(n.target, Var) and n.target.name in pointing}
     shared = set()
     for node in walk(body):
         if isinstance(node, For) and node.kind == ForKind.parallel:
-            shared |= {_root(t) for t in _store_targets(node)} & names - _declared(node)
+            roots = {_root(t) for t in store_targets(node)} - _declared(node)
+            shared |= roots & names
+            shared |= {array for root in roots for array in pointing.get(root, ())}
     for node in outside if with_loaded else ():
         if isinstance(node, Assign) and _root(node.target) in names \
                 and _touches_memory(ExprStmt(node.value), frozenset(names)):
@@ -364,6 +373,175 @@ def _alias_device_copies(fn: Function) -> Function:
     return dataclasses.replace(fn, body=Block(tuple(stmts)))
 
 
+_VECTOR = re.compile(r"^std::vector<\s*(.+?)\s*>$")
+
+
+def _vectors_as_scratch(fn: Function) -> Function:
+    """Every `std::vector<T> v(n)` / `v(n, x)` of the entry's code run once, used only as `v[i]`, `v.data()` and
+    `v.size()`, as the scratch buffer bind already places: `T* v = (T*)malloc(n * sizeof(T))`, its elements set
+    to x (or T(0), as the vector does) by a parallel loop, `free(v)` where the vector's scope ends and before each
+    return in it. A device cannot hold a std::vector: on a GPU the buffer becomes device memory the kernels take
+    as a pointer, on BANG a GDRAM array when n is a constant (`_static_scratch`)."""
+    taken = _used(fn.body) | _declared(fn.body) | {p.name for p in fn.params}
+
+    def fresh(base: str) -> str:
+        name = next(f"{base}{k or ''}" for k in range(len(taken) + 1) if f"{base}{k or ''}" not in taken)
+        taken.add(name)
+        return name
+
+    def block(stmts: tuple[Stmt, ...], outermost: bool) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for i, s in enumerate(stmts):
+            rest = stmts[i + 1:]
+            rewritten = as_scratch(s, rest, outermost)
+            if rewritten is not None:
+                return tuple(out) + rewritten
+            out.append(container(s))
+        return tuple(out)
+
+    def container(s: Stmt) -> Stmt:
+        if isinstance(s, For) and s.kind == ForKind.parallel:  # a vector declared there is private to an iteration
+            return s
+        if isinstance(s, Block):
+            return Block(block(s.body, False))
+        if isinstance(s, If):
+            return dataclasses.replace(s, then=Block(block(s.then.body, False)),
+                                       otherwise=Block(block(s.otherwise.body, False)) if s.otherwise else None)
+        if isinstance(s, (For, While, DoWhile)):
+            return dataclasses.replace(s, body=Block(block(s.body.body, False)))
+        return s
+
+    def as_scratch(s: Stmt, rest: tuple[Stmt, ...], outermost: bool) -> tuple[Stmt, ...] | None:
+        match = _VECTOR.match(s.type.name) if isinstance(s, Decl) and isinstance(s.type, NamedType) else None
+        element = type_from_text(match.group(1)) if match else None
+        if not isinstance(element, ScalarType) or not element.dtype.bits:
+            return None
+        if isinstance(s.init, Cast) and s.init.type == s.type:
+            args = (s.init.expr,)
+        elif isinstance(s.init, Construct) and not s.init.braced and s.init.type == s.type:
+            args = s.init.args
+        else:
+            return None
+        v, later = s.name, Block(rest)
+        uses = sum(1 for n in walk(later) if n == Var(v))
+        allowed = sum(1 for n in walk(later) if isinstance(n, Index) and n.base == Var(v)
+                      or isinstance(n, MethodCall) and n.obj == Var(v) and n.method in ("data", "size") and not n.args)
+        jumps = any(isinstance(n, (Break, Continue)) for n in walk(later))
+        if len(args) not in (1, 2) or uses != allowed or v in _declared(later) or jumps and not outermost:
+            return None
+        element = dataclasses.replace(element, const=False)
+        count = args[0]
+        size = fresh(f"{v}_size") if any(isinstance(n, MethodCall) and n.method == "size" and n.obj == Var(v)
+                                         for n in walk(later)) else None
+        pointer = PointerType(element)
+        index = fresh(f"{v}_i")
+        value = Cast(element, args[1] if len(args) == 2 else Const(0, DType.int32))
+        fill = For((Decl(index, _LONG, Const(0, DType.int32)),), BinOp("<", Var(index), count),
+                   Assign(Var(index), Const(1, DType.int32), "+"), Block((Assign(Index(Var(v), Var(index)), value),)),
+                   ForKind.parallel, "omp")
+        release = ExprStmt(Call("free", (Var(v),)))
+
+        def rewrite(n: Node) -> Node | None:
+            if isinstance(n, MethodCall) and n.obj == Var(v):
+                return Var(v) if n.method == "data" else Var(size)
+            if isinstance(n, Return):
+                return Block((release, n))
+            return None
+
+        head = [Decl(v, pointer, Cast(pointer, Call("malloc", (BinOp("*", count, SizeOf(element)),))))]
+        count_type = ScalarType(DType.uint64, spelling="size_t")  # passable to a kernel, unlike NamedType size_t
+        head += [Decl(size, count_type, Cast(count_type, count))] if size else []
+        tail = block(transform(later, rewrite).body, outermost)
+        last = tail[-1] if tail else None
+        while isinstance(last, Block) and last.body:  # a return rewritten above, maybe inside a later vector's
+            last = last.body[-1]
+        return tuple(head) + (fill,) + tail + (() if isinstance(last, Return) else (release,))
+
+    return dataclasses.replace(fn, body=Block(block(fn.body.body, True)))
+
+
+def _parallel_helpers_inlined(fn: Function, module: Module) -> Function:
+    """Calls, in the entry's code run once, of helpers that hold parallel loops (`pack(B, packed, n)`), replaced
+    by the helper's body: its loops then become kernels / task loops like the entry's own, where the call would
+    have run the whole helper on the host of a GPU (on device pointers) or on every BANG task."""
+    helpers = {f.name: f for f in module.functions if f.body is not None and f.name != fn.name}
+    namer = Namer(_used(fn.body) | _declared(fn.body) | {p.name for p in fn.params} | set(helpers))
+    inlining: list[str] = []  # the helpers being pasted, so a recursive one is left as a call
+
+    def paste(s: Stmt) -> Stmt | None:
+        call = s.expr if isinstance(s, ExprStmt) and isinstance(s.expr, Call) else None
+        callee = helpers.get(call.name) if call is not None else None
+        if callee is None or callee.name in inlining or not _has_parallel(callee.body):
+            return None
+        inlining.append(callee.name)
+        (pasted,) = inline_body(callee, call, None, namer)
+        pasted = _map_host_statements(pasted, paste)
+        inlining.pop()
+        return pasted
+
+    return dataclasses.replace(fn, body=_map_host_statements(fn.body, paste))
+
+
+def _map_host_statements(s: Stmt, leaf: Callable[[Stmt], Stmt | None]) -> Stmt:
+    """`s` with each statement of the code run once (blocks, ifs and serial loops entered, parallel loops not)
+    replaced by `leaf`'s answer where it has one; a replaced statement is not entered."""
+    replaced = leaf(s)
+    if replaced is not None:
+        return replaced
+    if isinstance(s, Block):
+        return Block(tuple(_map_host_statements(x, leaf) for x in s.body))
+    if isinstance(s, If):
+        return dataclasses.replace(s, then=_map_host_statements(s.then, leaf),
+                                   otherwise=_map_host_statements(s.otherwise, leaf) if s.otherwise else None)
+    if isinstance(s, (For, While, DoWhile)) and not (isinstance(s, For) and s.kind == ForKind.parallel):
+        return dataclasses.replace(s, body=_map_host_statements(s.body, leaf))
+    return s
+
+
+def _helpers_where(module: Module, test: Callable[[Node], bool]) -> frozenset[str]:
+    """Helpers whose body passes `test`, themselves or through the helpers they call."""
+    bodies = {f.name: f.body for f in module.functions if f.body is not None}
+    found = {name for name, body in bodies.items() if test(body)}
+    grown = True
+    while grown:
+        before = len(found)
+        found |= {name for name, body in bodies.items()
+                  if any(isinstance(n, Call) and n.name in found for n in walk(body))}
+        grown = len(found) > before
+    return frozenset(found)
+
+
+def _memory_helpers(module: Module, writing: bool = False) -> frozenset[str]:
+    """Helpers that read or write (`writing`: write) memory through pointers."""
+    return _helpers_where(module, _writes_memory if writing else _touches_memory)
+
+
+_ALLOCATOR = re.compile(r"^(std::)?(malloc|calloc|realloc|aligned_alloc|posix_memalign|_mm_malloc)$")
+
+
+def _allocates(node: Node) -> bool:
+    return any(isinstance(n, Call) and _ALLOCATOR.match(n.name) or isinstance(n, RawExpr)
+               and re.match(r"\s*new\b", n.text) for n in walk(node))
+
+
+def _check_helper_allocations(fn: Function, module: Module, target: str) -> None:
+    """A buffer a helper allocates is host memory on a GPU and a task's own memory on BANG (where device code
+    cannot allocate at all), never the device memory every thread or task shares: refused, not guessed."""
+    allocating = _helpers_where(module, _allocates)
+    called = sorted({n.name for n in walk(fn.body) if isinstance(n, Call) and n.name in allocating})
+    if called:
+        raise PassRefused("XP521" if target == "bang" else "XP523",
+                          f"bind: {fn.name} gets memory from {', '.join(called)}, which allocates it on the host",
+                          hint="allocate scratch with malloc (or a std::vector) in the entry itself")
+
+
+def _passes_pointer_to(s: Node, helpers: frozenset[str], pointers: set[str]) -> bool:
+    """Whether `s` calls one of `helpers` (memory helpers) with an argument made of a pointer variable: the
+    helper may read or write the memory behind it, which a plain scan of `s` does not see."""
+    return any(isinstance(n, Call) and n.name in helpers and any(_used(a) & pointers for a in n.args)
+               for n in walk(s))
+
+
 def _guarded_size(alloc: Expr, copied: Expr) -> bool:
     """`alloc` is `copied` whenever `copied` is positive: `S > 0 ? S : c`, `S ? S : c`, `(n > 0 ? n : c) * r`."""
     if isinstance(alloc, BinOp) and alloc.op == "*" and isinstance(copied, BinOp) and copied.op == "*" \
@@ -395,7 +573,7 @@ def _stored_through(body: Block, pointer: str) -> bool:
             args = n.args[:1] + n.args[2:] if n.name == "memcpy" else n.args
             if any(_used(a) & derived for a in args):
                 return True
-    for target in _store_targets(body):
+    for target in store_targets(body):
         if isinstance(target, UnaryOp) and _used(target.operand) & derived or _root(target) in derived \
                 and not isinstance(target, Var):
             return True
@@ -453,13 +631,16 @@ def _bind_bang(module: Module, entries: set[str]) -> Module:
             arrays.extend(found)
             fn = dataclasses.replace(fn, body=body)
             fn = dataclasses.replace(fn, body=_byte_calls_as_loops(fn))
+            body, found = _shared_arrays_in_gdram(fn)
+            arrays.extend(found)
+            fn = dataclasses.replace(fn, body=body)
             shared = _shared_arrays(fn.body, with_loaded=False)
             if shared:
                 raise PassRefused("XP521", f"bind: arrays {', '.join(sorted(shared))} of {fn.name} are shared by "
                                            "parallel iterations, which BANG tasks cannot share outside GDRAM",
                                   hint="pass the buffer as a GDRAM parameter")
             _check_returns(fn)
-            body = _BangBody(fn).run(fn.body.body)
+            body = _BangBody(fn, module).run(fn.body.body)
             return dataclasses.replace(fn, body=body, qualifiers=frozenset({FuncQual.mlu_global}))
         inline = {FuncQual.static, FuncQual.inline, FuncQual.forceinline}  # __mlu_func__ is already inline
         return dataclasses.replace(fn, qualifiers=(fn.qualifiers - inline) | {FuncQual.mlu_func},
@@ -508,9 +689,7 @@ def _static_scratch(fn: Function) -> tuple[Block, list[GlobalVar]]:
                     1 for n in walk(fn.body) if isinstance(n, Assign) and n.target == Var(target)) > 1:
             stmts.append(s)
             continue
-        name = next(f"xp_gdram_{target}{k or ''}" for k in range(len(taken) + 1)
-                    if f"xp_gdram_{target}{k or ''}" not in taken)
-        taken.add(name)
+        name = _gdram_name(target, taken)
         element = dataclasses.replace(pointer.pointee, const=False)
         arrays.append(GlobalVar(name, ArrayType(element, Const(count // (element.dtype.bits // 8), DType.int32)),
                                 MemScope.global_))
@@ -524,7 +703,46 @@ def _static_scratch(fn: Function) -> tuple[Block, list[GlobalVar]]:
             return Block(())
         return None
 
-    return transform(Block(tuple(stmts)), drop_free), arrays
+    return _without_empty_blocks(transform(Block(tuple(stmts)), drop_free)), arrays
+
+
+def _gdram_name(buffer: str, taken: set[str]) -> str:
+    name = next(f"xp_gdram_{buffer}{k or ''}" for k in range(len(taken) + 1) if f"xp_gdram_{buffer}{k or ''}" not in taken)
+    taken.add(name)
+    return name
+
+
+def _shared_arrays_in_gdram(fn: Function) -> tuple[Block, list[GlobalVar]]:
+    """Arrays of a constant size, declared without an initializer outside the parallel loops and filled by them,
+    become `__mlu_device__` GDRAM arrays: every task must read the one copy all tasks filled, while an array
+    declared in the entry is each task's own. (Shared by concurrent launches, like `_static_scratch`'s.)"""
+    taken = _used(fn.body) | _declared(fn.body) | {p.name for p in fn.params}
+    declarations = Counter(n.name for n in walk(fn.body) if isinstance(n, Decl))
+    arrays: list[GlobalVar] = []
+    renamed: dict[str, str] = {}
+    shared = _shared_arrays(fn.body, with_loaded=False)
+    for decl in (n for n in _host_level(fn.body) if isinstance(n, Decl) and isinstance(n.type, ArrayType)):
+        element, constant = decl.type, True
+        while isinstance(element, ArrayType):
+            constant = constant and isinstance(element.size, Const)
+            element = element.element
+        if decl.init is None and constant and isinstance(element, ScalarType) and declarations[decl.name] == 1 \
+                and decl.name in shared:
+            renamed[decl.name] = _gdram_name(decl.name, taken)
+            arrays.append(GlobalVar(renamed[decl.name], decl.type, MemScope.global_))
+
+    def rename(n: Node) -> Node | None:
+        if isinstance(n, Decl) and n.name in renamed:
+            return Block(())
+        return Var(renamed[n.name]) if isinstance(n, Var) and n.name in renamed else None
+
+    return _without_empty_blocks(transform(fn.body, rename)), arrays
+
+
+def _without_empty_blocks(body: Block) -> Block:
+    """`body` without the empty blocks left where statements were dropped."""
+    return transform(body, lambda n: Block(tuple(x for x in n.body if x != Block(())))
+                     if isinstance(n, Block) and Block(()) in n.body else None)
 
 
 def _byte_calls_as_loops(fn: Function) -> Block:
@@ -580,28 +798,22 @@ def _byte_calls_as_loops(fn: Function) -> Block:
                    Assign(Var(var), Const(1, DType.int32), "+"), Block((Assign(Index(dst, Var(var)), value),)),
                    ForKind.parallel, call.name)
 
-    def host(s: Stmt) -> Stmt:  # byte calls inside a parallel loop are left to the scratch check
-        if isinstance(s, Block):
-            return Block(tuple(host(x) for x in s.body))
-        if isinstance(s, If):
-            return dataclasses.replace(s, then=host(s.then), otherwise=host(s.otherwise) if s.otherwise else None)
-        if isinstance(s, (For, While, DoWhile)) and not (isinstance(s, For) and s.kind == ForKind.parallel):
-            return dataclasses.replace(s, body=host(s.body))
-        return as_loop(s) or s
-
-    return host(fn.body)
+    return _map_host_statements(fn.body, as_loop)  # byte calls inside a parallel loop are left to the scratch check
 
 
 class _BangBody:
     """The entry body run by every task: parallel loops split over tasks, writes elsewhere done by task 0."""
 
-    def __init__(self, fn: Function):
+    def __init__(self, fn: Function, module: Module):
         self.fn = fn
         self.dirty = False  # memory written since the last __sync_all
         # arrays declared outside the parallel loops: each task has its own copy and sets it up itself
         # (and any other object that is not a pointer into memory)
         self.private = frozenset(n.name for n in _host_level(fn.body)
                                  if isinstance(n, Decl) and not isinstance(n.type, PointerType))
+        self.pointers = {p.name for p in fn.params if isinstance(p.type, PointerType)} | {
+            n.name for n in walk(fn.body) if isinstance(n, Decl) and isinstance(n.type, PointerType)}
+        self.reading_helpers, self.writing_helpers = _memory_helpers(module), _memory_helpers(module, writing=True)
 
     def run(self, stmts: tuple[Stmt, ...]) -> Block:
         return Block(tuple(self.block(stmts)))
@@ -613,14 +825,20 @@ class _BangBody:
         return out
 
     def sync_before(self, s: Stmt) -> list[Stmt]:
-        if self.dirty and _touches_memory(s, self.private):
+        if self.dirty and (_touches_memory(s, self.private)
+                           or _passes_pointer_to(s, self.reading_helpers, self.pointers)):
             self.dirty = False
             return [Barrier(BarrierKind.sync_all)]
         return []
 
     def stmt(self, s: Stmt) -> list[Stmt]:
         if any(isinstance(n, Call) and n.name in _SCRATCH_CALLS for n in walk(s)):
-            raise PassRefused("XP521", f"bind: {self.fn.name} uses a scratch buffer or memcpy/memset, "
+            allocated = sorted({n.name if isinstance(n, Decl) else _root(n.target) for n in walk(s)
+                                if isinstance(n, Decl) and _malloc_size(n.init) is not None
+                                or isinstance(n, Assign) and _malloc_size(n.value) is not None})
+            what = f"scratch buffer {', '.join(allocated)} sized at run time" if allocated else \
+                "a scratch buffer or memcpy/memset"
+            raise PassRefused("XP521", f"bind: {self.fn.name} uses {what}, "
                                        "which BANG device code cannot allocate or call",
                               hint="BANG kernels get all GDRAM from the host; pass the buffer as a parameter")
         if isinstance(s, For) and s.kind == ForKind.parallel:
@@ -630,9 +848,9 @@ class _BangBody:
         if _is_container(s) and _has_parallel(s):
             return self.container(s)
         out = self.sync_before(s)
-        if not _writes_memory(s, self.private):
+        if not _writes_memory(s, self.private) and not _passes_pointer_to(s, self.writing_helpers, self.pointers):
             return out + [s]  # every task computes the same private values
-        outer_scalars = (_assigned_vars(s) | {_root(t) for t in _store_targets(s)} & self.private) - _declared(s)
+        outer_scalars = (_assigned_vars(s) | {_root(t) for t in store_targets(s)} & self.private) - _declared(s)
         if any(isinstance(n, Return) for n in walk(s)):
             raise PassRefused("XP522", f"bind: {self.fn.name} returns from code that writes memory outside the "
                                        "parallel loops (task 0 would leave the others waiting at __sync_all)")
@@ -684,9 +902,9 @@ class _BangBody:
 
 _RUNTIME = {
     "cuda": {"malloc": "cudaMalloc", "free": "cudaFree", "memcpy": "cudaMemcpy", "memset": "cudaMemset",
-             "h2d": "cudaMemcpyHostToDevice", "d2h": "cudaMemcpyDeviceToHost", "d2d": "cudaMemcpyDeviceToDevice"},
+             "h2d": "cudaMemcpyHostToDevice", "d2h": "cudaMemcpyDeviceToHost", "any": "cudaMemcpyDefault"},
     "hip": {"malloc": "hipMalloc", "free": "hipFree", "memcpy": "hipMemcpy", "memset": "hipMemset",
-            "h2d": "hipMemcpyHostToDevice", "d2h": "hipMemcpyDeviceToHost", "d2d": "hipMemcpyDeviceToDevice"},
+            "h2d": "hipMemcpyHostToDevice", "d2h": "hipMemcpyDeviceToHost", "any": "hipMemcpyDefault"},
 }
 
 
@@ -708,14 +926,32 @@ def _bind_simt(module: Module, entries: set[str], target: str, options: BindOpti
             items += binder.kernels + host_and_launcher
         else:
             items.append(item)
+    items = [_device_min_max(item) if isinstance(item, Function) else item for item in items]
     if any(isinstance(n, Call) and n.name == FLOOR_DIV for item in items for n in walk(item)):
         first_function = next(i for i, item in enumerate(items) if isinstance(item, Function))
         items.insert(first_function, _floor_div_helper())
+    if any(isinstance(n, Call) and n.name in _DEVICE_MIN_MAX.values() for item in items for n in walk(item)):
+        first_function = next(i for i, item in enumerate(items) if isinstance(item, Function))
+        items.insert(first_function, Verbatim(_DEVICE_MIN_MAX_SOURCE))
     includes = _target_includes(module, target) + ("<algorithm>",)  # std::min/max in buffer sizes
     macros = tuple(m for m in module.macros if m not in GPU_SPELLINGS_ERASED)
     bound = dataclasses.replace(module, dialect=target, includes=tuple(dict.fromkeys(includes)), macros=macros,
                                 items=tuple(items))
     return _drop_spellings(bound)
+
+
+_DEVICE_MIN_MAX = {"std::min": "xp_min", "std::max": "xp_max"}
+_DEVICE_MIN_MAX_SOURCE = """template <typename T> static __host__ __device__ inline T xp_min(T a, T b) { return b < a ? b : a; }
+template <typename T> static __host__ __device__ inline T xp_max(T a, T b) { return a < b ? b : a; }"""
+
+
+def _device_min_max(fn: Function) -> Function:
+    """`std::min(a, b)` / `std::max(a, b)` in code a kernel runs as `xp_min` / `xp_max`: the std ones are host
+    functions to nvcc and hipcc; these have their exact meaning (`b < a ? b : a`, one type, each argument once)."""
+    if not fn.qualifiers & {FuncQual.global_, FuncQual.device} or fn.body is None:
+        return fn
+    return transform(fn, lambda n: dataclasses.replace(n, name=_DEVICE_MIN_MAX[n.name])
+                     if isinstance(n, Call) and n.name in _DEVICE_MIN_MAX and len(n.args) == 2 else None)
 
 
 class _SimtLauncher:
@@ -733,9 +969,13 @@ class _SimtLauncher:
                              if not (g.init is not None and (VarQual.constexpr in g.qualifiers or
                                                              getattr(g.type, "const", False)))}
         self.constants: dict[str, int] = {}  # host `const` integers known at translation time
-        # a variable assigned after its declaration varies, and one declared twice is two variables
+        # a variable assigned after its declaration varies (also through its address), and one declared twice
+        # is two variables
         declarations = Counter(n.name for n in walk(fn.body) if isinstance(n, Decl))
-        self.reassigned = frozenset(_assigned_vars(fn.body)) | {name for name, k in declarations.items() if k > 1}
+        addressed = {n.operand.name for n in walk(fn.body)
+                     if isinstance(n, UnaryOp) and n.op == "&" and isinstance(n.operand, Var)}
+        self.reassigned = frozenset(_assigned_vars(fn.body)) | addressed | {
+            name for name, k in declarations.items() if k > 1}
         for g in module.globals:  # constexpr / const int globals first: host constants may be made of them
             if g.name not in self.host_globals and isinstance(g.type, ScalarType):
                 value = _constant_int(Decl(g.name, dataclasses.replace(g.type, const=True), g.init), self.constants)
@@ -748,6 +988,7 @@ class _SimtLauncher:
         self.host_arrays: dict[str, list[Stmt]] = {}
         self.shared_arrays = _shared_arrays(fn.body)
         self.scratch: list[str] = []  # device buffers made from shared arrays, freed at the end
+        self.memory_helpers = _memory_helpers(module)
 
     def fresh(self, base: str) -> str:
         name, n = base, 1
@@ -837,11 +1078,12 @@ class _SimtLauncher:
         if name == "memset":
             return [self.call("memset", *s.expr.args)]
         if name == "memcpy":
-            return [self.call("memcpy", *s.expr.args, Var(self.api["d2d"]))]
+            # either side may be a host array of the launcher or device memory: the runtime tells them apart
+            return [self.call("memcpy", *s.expr.args, Var(self.api["any"]))]
         if _is_container(s) and (_has_parallel(s) or any(isinstance(n, Call) and n.name in _SCRATCH_CALLS
                                                           for n in walk(s))):
             return [self.container(s)]
-        if not _touches_memory(s, frozenset(self.host_arrays)):
+        if not self.touches_device(s):
             if isinstance(s, Decl):
                 self.scope[s.name] = s.type
                 value = _constant_int(s, self.constants, self.reassigned)
@@ -849,7 +1091,7 @@ class _SimtLauncher:
                     self.constants[s.name] = value
             if isinstance(s, Decl) and isinstance(s.type, ArrayType):
                 self.host_arrays[s.name] = [s]
-            for name in {_root(t) for t in _store_targets(s)} & set(self.host_arrays) - _declared(s):
+            for name in {_root(t) for t in store_targets(s)} & set(self.host_arrays) - _declared(s):
                 self.host_arrays[name].append(s)
             return [s]
         if isinstance(s, Decl):
@@ -859,11 +1101,17 @@ class _SimtLauncher:
             raise PassRefused("XP522", f"bind: {self.fn.name} returns depending on device memory")
         return self.launch(self.kernel(_serialize_inner(s)), Const(1, DType.int32), Const(1, DType.int32))
 
+    def touches_device(self, node: Node) -> bool:
+        """Whether host code `node` reads or writes device memory (itself, or through a helper it passes a pointer)."""
+        pointers = {name for name, t in self.scope.items() if isinstance(t, PointerType)}
+        return _touches_memory(node, frozenset(self.host_arrays)) \
+            or _passes_pointer_to(node, self.memory_helpers, pointers)
+
     def container(self, s: Stmt) -> Stmt:
         header = [e for e in (getattr(s, "cond", None),) if e is not None]
         if isinstance(s, For):
             header += list(s.init) + ([s.step] if s.step is not None else [])
-        if any(_touches_memory(h) for h in header):
+        if any(self.touches_device(h) for h in header):
             raise PassRefused("XP522", f"bind: control flow around kernels in {self.fn.name} reads device memory")
         if isinstance(s, Block):
             return Block(tuple(self.block(s.body)))
@@ -894,7 +1142,7 @@ class _SimtLauncher:
             chain.append(inner)
         shapes = [_canonical(c) for c in chain]
         counts = [s.count() for s in shapes]
-        if any(_touches_memory(ExprStmt(c)) for c in counts):  # the grid must be known on the host
+        if any(self.touches_device(ExprStmt(c)) for c in counts):  # the grid must be known on the host
             return self.launch(self.kernel(_serialize_inner(loop)), Const(1, DType.int32), Const(1, DType.int32))
         body = _continue_to_return(chain[-1].body, self.fn.name)
         if len(shapes) == 1 and _is_zero(shapes[0].start) and shapes[0].step == 1:
@@ -1099,7 +1347,13 @@ def _floor_div_helper() -> Function:
 def _size_to_expr(count: sp.Expr, what: str) -> Expr:
     """The C form of an element count, 0 where a divisor in it is zero: SymPy's count is undefined there (zoo),
     and such divisors are trip counts of loops (tiles per row, ...) that then run no iteration."""
+    if _too_large(sp.preorder_traversal(count)):
+        raise PassRefused("XP524", f"bind: the size of {what!r} is too large an expression to write in C")
+    count = count.replace(_is_case_bound, lambda x: x.args[0].expr if len(x.args) == 2 else sp.Max(
+        *[piece.expr for piece in x.args[:-1]], evaluate=False))
     result = _sympy_to_expr(count, what)
+    if _too_large(walk(result)):  # writing each case of a Piecewise out may multiply it
+        raise PassRefused("XP524", f"bind: the size of {what!r} is too large an expression to write in C")
     divisors = sorted({p.base for p in count.atoms(sp.Pow) if p.exp.is_negative and not p.base.is_nonzero}
                       | {m.args[1] for m in count.atoms(sp.Mod) if not m.args[1].is_nonzero}, key=sp.default_sort_key)
     if not divisors:
@@ -1127,6 +1381,40 @@ def _floor_inside(numer: sp.Expr, denom: sp.Expr) -> sp.Expr | None:
     return None
 
 
+_SIZE_NODES = 20_000  # a size larger than this (SymPy or C nodes) would swamp the launcher and its compile
+
+
+def _too_large(nodes) -> bool:  # noqa: ANN001 - any iterator of SymPy or IR nodes
+    return any(i > _SIZE_NODES for i, _ in enumerate(nodes))
+
+
+def _is_case_bound(e: sp.Expr) -> bool:
+    """Piecewise((bound, condition), ..., (-oo, True)): the bound of the accesses that happen where their
+    conditions hold (-oo: none elsewhere). It only occurs where a larger value gives a larger size, so it is
+    written as the largest of its bounds: never smaller, and free of conditions and their fractions."""
+    return isinstance(e, sp.Piecewise) and e.args[-1].expr == -sp.oo and len(e.args) > 1
+
+
+def _fractional_case(e: sp.Expr) -> sp.Piecewise | None:
+    """The first Piecewise in e (outside nested floors) with a fraction in a case: floor(e) has no C form
+    before that Piecewise is taken out of it."""
+    def fractional(x: sp.Expr) -> bool:
+        if isinstance(x, (sp.floor, sp.ceiling)):
+            return False
+        if (x.is_Pow and x.exp.is_negative) or (x.is_Rational and not x.is_Integer):
+            return True
+        return any(fractional(a) for a in x.args)
+
+    def search(x: sp.Expr) -> sp.Piecewise | None:
+        if isinstance(x, (sp.floor, sp.ceiling)):
+            return None
+        if isinstance(x, sp.Piecewise) and any(fractional(piece.expr) for piece in x.args):
+            return x
+        return next((found for a in x.args if (found := search(a)) is not None), None)
+
+    return search(e)
+
+
 _COMPARISONS = {sp.Lt: "<", sp.Le: "<=", sp.Gt: ">", sp.Ge: ">=", sp.Eq: "==", sp.Ne: "!="}
 
 
@@ -1144,6 +1432,10 @@ def _condition_to_expr(c: sp.Basic, what: str) -> Expr:
         return result
     if isinstance(c, sp.Not):
         return UnaryOp("!", _condition_to_expr(c.args[0], what))
+    if isinstance(c, sp.ITE):  # a Piecewise's condition that depends on another condition
+        return Select(*[_condition_to_expr(a, what) for a in c.args])
+    if c == sp.false:
+        return Const(0, DType.int32)
     raise PassRefused("XP524", f"bind: cannot write the condition {c} in the size of {what!r} in C")
 
 
@@ -1169,6 +1461,12 @@ def _sympy_to_expr(e: sp.Expr, what: str) -> Expr:
         return _product([_sympy_to_expr(a, what) for a in e.args])
     if isinstance(e, sp.Pow) and e.exp.is_Integer and int(e.exp) > 0:
         return _product([_sympy_to_expr(e.base, what)] * int(e.exp))
+    if isinstance(e, (sp.floor, sp.ceiling)) and _fractional_case(e.args[0]) is not None:
+        # SymPy pushes arithmetic into a Piecewise (1/Piecewise((a, c), (b, True)) is Piecewise((1/a, c), ...)):
+        # the floor is taken in each case, where the quotient has a form again
+        chosen = _fractional_case(e.args[0])
+        return _sympy_to_expr(sp.Piecewise(*[(e.func(e.args[0].xreplace({chosen: piece.expr})), piece.cond)
+                                             for piece in chosen.args], evaluate=False), what)
     if isinstance(e, (sp.floor, sp.ceiling)):
         numer, denom = sp.fraction(sp.together(e.args[0]))
         if isinstance(e, sp.ceiling):  # ceil(p / q) = -floor(-p / q)
@@ -1188,9 +1486,6 @@ def _sympy_to_expr(e: sp.Expr, what: str) -> Expr:
         for a in e.args[1:]:
             result = Call(name, (result, _sympy_to_expr(a, what)), (_LONG,))
         return result
-    if isinstance(e, sp.Piecewise) and e.args[-1].expr == -sp.oo:  # -oo: no access under the other conditions
-        pieces = [piece.expr for piece in e.args[:-1]]
-        return _sympy_to_expr(pieces[0] if len(pieces) == 1 else sp.Max(*pieces), what)
     if isinstance(e, sp.Piecewise) and not any(piece.expr.has(sp.oo, -sp.oo, sp.zoo) for piece in e.args):
         # a chain of C ?: whose last case holds always
         result = _sympy_to_expr(e.args[-1].expr, what)

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from kernel_ir.ir import (ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const,
-                          Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, If, Index, Member, MemScope,
-                          PointerType, Return, ScalarType, Stmt, UnaryOp, Var, VarQual, transform, walk)
-from passes.loops import ASSIGN_OPS, PURE_CALLS, symbol, to_sympy
+from kernel_ir.ir import (ArrayType, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Continue,
+                          Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, If, Index, Member, MemScope, PointerType,
+                          Return, ScalarType, Stmt, Var, VarQual, transform, walk)
+from passes.loops import PURE_CALLS, store_targets, symbol, to_sympy
 
 _AXES = ("x", "y", "z")
 
@@ -264,7 +264,7 @@ def _stores_to_memory(s: Stmt) -> bool:
     or calls that may write): such a statement must run once per block, not once per thread."""
     if any(isinstance(n, Call) and n.name not in PURE_CALLS for n in walk(s)):
         return True  # memcpy, atomics, printf...: once per block
-    return any(not isinstance(target, Var) for target in _store_targets(s))
+    return any(not isinstance(target, Var) for target in store_targets(s))
 
 
 def _shared_variables(stmts: tuple[Stmt, ...]) -> set[str]:
@@ -275,7 +275,7 @@ def _shared_variables(stmts: tuple[Stmt, ...]) -> set[str]:
     phases = [n for s in stmts for n in walk(s) if isinstance(n, For) and _axis(n, "threadIdx")]
     stored = set()
     for phase in phases:
-        for target in _store_targets(phase):
+        for target in store_targets(phase):
             whole = isinstance(target, Var)
             while isinstance(target, (Index, Member)) and not (isinstance(target, Member) and target.arrow):
                 target = target.base
@@ -283,18 +283,6 @@ def _shared_variables(stmts: tuple[Stmt, ...]) -> set[str]:
                     and (whole or not isinstance(decls[target.name].type, PointerType)):
                 stored.add(target.name)
     return stored
-
-
-def _store_targets(node: Stmt) -> list[Expr]:
-    targets = []
-    for n in walk(node):
-        if isinstance(n, Assign):
-            targets.append(n.target)
-        elif isinstance(n, BinOp) and n.op in ASSIGN_OPS:
-            targets.append(n.lhs)
-        elif isinstance(n, UnaryOp) and n.op in ("++", "--"):
-            targets.append(n.operand)
-    return targets
 
 
 def _dynamic_shared_bytes(s: Stmt) -> Expr | None:

@@ -302,6 +302,19 @@ def declared_names(node: Node) -> set[str]:
     return {n.name for n in walk(node) if isinstance(n, Decl)}
 
 
+def store_targets(node: Node) -> list[Expr]:
+    """Every lvalue under node that is stored to (assignments, compound assignments, ++/--)."""
+    targets = []
+    for n in walk(node):
+        if isinstance(n, Assign):
+            targets.append(n.target)
+        elif isinstance(n, BinOp) and n.op in ASSIGN_OPS:
+            targets.append(n.lhs)
+        elif isinstance(n, UnaryOp) and n.op in ("++", "--"):
+            targets.append(n.operand)
+    return targets
+
+
 def written_names(node: Node) -> set[str]:
     """Names of variables assigned (as a whole, not through an index) anywhere under node."""
     out: set[str] = set()

@@ -418,3 +418,86 @@ def test_extents_do_not_depend_on_what_was_analysed_before():
     infer_extents(module, "mul")
     after = extents(CPP_MASKED, "cpp", "scale_rows")
     assert [(e.elements, e.reason) for e in alone.values()] == [(e.elements, e.reason) for e in after.values()]
+
+
+# --------------------------------------------------------------------------------- harder index patterns --
+
+LOOP_BOUND_IN_A_QUOTIENT = """
+extern "C" void quads(const float* x, float* y, int m) {
+    for (int i = 0; i / 4 < m; ++i) y[i] = x[i];
+}
+"""
+
+
+def test_a_loop_bound_inside_a_floor_bounds_the_counter():
+    # i / 4 < m: the counter sits inside a floor, whose rational bound gives i <= 4*m - 1
+    result = extents(LOOP_BOUND_IN_A_QUOTIENT, "cpp", "quads")
+    assert_extent(result["y"], "4*m", reads=False, writes=True, m=5)
+
+
+FOLDED_INDEX = """
+extern "C" void fold(const float* x, float* y, int n) {
+    for (int i = 0; i < n; ++i) y[i * (n - i)] = x[i];
+}
+"""
+
+
+def test_short_ranges_are_enumerated_when_the_index_is_not_monotone():
+    assert extents(FOLDED_INDEX, "cpp", "fold")["y"].elements is None  # no bound for every n: refused
+    assert extents(FOLDED_INDEX, "cpp", "fold", scalars={"n": 4})["y"].elements == 5  # max of 0, 3, 4, 3
+    assert extents(FOLDED_INDEX, "cpp", "fold", scalars={"n": 40})["y"].elements is None  # too many to try
+
+
+def test_conditions_of_bounds_are_converted_for_callers():
+    from kernel_ir.extents.symbols import Min, When, to_sympy
+
+    a, b, n = (sp.Symbol(s, integer=True, nonnegative=True) for s in "abn")
+    converted = to_sympy(When(n, Min(a, b) - n))
+    assert not converted.has(Min) and converted.has(sp.Min)
+
+
+def test_a_floor_by_one_keeps_a_fraction_integer():
+    from kernel_ir.extents.prover import floordiv
+
+    n = sp.Symbol("n", integer=True, nonnegative=True)
+    assert floordiv(n / 2, 1) == sp.floor(n / 2)
+    assert floordiv(n + 3, 1) == n + 3
+
+
+def test_shrinking_rewrites_keep_the_value():
+    from kernel_ir.extents.bounder import _distribute, _pull_common_terms
+    from kernel_ir.extents.symbols import Max, Min
+
+    a, b, c, n = (sp.Symbol(s, integer=True, nonnegative=True) for s in "abcn")
+    e = 3 * n + Min(4 * a + 2 * n, 4 * a + b) - Max(c, b)
+    pulled = _pull_common_terms(e)
+    assert sp.count_ops(pulled) < sp.count_ops(e)
+    for rewritten in (pulled, _distribute(e)):
+        for values in ({a: 1, b: 7, c: 2, n: 3}, {a: 5, b: 0, c: 9, n: 1}):
+            assert rewritten.xreplace(values) == e.xreplace(values)
+    assert isinstance(_distribute(e), (Min, Max))
+
+
+def test_a_bound_that_recurses_too_deeply_is_a_reason(monkeypatch: pytest.MonkeyPatch):
+    from kernel_ir.extents.bounder import Bounder
+
+    def deep(*_args: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(Bounder, "maximum", deep)
+    result = extents(LOOP_BOUND_IN_A_QUOTIENT, "cpp", "quads")
+    assert result["y"].elements is None and "too deeply" in result["y"].reason
+
+
+def test_sizes_with_cases_and_fractions_print_as_c():
+    # what bind writes for device copies: cases of accesses (-oo elsewhere), a divisor chosen by a condition
+    # (SymPy moves the 1/d into the Piecewise), and conditions that depend on other conditions (ITE)
+    from passes.bind import _size_to_expr
+
+    rows, ca, k = (sp.Symbol(s, integer=True, nonnegative=True) for s in ("rows", "ca", "k"))
+    divisor = sp.Piecewise((sp.Max(1, sp.Min(k, 16)), ca >= 1), (rows, True))
+    per_block = sp.floor((rows - 1) / divisor) + 1
+    condition = sp.ITE(ca >= 1, k >= 1, rows >= 1)
+    size = sp.Max(4 * ca * rows, sp.Piecewise((4 * ca * per_block * divisor, condition), (-sp.oo, True)))
+    assert _size_to_expr(sp.ceiling(size / 4), "a") is not None
+    assert _size_to_expr(sp.Piecewise((rows, condition), (ca, True)), "a") is not None

@@ -19,7 +19,11 @@ expressions, so the entry is interpreted symbolically:
   (Fourier-Motzkin style): an expression increasing in `v` takes v's least upper bound among the constraints
   linear in v, a decreasing one its greatest lower bound, a linear one of unknown slope the larger value at
   either end; Min/Max are lifted over + and nonnegative factors, `x % d` and `x / d` get names of their own,
-  and floor terms are relaxed (`c*floor(x/c) <= x`) when that makes the expression monotone. Each case keeps
+  and floor terms are relaxed (`c*floor(x/c) <= x`) when that makes the expression monotone (in a bound of
+  a variable too: `i / 4 < m` gives i <= 4*m - 1); a variable left with a few constant values (sizes given
+  as numbers) is tried value by value. An index that grows too large has the terms shared by a Min's
+  arguments pulled out, then its Min terms cut to their smallest arguments (a Min of fewer is no smaller).
+  Bounding that leads back to itself, or nests too deeply, is reported as such. Each case keeps
   the parameter conditions under which it can happen (`When`, -oo otherwise), so impossible cases drop out.
 
 Every step over-approximates (a dropped constraint only widens the domain), so an extent is never too small,

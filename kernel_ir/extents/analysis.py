@@ -104,27 +104,36 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
         source = "allocation" if copies else "indices"
         if not accesses:
             return Extent(param.name, sp.Integer(0), False, False, source, "the entry never touches it", dtype)
+        try:
+            return self.bound_accesses(param.name, used, pointee, (reads, writes, source, dtype))
+        except RecursionError:  # SymPy recurses on deeply nested expressions: no bound, said plainly
+            return Extent(param.name, None, reads, writes, source, "the index expressions nest too deeply to bound",
+                          dtype)
+
+    def bound_accesses(self, name: str, used: list[Access], pointee: Type | None, about: tuple) -> Extent:
+        """The extent of one parameter from the accesses that size it (about: reads, writes, source, dtype)."""
+        reads, writes, source, dtype = about
         elem = (type_size(pointee) if pointee is not None else None) or 1
         self.bounder.start_extent()
         ends = []
         for access in used:
             if access.end is None:
-                return Extent(param.name, None, reads, writes, source, access.why, dtype)
+                return Extent(name, None, reads, writes, source, access.why, dtype)
             try:
                 bound = self.bounder.maximum(access.end, tuple(self.builtin_atom_conds()) + access.path)
             except Unbounded as err:
-                return Extent(param.name, None, reads, writes, source, str(err), dtype)
+                return Extent(name, None, reads, writes, source, str(err), dtype)
             if bound is not None:
                 ends.append(bound)
         if not ends:
-            return Extent(param.name, sp.Integer(0), reads, writes, source, "no access can happen", dtype)
+            return Extent(name, sp.Integer(0), reads, writes, source, "no access can happen", dtype)
         launch_free = not self.launch_given
         work_limit = work_done() + TIDY_WORK
         total = Max(*[finish(e, launch_free, Budget(TIDY_PROOFS // 4, work_limit)) for e in ends])
         total = finish(total, launch_free, Budget(TIDY_PROOFS, work_limit))
         total = finish(self.expand_definitions(total), launch_free, Budget(TIDY_PROOFS, work_limit))
         elements = finish(ceildiv(sp.floor(total), elem), launch_free, Budget(TIDY_PROOFS // 4, work_limit))
-        return Extent(param.name, to_sympy(elements), reads, writes, source, None, dtype)
+        return Extent(name, to_sympy(elements), reads, writes, source, None, dtype)
 
     # ---------------------------------------------------------------------------------------- symbols --
 

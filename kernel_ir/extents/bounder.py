@@ -25,6 +25,8 @@ class OutOfBudget(Unbounded):
 _CASE_LIMIT = 256
 _PATH_CASE_LIMIT = 64
 _FM_LIMIT = 24
+_ENUMERATION_LIMIT = 16  # values of a variable tried one by one when nothing else bounds an index
+_NESTING_LIMIT = 48  # Min/Max parts bounded inside one another (well within Python's recursion limit)
 _WORK_LIMIT = 4000  # elimination steps per extent
 _BOUND_WORK = 100_000  # work units per extent (prover.work_done: steps and node counts)
 
@@ -44,6 +46,7 @@ class Bounder:
         self.work = 0  # elimination steps of the current extent
         self._work_limit = 0  # the prover's work count at which the current extent runs out of budget
         self._memo: dict[tuple, sp.Expr | None | Unbounded] = {}
+        self._pending: set[tuple] = set()  # eliminations in progress, to stop one that comes back to itself
         self._bounds_cache: dict[tuple, tuple[list[sp.Expr], list[sp.Expr]]] = {}
         self._facts_cache: dict[tuple, tuple[sp.Expr, ...] | None] = {}
 
@@ -139,13 +142,21 @@ class Bounder:
 
     def _eliminate(self, e: sp.Expr, atoms: list[Atom]) -> sp.Expr | None:
         key = (e, tuple(atoms))
+        if key in self._pending:
+            # bounding a part of a Min/Max led back to the whole: no progress (a Min's other parts may do)
+            raise Unbounded("bounding an index leads back to the same bound")
+        if len(self._pending) >= _NESTING_LIMIT:
+            raise Unbounded("the index expressions nest too deeply to bound")
         if key not in self._memo:
+            self._pending.add(key)
             try:
                 self._memo[key] = self._eliminate_uncached(e, atoms)
             except OutOfBudget:
                 raise  # not a property of (e, atoms): the next extent, with a budget of its own, may bound it
             except Unbounded as err:
                 self._memo[key] = err
+            finally:
+                self._pending.discard(key)
         result = self._memo[key]
         if isinstance(result, Unbounded):
             raise result
@@ -160,7 +171,9 @@ class Bounder:
         for _ in range(200):
             self.work += 1
             if too_big(e):
-                raise Unbounded("the index expressions grow too complex to bound")
+                e = _fewer_choices(_pull_common_terms(e))  # both only shrink e, never lower it
+                if too_big(e):
+                    raise Unbounded("the index expressions grow too complex to bound")
             charge(e)
             if self.work > _WORK_LIMIT or work_done() > self._work_limit:
                 raise OutOfBudget(f"bounding needs more than {_WORK_LIMIT} elimination steps or "
@@ -204,11 +217,16 @@ class Bounder:
                         continue
                 if direction is None:
                     lifted = lift(e)
+                    if not isinstance(lifted, (Min, Max)):
+                        lifted = _distribute(e)  # lift gives up on long sums; one Min/Max term is enough here
                     if isinstance(lifted, (Min, Max)):
                         return self._eliminate_parts(lifted, atoms)
                     relaxed = relax_floors(e, v)
                     if relaxed is None or monotonicity(relaxed, v) is None:
-                        raise Unbounded(f"cannot tell how an index varies with {self.describe(v)}")
+                        e, atoms = self._enumerate(e, v, atoms)
+                        if atoms is None:
+                            return None
+                        continue
                     e = relaxed
                     continue
                 highs, lows = self.bounds(v, atoms)
@@ -221,6 +239,20 @@ class Bounder:
                 return None  # the variable's range is empty: this case never happens
             e = e.xreplace({v: bound})
         raise Unbounded("index expression too complex")
+
+    def _enumerate(self, e: sp.Expr, v: sp.Symbol, atoms: list[Atom]) -> tuple[sp.Expr, list[Atom] | None]:
+        """e at every value of v, when constant bounds leave v only a few (sizes given as numbers make many
+        ranges short): the largest of those is exact, however e varies with v."""
+        highs, lows = self.bounds(v, atoms)
+        highs = [h for h in highs if h.is_Integer]
+        lows = [low for low in lows if low.is_Integer]
+        if not highs or not lows or min(highs) - max(lows) >= _ENUMERATION_LIMIT:
+            raise Unbounded(f"cannot tell how an index varies with {self.describe(v)}")
+        low, high = int(max(lows)), int(min(highs))
+        remaining = self._drop(v, atoms, highs, lows)
+        if low > high or remaining is None:
+            return e, None
+        return Max(*[e.xreplace({v: sp.Integer(value)}) for value in range(low, high + 1)]), remaining
 
     @staticmethod
     def _drop(v: sp.Symbol, atoms: list[Atom], highs: list[sp.Expr], lows: list[sp.Expr]) -> list[Atom] | None:
@@ -297,7 +329,9 @@ class Bounder:
         for atom in atoms:
             if not atom.has(v):
                 continue
-            expanded = sp.expand(atom)
+            expanded = _linear_form(sp.expand(atom), v)
+            if expanded is None:
+                continue
             rest, part = expanded.as_independent(v, as_Add=True)
             coeff = sp.expand(part / v)
             if coeff.has(v) or coeff == 0:
@@ -367,3 +401,68 @@ def _atom_options(atom: Atom) -> list[list[Atom]]:
     if isinstance(lifted, Min):
         return [option for arg in lifted.args for option in _atom_options(arg)]
     return [[lifted]]
+
+
+def _linear_form(atom: Atom, v: sp.Symbol) -> Atom | None:
+    """An atom implied by `atom <= 0` that is linear in v: atom itself, or, where v occurs inside floor terms,
+    atom with each of them replaced by its rational bound on the side that makes the atom no larger, over
+    the (positive) common denominator. None when neither can be had."""
+    if not _integer_atoms_in(atom, v):
+        return atom
+    relaxed = relax_floors(-atom, v)
+    if relaxed is None:
+        return None
+    numerator, denominator = sp.fraction(sp.together(-relaxed))
+    if not nonneg(denominator):
+        return None
+    numerator = sp.expand(numerator)
+    return numerator if is_linear(numerator, v) else None
+
+
+def _integer_atoms_in(e: sp.Expr, v: sp.Symbol) -> bool:
+    return any(isinstance(x, (sp.floor, sp.ceiling)) and x.has(v) for x in sp.preorder_traversal(e))
+
+
+def _pull_common_terms(e: sp.Expr) -> sp.Expr:
+    """e with the terms shared by all the arguments of each Min/Max taken out of it: Min(a + x, a + y) is
+    a + Min(x, y), the same value in fewer nodes."""
+    def pull(x: sp.Expr) -> sp.Expr:
+        if not isinstance(x, (Min, Max)):
+            return x
+        terms = [sp.Add.make_args(sp.expand(a)) for a in x.args]
+        common = [t for t in dict.fromkeys(terms[0]) if all(t in other for other in terms[1:])]
+        if not common:
+            return x
+        shared = sp.Add(*common)
+        return shared + type(x)(*[sp.expand(a) - shared for a in x.args])
+
+    return e.replace(lambda x: isinstance(x, (Min, Max)), pull)
+
+
+def _fewer_choices(e: sp.Expr) -> sp.Expr:
+    """e, when too big, with its terms Min(a1, a2, ...) (positive coefficient) cut down to their smallest
+    arguments: a Min of fewer arguments is no smaller, so the result is still an upper bound of e."""
+    terms = list(sp.Add.make_args(e))
+    for i, term in enumerate(terms):
+        coeff, extremum = term.as_coeff_Mul()
+        if not too_big(sp.Add(*terms)):
+            break
+        if isinstance(extremum, Min) and coeff > 0:
+            by_size = sorted(extremum.args, key=lambda a: (sp.count_ops(a), sp.default_sort_key(a)))
+            while len(by_size) > 1 and too_big(sp.Add(*terms[:i], coeff * Min(*by_size), *terms[i + 1:])):
+                by_size.pop()
+            terms[i] = coeff * Min(*by_size)
+    return sp.Add(*terms)
+
+
+def _distribute(e: sp.Expr) -> sp.Expr:
+    """rest + c*Min(a, b) as Min(rest + c*a, rest + c*b) (Max for c < 0; c a number), for the first such
+    term of e; e itself when it has none."""
+    terms = sp.Add.make_args(e)
+    for i, term in enumerate(terms):
+        coeff, extremum = term.as_coeff_Mul()
+        if isinstance(extremum, (Min, Max)) and coeff != 0:
+            rest = sp.Add(*terms[:i], *terms[i + 1:])
+            kind = type(extremum) if coeff > 0 else (Max if isinstance(extremum, Min) else Min)
+            return kind(*[rest + coeff * a for a in extremum.args])
+    return e

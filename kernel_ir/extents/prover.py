@@ -301,7 +301,7 @@ def floordiv(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     """floor(a / b) for a positive divisor, with the exact quotient split off where it is visible."""
     a, b = sp.sympify(a), sp.sympify(b)
     if b == 1:
-        return a
+        return a if a.is_integer else sp.floor(a)  # a bound may be a fraction (a floor relaxed to p/q)
     if a.is_Integer and b.is_Integer:
         return sp.Integer(int(a) // int(b))
     a = sp.expand(a)

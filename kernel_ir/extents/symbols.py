@@ -120,7 +120,7 @@ def to_sympy(e: sp.Expr) -> sp.Expr:
         target = sp.Min if isinstance(e, Min) else sp.Max
         return target(*[to_sympy(a) for a in e.args], evaluate=False)
     if isinstance(e, When):
-        condition = sp.And(*[sp.Le(a, 0) for a in e.args[1:]])
+        condition = sp.And(*[sp.Le(to_sympy(a), 0) for a in e.args[1:]])
         return sp.Piecewise((to_sympy(e.args[0]), condition), (sp.S.NegativeInfinity, True))
     if not e.args or not e.has(Min, Max, When):
         return e

@@ -177,11 +177,138 @@ extern "C" void weighted(const float* x, float* y, int n) {
 """
 
 
+# Host scratch a device cannot hold: a std::vector sized by the arguments (a device buffer on a GPU, refused on
+# BANG, which cannot allocate GDRAM), filled by a parallel loop and read through .data() and .size() later.
+VECTOR_SCRATCH = """
+#include <vector>
+extern "C" void reversed_pairs(const float* x, float* y, int n) {
+    std::vector<float> pairs((size_t)n * 2);
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        pairs[2 * i] = x[i] * 2.0f;
+        pairs[2 * i + 1] = x[i] + 1.0f;
+    }
+    const float* p = pairs.data();
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = p[2 * (n - 1 - i)] - pairs[2 * i + 1] + (float)pairs.size();
+    }
+}
+"""
+
+# A std::vector of a constant size with a fill value (a `__mlu_device__` array on BANG), a fixed array filled by
+# a parallel loop, and a helper whose parallel loop accumulates into the vector: the helper's loop must become
+# a kernel / task loop (run once per element, not on the GPU's host nor once per BANG task).
+FIXED_VECTOR = """
+#include <vector>
+static void accumulate(float* dst, const float* src, int n) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        dst[i] += src[i % 8];
+    }
+}
+extern "C" void offsets(const float* x, float* y, int n) {
+    float weights[8];
+    #pragma omp parallel for
+    for (int k = 0; k < 8; k += 1) {
+        weights[k] = 0.25f * k;
+    }
+    std::vector<float> bias(16, 1.5f);
+    accumulate(bias.data(), weights, 16);
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = x[i] + bias[i % 16];
+    }
+}
+"""
+
+# A memory-writing helper without parallel loops called between two nests: it runs once (a one-thread kernel on
+# a GPU, task 0 on BANG), on device data.
+HELPER_BETWEEN_NESTS = """
+static void bump_first(float* p, float by) { p[0] += by; }
+extern "C" void bumped(const float* x, float* y, int n) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = x[i];
+    }
+    bump_first(y, 10.0f);
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = y[i] * 2.0f;
+    }
+}
+"""
+
+
+# A vector declared in a serial host loop, filled by a helper's parallel loop (an im2col-like staging buffer): a
+# buffer per iteration, released at the end of each (BANG: sized at run time, refused).
+VECTOR_PER_STEP = """
+#include <vector>
+static void stage(const float* src, float* dst, int n, int shift) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        dst[i] = src[(i + shift) % n];
+    }
+}
+extern "C" void rotations(const float* x, float* y, int n) {
+    for (int step = 0; step < 3; step += 1) {
+        std::vector<float> staged(n);
+        stage(x, staged.data(), n, step);
+        #pragma omp parallel for
+        for (int i = 0; i < n; i += 1) {
+            y[i] += staged[i] * (step + 1);
+        }
+    }
+}
+"""
+
+
+# A buffer from a helper that allocates it: host memory on a GPU, each task's own on BANG: refused there.
+HELPER_ALLOCATION = """
+static float* floats(int n) { return (float*)malloc((n > 0 ? n : 1) * sizeof(float)); }
+extern "C" void copied_twice(const float* x, float* y, int n) {
+    float* tmp = floats(n);
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        tmp[i] = 2.0f * x[i];
+    }
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = tmp[n - 1 - i];
+    }
+    free(tmp);
+}
+"""
+
+
+# An array filled by a parallel loop through a host pointer into it: still the one array every iteration shares.
+ALIASED_ARRAY = """
+extern "C" void through_pointer(const float* x, float* y, int n) {
+    float table[8];
+    float* t = table;
+    #pragma omp parallel for
+    for (int k = 0; k < 8; k += 1) {
+        t[k] = 0.5f * k;
+    }
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = x[i] + table[i % 8];
+    }
+}
+"""
+
+
 def vector_args(n: int = 45) -> list:
     return [("x", rng.standard_normal(n).astype(np.float32)), ("y", np.ones(n, np.float32)), ("n", np.int32(n))]
 
 
 CASES = {
+    "vector_scratch": (VECTOR_SCRATCH, "reversed_pairs", vector_args),
+    "fixed_vector": (FIXED_VECTOR, "offsets", vector_args),
+    "helper_between_nests": (HELPER_BETWEEN_NESTS, "bumped", vector_args),
+    "vector_per_step": (VECTOR_PER_STEP, "rotations", vector_args),
+    "helper_allocation": (HELPER_ALLOCATION, "copied_twice", vector_args),
+    "aliased_array": (ALIASED_ARRAY, "through_pointer", vector_args),
     "guarded_copy": (GUARDED_COPY, "doubled", vector_args),
     "guarded_output": (GUARDED_OUTPUT, "halved", vector_args),
     "fixed_scratch": (FIXED_SCRATCH, "weighted", vector_args),
@@ -208,7 +335,9 @@ CASES = {
         ("b", rng.integers(-128, 128, COLS).astype(np.int8)), ("c", np.zeros(ROWS, np.int32)),
         ("rows", np.int32(ROWS)), ("k", np.int32(COLS))]),
 }
-REFUSED = {("scratch", "bang"): "XP521", ("guarded_output", "bang"): "XP521"}
+REFUSED = {("scratch", "bang"): "XP521", ("guarded_output", "bang"): "XP521", ("vector_scratch", "bang"): "XP521",
+           ("vector_per_step", "bang"): "XP521", ("helper_allocation", "bang"): "XP521",
+           ("helper_allocation", "cuda"): "XP523", ("helper_allocation", "hip"): "XP523"}
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -269,6 +398,27 @@ def test_bang_fixed_scratch_is_a_device_array() -> None:
     code = print_module(bind(loop_form(FIXED_SCRATCH), "bang"))
     assert "__mlu_device__ float xp_gdram_table[4];" in code
     assert "malloc" not in code and "memset" not in code and "free" not in code
+
+
+def test_simt_host_vector_is_a_device_buffer() -> None:
+    code = print_module(bind(loop_form(VECTOR_SCRATCH), "cuda"))
+    assert "std::vector" not in code and "cudaMalloc((void**)&pairs" in code and "cudaFree(pairs)" in code
+    assert "float* pairs" in code.split("__global__", 2)[1]  # the kernels take it as a pointer
+
+
+def test_helpers_with_parallel_loops_become_kernels_and_task_loops() -> None:
+    cuda = print_module(bind(loop_form(FIXED_VECTOR), "cuda"))
+    host = cuda[cuda.index("static void offsets_on_device"):]
+    assert "accumulate(" not in host and host.count("<<<") == 4  # weights, bias fill, accumulate, output
+    bang = print_module(bind(loop_form(FIXED_VECTOR), "bang"))
+    assert "__mlu_device__ float xp_gdram_bias[16];" in bang and "__mlu_device__ float xp_gdram_weights[8];" in bang
+    assert "accumulate(" not in bang[bang.index("__mlu_global__"):]
+
+
+def test_memory_helper_on_the_host_runs_in_a_one_thread_kernel() -> None:
+    code = print_module(bind(loop_form(HELPER_BETWEEN_NESTS), "cuda"))
+    host = code[code.index("static void bumped_on_device"):]
+    assert "bump_first(" not in host and host.count("<<<") == 3
 
 
 SIZE_SYMBOLS = [param_symbol(n) for n in ("cols", "rows", "K", "stride")]
