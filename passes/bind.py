@@ -24,7 +24,8 @@ What it produces, per target (later passes, `cache` and `tensorize`, make it fas
   filled by parallel loops become device buffers; constant arrays the loop form hoisted are recomputed in the
   kernels that read them, and `const int` values known at translation time become literals there. Host
   statements that touch device memory outside a parallel loop run as one-thread kernels. Code a kernel runs
-  calls `xp_min`/`xp_max` for `std::min`/`std::max` (host functions to nvcc).
+  calls `xp_min`/`xp_max`/`xp_copy_n`/`xp_fill_n`... for `std::min`/`std::max`/`std::copy_n`/`std::fill_n`...
+  (host functions to nvcc).
 - bang: the entry becomes `__mlu_global__`; each outermost parallel loop is split cyclically over tasks
   (`v = start + taskId * step; v += taskDim * step`); other statements that write memory run on task 0; a
   `__sync_all()` separates a write from the next statement that touches memory. Scratch buffers of a size known
@@ -926,13 +927,15 @@ def _bind_simt(module: Module, entries: set[str], target: str, options: BindOpti
             items += binder.kernels + host_and_launcher
         else:
             items.append(item)
-    items = [_device_min_max(item) if isinstance(item, Function) else item for item in items]
+    items = [_device_std(item) if isinstance(item, Function) else item for item in items]
     if any(isinstance(n, Call) and n.name == FLOOR_DIV for item in items for n in walk(item)):
         first_function = next(i for i, item in enumerate(items) if isinstance(item, Function))
         items.insert(first_function, _floor_div_helper())
-    if any(isinstance(n, Call) and n.name in _DEVICE_MIN_MAX.values() for item in items for n in walk(item)):
+    called = {n.name for item in items for n in walk(item) if isinstance(n, Call)}
+    helpers = [source for name, _, source in _DEVICE_STD.values() if name in called]
+    if helpers:
         first_function = next(i for i, item in enumerate(items) if isinstance(item, Function))
-        items.insert(first_function, Verbatim(_DEVICE_MIN_MAX_SOURCE))
+        items.insert(first_function, Verbatim("\n".join(helpers)))
     includes = _target_includes(module, target) + ("<algorithm>",)  # std::min/max in buffer sizes
     macros = tuple(m for m in module.macros if m not in GPU_SPELLINGS_ERASED)
     bound = dataclasses.replace(module, dialect=target, includes=tuple(dict.fromkeys(includes)), macros=macros,
@@ -940,18 +943,29 @@ def _bind_simt(module: Module, entries: set[str], target: str, options: BindOpti
     return _drop_spellings(bound)
 
 
-_DEVICE_MIN_MAX = {"std::min": "xp_min", "std::max": "xp_max"}
-_DEVICE_MIN_MAX_SOURCE = """template <typename T> static __host__ __device__ inline T xp_min(T a, T b) { return b < a ? b : a; }
-template <typename T> static __host__ __device__ inline T xp_max(T a, T b) { return a < b ? b : a; }"""
+_HD = "template <typename T> static __host__ __device__ inline"
+_DEVICE_STD = {  # std function -> (device helper, arguments, its definition): the std ones are host functions to
+    # nvcc and hipcc; these have their exact meaning (min/max: `b < a ? b : a`, one type, each argument once)
+    "std::min": ("xp_min", 2, f"{_HD} T xp_min(T a, T b) {{ return b < a ? b : a; }}"),
+    "std::max": ("xp_max", 2, f"{_HD} T xp_max(T a, T b) {{ return a < b ? b : a; }}"),
+    "std::copy_n": ("xp_copy_n", 3, "template <typename S, typename N, typename D> static __host__ __device__ inline "
+                                    "D xp_copy_n(S s, N n, D d) { for (N i = 0; i < n; ++i) *d++ = *s++; return d; }"),
+    "std::copy": ("xp_copy", 3, "template <typename S, typename D> static __host__ __device__ inline "
+                                "D xp_copy(S s, S e, D d) { while (s != e) *d++ = *s++; return d; }"),
+    "std::fill_n": ("xp_fill_n", 3, "template <typename D, typename N, typename V> static __host__ __device__ inline "
+                                    "D xp_fill_n(D d, N n, const V& v) { for (N i = 0; i < n; ++i) *d++ = v; return d; }"),
+    "std::fill": ("xp_fill", 3, "template <typename D, typename V> static __host__ __device__ inline "
+                                "void xp_fill(D d, D e, const V& v) { while (d != e) *d++ = v; }"),
+}
 
 
-def _device_min_max(fn: Function) -> Function:
-    """`std::min(a, b)` / `std::max(a, b)` in code a kernel runs as `xp_min` / `xp_max`: the std ones are host
-    functions to nvcc and hipcc; these have their exact meaning (`b < a ? b : a`, one type, each argument once)."""
+def _device_std(fn: Function) -> Function:
+    """Calls of the std functions above in code a kernel runs, as their device helpers."""
     if not fn.qualifiers & {FuncQual.global_, FuncQual.device} or fn.body is None:
         return fn
-    return transform(fn, lambda n: dataclasses.replace(n, name=_DEVICE_MIN_MAX[n.name])
-                     if isinstance(n, Call) and n.name in _DEVICE_MIN_MAX and len(n.args) == 2 else None)
+    return transform(fn, lambda n: dataclasses.replace(n, name=_DEVICE_STD[n.name][0])
+                     if isinstance(n, Call) and n.name in _DEVICE_STD and len(n.args) == _DEVICE_STD[n.name][1]
+                     else None)
 
 
 class _SimtLauncher:

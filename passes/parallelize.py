@@ -4,7 +4,8 @@ Why: a kernel written as plain C (no `#pragma omp parallel for`) states no paral
 parallel loops over threads, tasks or OpenMP threads: without this pass a three-loop gemm becomes a one-thread
 kernel. A loop is marked only when
 - it is canonical (`for (int v = a; v < b; v += s)`, the shape bind needs) and nothing in it leaves the loop
-  early (break at its level, return);
+  early (break at its level, return); and it is not a short loop of constant bounds (`min_trips`: a vector's
+  lanes or a filter window are not worth a kernel launch or an OpenMP team);
 - passes.loops' dependence test proves that no two different iterations touch the same element of a buffer
   with at least one of them writing. Scalars declared outside the loop and assigned in it count as one element,
   so a reduction into a scalar stays serial; a call whose effects are unknown keeps the loop serial.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from kernel_ir.ir import (Block, Break, Call, DoWhile, For, ForKind, Function, If, Module, Return, Stmt,
+from kernel_ir.ir import (Block, Break, Call, Const, DoWhile, For, ForKind, Function, If, Module, Return, Stmt,
                           While, walk)
 from passes.base import PassRefused
 from passes.loops import (analyze, canonical, conflicting_pairs, exits_at_level, loop_var, single_for,
@@ -28,6 +29,7 @@ from passes.loops import (analyze, canonical, conflicting_pairs, exits_at_level,
 @dataclass(frozen=True)
 class ParallelizeOptions:
     depth: int = 2  # perfectly nested loops marked per nest, outermost first (0 turns the pass off)
+    min_trips: int = 64  # a loop of fewer iterations, known at translation time, is not worth a kernel or a team
 
 
 def parallelize(module: Module, options: ParallelizeOptions = ParallelizeOptions()) -> Module:
@@ -43,7 +45,7 @@ def parallelize_and_report(module: Module, options: ParallelizeOptions = Paralle
     def mark(fn: Function) -> Function:
         if fn.body is None or fn.name in called or options.depth < 1:
             return fn
-        marker = _Marker(module, fn, options.depth)
+        marker = _Marker(module, fn, options)
         body = marker.block(fn.body, frozenset())
         if not marker.marked:
             return fn
@@ -54,8 +56,8 @@ def parallelize_and_report(module: Module, options: ParallelizeOptions = Paralle
 
 
 class _Marker:
-    def __init__(self, module: Module, fn: Function, depth: int):
-        self.module, self.fn, self.depth = module, fn, depth
+    def __init__(self, module: Module, fn: Function, options: ParallelizeOptions):
+        self.module, self.fn, self.depth, self.min_trips = module, fn, options.depth, options.min_trips
         self.marked: list[str] = []
 
     def block(self, block: Block, outer: frozenset[str]) -> Block:
@@ -89,11 +91,18 @@ class _Marker:
             body = dataclasses.replace(body, body=(self.nest(inner, outer | {var}, levels - 1),))
         return dataclasses.replace(loop, kind=ForKind.parallel, body=body)
 
+    def few_trips(self, view) -> bool:
+        """Fewer than `min_trips` iterations, by constant bounds (a vector's lanes, a 3x3 window)."""
+        start, stop = view.start, view.stop
+        if not (isinstance(start, Const) and isinstance(stop, Const)):
+            return False
+        return (stop.value - start.value + view.step - 1) // view.step < self.min_trips
+
     def independent(self, loop: For, outer: frozenset[str]) -> bool:
         """No dependence joins two different iterations of `loop` (outer: variables constant while it runs)."""
         view = canonical(loop)
         if view is None or exits_at_level(loop.body.body, (Break,)) \
-                or any(isinstance(n, Return) for n in walk(loop.body)):
+                or any(isinstance(n, Return) for n in walk(loop.body)) or self.few_trips(view):
             return False
         try:
             levels, accesses = analyze(self.module, self.fn, [view], loop.body.body, set(outer), parallel=False)

@@ -83,3 +83,24 @@ extern "C" void f(float* y, int n) { fill(y, n); }
 def test_plain_c_gemm_becomes_a_grid_of_threads_not_one_thread():
     code = translate(GEMM, "cuda", "cpp", native_compile=False).code
     assert "<<<dim3(1), dim3(1)>>>" not in code and "blockIdx" in code
+
+
+def test_short_loops_of_constant_bounds_are_left_serial():
+    """A vector's 16 lanes are not worth a kernel launch: only the loop over n is marked."""
+    source = """
+extern "C" void f(const float* x, float* y, int n) {
+    for (int i = 0; i < n; i++) {
+        float lanes[16];
+        for (int l = 0; l < 16; l++) lanes[l] = x[i] * (float)l;
+        float s = 0.0f;
+        for (int l = 0; l < 16; l++) s += lanes[l];
+        y[i] = s;
+    }
+}
+"""
+    module = parallelize(parse(source, "cpp"))
+    assert [n.kind for n in walk(module.function("f").body) if isinstance(n, For)] == [
+        ForKind.parallel, ForKind.serial, ForKind.serial]
+    lanes = 'extern "C" void g(const float* x, float* y) { for (int l = 0; l < 16; l++) y[l] = 2.0f * x[l]; }'
+    assert loop_kinds(parallelize(parse(lanes, "cpp")), "g") == {"l": ForKind.serial}
+    assert loop_kinds(parallelize(parse(lanes, "cpp"), ParallelizeOptions(min_trips=8)), "g") == {"l": ForKind.parallel}
