@@ -327,3 +327,13 @@ def test_a_copy_whose_kind_does_not_match_its_pointers_fails_as_on_a_gpu(kind, f
     with pytest.raises(XpilerError) as err:
         execute(source, "cuda", "run", args)
     assert err.value.code == "XP303" and "the source is host memory" in err.value.message
+
+
+def test_reading_past_the_end_of_an_argument_faults_without_bounds_checking():
+    """Every argument ends at a guard page: a launcher or kernel reading one element too many is caught."""
+    source = 'extern "C" void twice(const float* x, float* y, int n) { for (int i = 0; i < n; i++) y[i % 16] = 2 * x[i]; }'
+    args = [("x", np.ones(16, np.float32)), ("y", np.zeros(16, np.float32)), ("n", np.int32(16))]
+    np.testing.assert_array_equal(execute(source, "cpp", "twice", args)["y"], np.full(16, 2, np.float32))
+    with pytest.raises(XpilerError) as err:
+        execute(source, "cpp", "twice", args[:2] + [("n", np.int32(17))])
+    assert err.value.code == "XP301"
