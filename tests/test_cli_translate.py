@@ -20,8 +20,8 @@ def test_translate_writes_code_and_a_verified_report(tmp_path: Path, capsys) -> 
     assert "__mlu_global__ void relu" in out.read_text()
     data = json.loads(report.read_text())
     assert data["source_dialect"] == "cuda" and data["target_dialect"] == "bang"
-    assert [p["name"] for p in data["passes"]] == ["parse", "detensorize", "recover_loops", "normalize", "bind",
-                                                   "cache", "tensorize", "pipeline"]
+    assert [p["name"] for p in data["passes"]] == ["parse", "detensorize", "recover_loops", "normalize", "parallelize",
+                                                   "bind", "cache", "tensorize", "pipeline"]
     assert data["verification"]["status"] == "verified"
     assert data["verification"]["sizes"] == {"n": 50}
     assert "verified" in capsys.readouterr().out
