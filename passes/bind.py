@@ -1046,14 +1046,15 @@ class _SimtLauncher:
                               extent.elements if extent is not None else None) if c is not None]
         if len(counts) > 1 and 0 in counts:  # "never touched" in the loop form can mean "reached another way"
             counts = [c for c in counts if c != 0]
-        written = []
+        written, unwritten = [], []
         for count in counts:  # each bounds the accesses: the smaller of those we can write in C
             try:
                 written.append(_size_to_expr(count, p.name))
-            except PassRefused:
-                continue
+            except PassRefused as refusal:
+                unwritten.append(refusal.message.removeprefix("bind: "))
         if not written:
-            reason = extent.reason if extent is not None and extent.reason else "its size has no C form"
+            reason = extent.reason if extent is not None and extent.reason else \
+                (unwritten[0] if unwritten else "its size has no C form")
             raise PassRefused("XP524", f"bind: cannot size the device copy of {p.name!r}: {reason}",
                               hint="index the buffer with expressions of the size parameters")
         count = written[0] if len(written) == 1 else Call("std::min", tuple(written), (_LONG,))
