@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernel_ir.native_gpu import gpu_limits
 from kernel_ir.sandbox import Limits, sandboxed_call
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,6 @@ def time_library(library: Path, args: list[tuple[str, object]], repeats: Repeats
     event timing (clock EVENTS), measured in a sandboxed child process."""
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     settings = {"repeats": dataclasses.asdict(repeats), "clock": clock}
-    # a GPU runtime maps device memory into the process: a host data limit would only break it
-    limits = Limits(timeout_s=timeout_s, memory_bytes=None) if clock == EVENTS else Limits(timeout_s=timeout_s)
+    limits = gpu_limits(timeout_s) if clock == EVENTS else Limits(timeout_s=timeout_s)
     with sandboxed_call("devices.timing_child", library, args, limits, env, settings) as work:
         return json.loads((work / "times.json").read_text())

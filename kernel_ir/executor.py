@@ -21,7 +21,7 @@ from .diagnostics import XpilerError
 from .dialects import print_module
 from .ir import Module
 from .lower_cpu import RUNTIME_DIR, RUNTIME_HEADER, lower
-from .native_gpu import GPU_TOOLCHAINS, build_gpu_library
+from .native_gpu import GPU_TOOLCHAINS, build_gpu_library, gpu_limits
 from .sandbox import Limits, run_library
 
 INCLUDE_DIR = RUNTIME_DIR / "include"
@@ -128,8 +128,7 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH")]))}
     if native and dialect in GPU_TOOLCHAINS:
         library = build_gpu_library(source, dialect, entry, args, cache_dir())
-        # the GPU runtime maps device memory into the process: a host data limit would only break it
-        return run_library(library, args, Limits(timeout_s=timeout_s, memory_bytes=None), env)
+        return run_library(library, args, gpu_limits(timeout_s), env)
     library = build(source, dialect, entry, args, launch, bounds_check, native)
     limits = Limits(timeout_s=timeout_s)
     if bounds_check:

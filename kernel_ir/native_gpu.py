@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .diagnostics import XpilerError
 from .lower_cpu import RUNTIME_DIR, entry_wrapper
-from .sandbox import RUNTIME_ERROR_EXIT
+from .sandbox import RUNTIME_ERROR_EXIT, Limits
 from .store import atomic_write_bytes
 
 EVENT_TIMED_ENTRY = "__xp_event_timed_entry"  # double f(void** args): seconds of one __xp_entry call, < 0 on error
@@ -30,6 +30,12 @@ GPU_TOOLCHAINS = {
     "hip": ("hipcc", ["-O3", "-std=c++17", "-shared", "-fPIC", "-x", "hip"], ["rocminfo"], "gfx"),
 }
 EVENT_APIS = {"cuda": ("cuda", "<cuda_runtime.h>"), "hip": ("hip", "<hip/hip_runtime.h>")}  # prefix, header
+
+
+def gpu_limits(timeout_s: float) -> Limits:
+    """The sandbox's limits for a GPU library: the runtime maps device memory into the process, so a host data
+    limit would only break it; the time limit stays."""
+    return Limits(timeout_s=timeout_s, memory_bytes=None)
 
 
 @functools.cache

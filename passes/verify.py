@@ -94,8 +94,8 @@ def verify(source: str, source_dialect: str, result: str, target_dialect: str, e
         where = f" ({worst.ran_on['result']})" if len(checks) > 1 else ""
         return dataclasses.replace(worst, reason=worst.reason + where)
     places = " and ".join(place for place, _ in runs)
-    best = max(checks, key=lambda check: check.max_abs_error)
-    return dataclasses.replace(best, ran_on={"source": "CPU executor", "result": places})
+    largest_error = max(checks, key=lambda check: check.max_abs_error)  # the report states the loosest agreement
+    return dataclasses.replace(largest_error, ran_on={"source": "CPU executor", "result": places})
 
 
 def run_result(code: str, dialect: str, entry: str, args: list) -> list[tuple[str, dict]]:
