@@ -23,8 +23,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -43,25 +41,13 @@ def oneline(text: str, width: int) -> str:
     return " ".join(text.split())[:width]
 
 
-def agree(want: dict, got: dict, rtol: float, atol: float) -> tuple[bool, float]:
-    worst = 0.0
-    for name, expected in want.items():
-        a, b = got[name].astype(np.float64), expected.astype(np.float64)
-        if a.shape != b.shape:
-            return False, float("inf")
-        diff = np.abs(a - b)
-        worst = max(worst, float(diff.max(initial=0.0)))
-        if not np.all(diff <= atol + rtol * np.abs(b)):
-            return False, worst
-    return True, worst
-
-
 def fidelity_one(kind: str, op: str, path: str) -> str:
     """One table row: the kernel on the CPU executor and on the GPU, same inputs."""
     from kernel_ir.diagnostics import XpilerError
     from kernel_ir.entry import find_entry
     from kernel_ir.executor import execute
     from kernel_ir.parse import parse
+    from passes.verify import compare
 
     spec = (SPECS if kind == "corpus" else styles.SPECS)[op]
     code = Path(path).read_text()
@@ -75,8 +61,9 @@ def fidelity_one(kind: str, op: str, path: str) -> str:
         native = execute(code, "cuda", entry, args, native=True)
     except XpilerError as err:
         return f"| {kind} | {op} | GPU failed | {err.code}: {oneline(err.message, 80)} |"
-    ok, worst = agree(native, emulated, spec.rtol, spec.atol)
-    return f"| {kind} | {op} | {'agree' if ok else 'DISAGREE'} | max abs difference {worst:.3g} |"
+    check = compare(emulated, native, {"rtol": spec.rtol, "atol": spec.atol}, {})  # verify's own comparison
+    verdict = "agree" if check.verified else "DISAGREE"
+    return f"| {kind} | {op} | {verdict} | max abs difference {check.max_abs_error:.3g} |"
 
 
 def fidelity(jobs: int) -> str:
