@@ -58,10 +58,9 @@ def substitute(node: Node, values: dict[str, Expr], types: dict[str, Type] | Non
     def visit(n: Node) -> Node | None:
         if isinstance(n, Var) and n.name in values:
             return values[n.name]
-        if isinstance(n, Call) and "::" in n.name and n.name.split("::", 1)[0] in types:
-            owner = types[n.name.split("::", 1)[0]]
-            if isinstance(owner, NamedType):
-                return dataclasses.replace(n, name=owner.name + "::" + n.name.split("::", 1)[1])
+        if isinstance(n, (Call, Var)) and isinstance(types.get(n.name.partition("::")[0]), NamedType):
+            owner, sep, member = n.name.partition("::")  # T::apply(...), T::identity, or T itself
+            return dataclasses.replace(n, name=types[owner].name + sep + member)
         if isinstance(n, NamedType) and "<" in n.name and pattern is not None:
             return dataclasses.replace(n, name=pattern.sub(lambda m: spelled[m.group(1)], n.name))
         if isinstance(n, NamedType) and n.name in types:

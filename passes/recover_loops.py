@@ -6,10 +6,13 @@
   across a barrier become arrays indexed by the linear thread id (passes.expand). Loops and ifs containing barriers
   are hoisted above the thread loops when their conditions are uniform across the block; an if whose condition
   varies is kept per thread as a predicate recorded before the split (CUDA requires such a condition to agree
-  across the block anyway). Warp shuffles become a phase split plus a read of a neighbour's slot. `return` ends
-  the thread: it skips the rest of its phase and a per-thread flag skips its later phases. Device memory calls
-  become malloc/memcpy/memset/free; error checks of those calls (CUDA_CHECK-style macros) fold away, and 1-D
-  `__constant__` arrays become zeroed scratch buffers filled where the host called cudaMemcpyToSymbol.
+  across the block anyway). A counted loop holding only warp splits, whose bounds are proven the same for the
+  lanes of a warp though not across warps (a wavefront's own rows), becomes a block-level loop up to the largest
+  trip count of any warp, its body predicated per thread (_Splitter.split_warp_loop). Warp shuffles become a
+  phase split plus a read of a neighbour's slot. `return` ends the thread: it skips the rest of its phase and a
+  per-thread flag skips its later phases. Device memory calls become malloc/memcpy/memset/free; error checks of
+  those calls (CUDA_CHECK-style macros) fold away, and 1-D `__constant__` arrays become zeroed scratch buffers
+  filled where the host called cudaMemcpyToSymbol.
 - bang: the `__mlu_global__` entry becomes an `extern "C"` function whose body is a parallel loop over taskId,
   split at `__sync_all`/`__sync_cluster` the same way; `__mlu_shared__` buffers are one array slot per cluster.
 - cpp: `#pragma omp parallel for` loops become `ForKind.parallel` loops (axis "omp"); a `#pragma omp parallel`
@@ -89,7 +92,8 @@ def recover_loops(module: Module, options: RecoverOptions | None = None) -> Modu
 
     Preconditions: cuda/hip kernels are launched from host code with `<<<>>>`/hipLaunchKernelGGL; BANG
     intrinsics were already lowered (passes.detensorize). Refuses (PassRefused, XP51x) what it cannot prove
-    equivalent: barriers under loops whose bounds vary across threads (XP511), templates it cannot instantiate
+    equivalent: barriers under loops whose bounds vary across threads, or across the lanes of a warp for warp
+    shuffles (XP511), templates it cannot instantiate
     (XP512), helpers it cannot inline (XP513), unknown runtime calls (XP514), values it cannot expand (XP515),
     warp votes and cooperative groups (XP516).
     """
@@ -146,6 +150,54 @@ def _and_all(preds: tuple[Expr, ...]) -> Expr:
     return cond
 
 
+_LINEAR, _WARP, _UNIFORM = "linear", "warp", "uniform"
+
+
+def _combined(*kinds: str | None) -> str | None:
+    """The kind (see _Splitter.warp_kind) of an expression of parts of these kinds."""
+    if any(k is None or k == _LINEAR for k in kinds):
+        return None
+    return _UNIFORM if all(k == _UNIFORM for k in kinds) else _WARP
+
+
+def _counted_loop(s: For) -> tuple[Decl, Expr, bool, Expr] | None:
+    """(variable's declaration, bound, bound inclusive?, step) of `for (int i = a; i < b; i += s)` (also `<=`,
+    `b > i`, `++i`, `i = i + s`); None for any other shape. An unsigned variable needs a positive constant step
+    (an unsigned `i += s` may wrap around)."""
+    if len(s.init) != 1 or not isinstance(s.init[0], Decl) or s.init[0].init is None:
+        return None
+    decl = s.init[0]
+    if not (isinstance(decl.type, ScalarType) and decl.type.dtype.is_int):
+        return None
+    i, cond = Var(decl.name), s.cond
+    mirrored = {">": "<", ">=": "<="}
+    if isinstance(cond, BinOp) and cond.op in mirrored and cond.rhs == i:
+        cond = BinOp(mirrored[cond.op], cond.rhs, cond.lhs)
+    if not (isinstance(cond, BinOp) and cond.op in ("<", "<=") and cond.lhs == i):
+        return None
+    step: Expr | None = None
+    if isinstance(s.step, ExprStmt) and isinstance(s.step.expr, UnaryOp) and s.step.expr.op == "++" \
+            and s.step.expr.operand == i:
+        step = Const(1, DType.int32)
+    elif isinstance(s.step, Assign) and s.step.target == i and s.step.op == "+":
+        step = s.step.value
+    elif isinstance(s.step, Assign) and s.step.target == i and s.step.op == "" \
+            and isinstance(s.step.value, BinOp) and s.step.value.op == "+" and s.step.value.lhs == i:
+        step = s.step.value.rhs
+    if step is None or not decl.type.dtype.is_signed and not (isinstance(step, Const) and step.value > 0):
+        return None
+    return decl, cond.rhs, cond.op == "<=", step
+
+
+def _definitions(body: Block, assigned: set[str]) -> dict[str, Expr]:
+    """Initial values of the local scalars and pointers declared once and never reassigned: a uniformity proof
+    may unfold a name into its value (names are unique once passes.inline.uniquify ran)."""
+    decls = [d for d in walk(body) if isinstance(d, Decl)]
+    once = {name for name in {d.name for d in decls} if sum(d.name == name for d in decls) == 1}
+    return {d.name: d.init for d in decls if d.name in once and d.init is not None and d.name not in assigned
+            and isinstance(d.type, (ScalarType, PointerType)) and d.scope in (MemScope.local, MemScope.register)}
+
+
 @dataclass
 class _Phase:
     """Thread-level statements between two barriers, each with the predicates it runs under."""
@@ -199,6 +251,8 @@ class _Splitter:
     exit_flag: str | None
     namer: Namer
     where: str
+    warp_size: int | None = None  # SIMT only: loops the lanes of a warp run alike may hold warp splits
+    definitions: dict[str, Expr] = field(default_factory=dict)  # never-reassigned locals: name -> initial value
     shared: list[Decl] = field(default_factory=list)
     out: list = field(default_factory=list)
     phase: list | None = None
@@ -309,19 +363,136 @@ class _Splitter:
         loop_vars = [d.name for d in s.init if isinstance(d, Decl)]
         if len(loop_vars) != len(s.init) or any(v in _assigned_names(s.body) for v in loop_vars):
             raise refuse
-        if not all(self.uniform(d.init) if d.init is not None else True for d in s.init):
-            raise refuse
+        if not self.uniform_header(s, loop_vars):
+            if self.warp_size is None or any(_is_split(n) and n.kind != BarrierKind.syncwarp for n in walk(s)):
+                raise refuse
+            self.split_warp_loop(s, preds)
+            return
         self.uniform_names.update(loop_vars)
-        step_ok = s.step is None or (
-            (isinstance(s.step, Assign) and isinstance(s.step.target, Var) and s.step.target.name in loop_vars
-             and self.uniform(s.step.value))
-            or (isinstance(s.step, ExprStmt) and isinstance(s.step.expr, UnaryOp) and s.step.expr.op in ("++", "--")
-                and isinstance(s.step.expr.operand, Var) and s.step.expr.operand.name in loop_vars))
-        if not step_ok or (s.cond is not None and not self.uniform(s.cond)):
-            raise refuse
         self.close()
         body = Block(tuple(self.split_block(s.body.body, preds)))
         self.out.append(dataclasses.replace(s, body=body, kind=ForKind.serial, pragmas=()))
+
+    def uniform_header(self, s: For, loop_vars: list[str]) -> bool:
+        """The loop's start, condition and step are the same in every thread (its own variables count as such)."""
+        if not all(self.uniform(d.init) for d in s.init if d.init is not None):
+            return False
+        known = self.uniform_names
+        self.uniform_names = known | set(loop_vars)
+        try:
+            step_ok = s.step is None or (
+                (isinstance(s.step, Assign) and isinstance(s.step.target, Var) and s.step.target.name in loop_vars
+                 and self.uniform(s.step.value))
+                or (isinstance(s.step, ExprStmt) and isinstance(s.step.expr, UnaryOp)
+                    and s.step.expr.op in ("++", "--") and isinstance(s.step.expr.operand, Var)
+                    and s.step.expr.operand.name in loop_vars))
+            return step_ok and (s.cond is None or self.uniform(s.cond))
+        finally:
+            self.uniform_names = known
+
+    # ---- loops the lanes of a warp run alike ---------------------------------------------------------------
+    def split_warp_loop(self, s: For, preds: tuple[Expr, ...]) -> None:
+        """A counted loop holding warp splits (shuffles, __syncwarp) whose bounds differ between warps but not
+        between the lanes of one warp (`for (row = first_row(warp); row < rows; row += stride)`).
+
+        Every lane of a warp runs the same iterations, so the warp's splits meet at the same iteration in all of
+        its lanes, and a shuffle reads lanes of its own warp only. The loop therefore becomes a block-level loop
+        over iteration numbers up to the largest trip count of any warp (computed at block level from the first
+        lane of each warp), whose body each thread runs under the predicate `its own iteration exists`; the
+        splits inside are then split as under any predicate. Proven, not assumed: start, bound and step must be
+        functions of the warp index, block-level values and parameters (warp_kind). Counts are exact whenever
+        the source loop terminates (a step <= 0 with start < bound never does; such a warp counts no trips)."""
+        counted = _counted_loop(s)
+        if counted is None:
+            raise PassRefused("XP511", f"a warp shuffle or warp barrier in {self.where} sits in a loop that is not "
+                                       "a counted loop with bounds the same for all lanes of a warp",
+                              hint="write it as `for (int i = start; i < bound; i += step)`")
+        decl, bound, inclusive, step = counted
+        for part, e in (("start", decl.init), ("bound", bound), ("step", step)):
+            if decl.name in names_in(e) or self.warp_kind(e, frozenset()) is None:
+                raise PassRefused(
+                    "XP511", f"a warp shuffle or warp barrier in {self.where} sits in a loop whose {part} may differ "
+                             "between the lanes of a warp (it depends on the lane, on data or on variables that "
+                             "change)", hint="make the loop's start, bound and step depend only on the warp index, "
+                                             "block-level values and kernel parameters")
+        vtype = _non_const(decl.type)
+        zero, one = Const(0, DType.int32), Const(1, DType.int32)
+        trips, warp, iteration = (self.namer.fresh(n) for n in ("xp_trips", "xp_warp", "xp_iter"))
+        first, last, stride = (self.namer.fresh(f"xp_{decl.name}_{n}") for n in ("start", "bound", "step"))
+        count = BinOp("+", BinOp("/", BinOp("-", BinOp("-", Var(last), Var(first)), zero if inclusive else one),
+                                 Var(stride)), one)
+        runs = _and_all((BinOp("<=" if inclusive else "<", Var(first), Var(last)), BinOp(">", Var(stride), zero),
+                         BinOp(">", count, Var(trips))))
+        warps = BinOp("/", BinOp("+", self.space.extent, Const(self.warp_size - 1, DType.int32)),
+                      Const(self.warp_size, DType.int32))
+        per_warp = Block((Decl(first, vtype, self.first_lane_value(decl.init, Var(warp))),
+                          Decl(last, vtype, self.first_lane_value(bound, Var(warp))),
+                          Decl(stride, vtype, self.first_lane_value(step, Var(warp))),
+                          If(runs, Block((Assign(Var(trips), count),)))))
+        self.close()
+        self.out.append(Decl(trips, vtype, zero))
+        self.out.append(For((Decl(warp, _INT, zero),), BinOp("<", Var(warp), warps), Assign(Var(warp), one, "+"),
+                            per_warp))
+        self.uniform_names |= {trips, iteration}
+        value = BinOp("+", decl.init, BinOp("*", Var(iteration), step))
+        self.definitions[decl.name] = value
+        body = (Decl(decl.name, vtype, value), If(BinOp("<=" if inclusive else "<", Var(decl.name), bound), s.body))
+        self.out.append(For((Decl(iteration, vtype, zero),), BinOp("<", Var(iteration), Var(trips)),
+                            Assign(Var(iteration), one, "+"), Block(tuple(self.split_block(body, preds)))))
+
+    def warp_kind(self, e: Node, seen: frozenset[str]) -> str | None:
+        """How `e` varies over a block's threads: _UNIFORM (alike in all), _WARP (a function of the warp index
+        alone), _LINEAR (the linear thread id itself), or None (varies within a warp, or not proven).
+        Never-reassigned locals are unfolded into their initial values (`seen` guards against cycles)."""
+        if self.space.loops and e == self.space.linear:
+            return _LINEAR
+        if isinstance(e, Const):
+            return _UNIFORM
+        if isinstance(e, Var):
+            if e.name in self.varying_roots or e.name in seen:
+                return None
+            if e.name in self.uniform_names:
+                return _UNIFORM
+            init = self.definitions.get(e.name)
+            return self.warp_kind(init, seen | {e.name}) if init is not None else None
+        if isinstance(e, Cast):
+            inner = self.warp_kind(e.expr, seen)
+            wide_int = isinstance(e.type, ScalarType) and e.type.dtype.is_int and e.type.dtype.bits >= 32
+            return inner if inner != _LINEAR or wide_int else None
+        if isinstance(e, BinOp):
+            if e.op.endswith("=") and e.op not in ("==", "!=", "<=", ">="):
+                return None
+            lhs = self.warp_kind(e.lhs, seen)
+            k = e.rhs.value if isinstance(e.rhs, Const) and isinstance(e.rhs.value, int) else None
+            if lhs == _LINEAR and k is not None and (
+                    e.op == "/" and k > 0 and k % self.warp_size == 0
+                    or e.op == ">>" and 0 <= k < 32 and (1 << k) % self.warp_size == 0):
+                return _WARP  # floor(t / (m * warp)) is floor(floor(t / warp) / m): one value per warp
+            return _combined(lhs, self.warp_kind(e.rhs, seen))
+        if isinstance(e, UnaryOp) and e.op in ("-", "+", "!", "~"):
+            return _combined(self.warp_kind(e.operand, seen))
+        if isinstance(e, Select):
+            return _combined(*(self.warp_kind(x, seen) for x in (e.cond, e.then, e.otherwise)))
+        if isinstance(e, Call) and e.name in _PURE_MATH:
+            return _combined(*(self.warp_kind(a, seen) for a in e.args))
+        return None
+
+    def first_lane_value(self, e: Expr, warp: Expr) -> Expr:
+        """`e` (proven by warp_kind) as the first thread of warp `warp` computes it, written for block level."""
+        rest: Expr = BinOp("*", warp, Const(self.warp_size, DType.int32))
+        lane_of: dict[str, Expr] = {}
+        for depth, (var, ext, _) in reversed(list(enumerate(self.space.loops))):
+            lane_of[var] = rest if depth == 0 else BinOp("%", rest, ext)
+            rest = BinOp("/", rest, ext)
+
+        def visit(n: Node) -> Node | None:
+            if isinstance(n, Var) and n.name in lane_of:
+                return lane_of[n.name]
+            if isinstance(n, Var) and n.name not in self.uniform_names and n.name in self.definitions:
+                return self.first_lane_value(self.definitions[n.name], warp)
+            return None
+
+        return transform(e, visit)
 
     # ---- assembling ----------------------------------------------------------------------------------------
     def assemble(self, items: list) -> tuple[Stmt, ...]:
@@ -849,8 +1020,9 @@ class _SimtRecovery:
         uniform_names = {p.name for p in params} | {v.name for v, _ in bound.values()} | set(block_vars.values())
         uniform_names |= {n for n in names_in(body) if n not in {d.name for d in walk(body) if isinstance(d, Decl)}
                           and not (n in self.globals and self._mutable_global(n))}
-        splitter = _Splitter(threads, uniform_names, set(thread_vars.values()), _assigned_names(body) | {exit_flag}, exit_flag,
-                             self.namer, where)
+        assigned = _assigned_names(body) | {exit_flag}
+        splitter = _Splitter(threads, uniform_names, set(thread_vars.values()), assigned, exit_flag, self.namer, where,
+                             warp_size=self.warp, definitions=_definitions(body, assigned))
         items = splitter.split_block(body.body, ())
         block_body: list[Stmt] = [Decl(p.name, _drop_restrict(p.type), arg) for p, arg in zip(params, launch.args)]
         block_body += self.shared_storage(splitter.shared, launch, where)

@@ -252,6 +252,83 @@ extern "C" void run(float* y, int n) { k<<<1, 32>>>(y, n); }
     assert refusal.value.code == "XP511"
 
 
+
+def test_hip_shuffles_in_per_wavefront_row_loop():
+    # Each wavefront walks its own rows (a trip count that differs between wavefronts, not between lanes), and
+    # one leaves the kernel in the middle of its loop.
+    kernel = """
+#define WAVES 3
+__global__ void k(const float* x, float* y, int n) {
+    const int lane = threadIdx.x % 64;
+    const int wave = threadIdx.x / 64;
+    const int rows = n / 20;
+    for (int row = blockIdx.x * WAVES + wave; row < rows; row += gridDim.x * WAVES) {
+        if (row == 7) return;  // the whole wavefront leaves: its row 13 stays unwritten
+        float v = lane < 20 ? x[row * 20 + lane] : 0.0f;
+        float m = v;
+        for (int off = 32; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor(m, off));
+        float s = v;
+        for (int off = 32; off > 0; off >>= 1) s += __shfl_down(s, off);
+        float fifth = __shfl(v, 5);
+        if (lane == 0) y[row] = s + 10.0f * m;
+        if (lane == 1) y[rows + row] = fifth;
+    }
+}
+"""
+    module = run_simt(kernel, "hipLaunchKernelGGL(k, dim3(2), dim3(WAVES * 64), 0, 0, dx, dy, n);", dialect="hip")
+    around_phases = [n for n in walk(module) if isinstance(n, For) and n.kind == ForKind.serial
+                     and "threadIdx.x" in parallel_axes(n.body)]
+    assert len(around_phases) == 3  # the row loop, above the thread loops, and the two shuffle loops in it
+
+
+def test_cuda_warp_loop_in_uniform_loop_with_helper_syncwarp_and_warp_uniform_return():
+    # 2-D blocks (the linear thread id, then warp = tid >> 5), a shuffling helper, __syncwarp around shared
+    # staging, an inclusive bound, and a return taken by one whole warp before its loop.
+    kernel = """
+__device__ float warp_sum(float v) {
+    for (int m = 16; m > 0; m >>= 1) v += __shfl_xor_sync(0xffffffffu, v, m);
+    return v;
+}
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float stage[4][32];
+    const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+    const int warp = tid >> 5;
+    const int lane = tid & 31;
+    if (warp == 2 && blockIdx.x == 1) return;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (int row = blockIdx.x * 4 + warp; row <= n / 32 - 1; row += gridDim.x * 4) {
+            stage[warp][lane] = x[row * 32 + lane] * (pass + 1);
+            __syncwarp();
+            float v = warp_sum(stage[warp][31 - lane]);
+            __syncwarp();
+            if (lane == pass) y[row] += v;
+        }
+    }
+}
+"""
+    run_simt(kernel, "dim3 block(32, 4); k<<<3, block>>>(dx, dy, n);", n=600)
+
+
+@pytest.mark.parametrize("loop,reason", [
+    ("for (int r = threadIdx.x % 32; r < n; r += 32)", "start may differ between the lanes of a warp"),
+    ("for (int r = warp; r < (int)x[0]; r += 4)", "bound may differ between the lanes of a warp"),
+    ("for (int r = threadIdx.x / 48; r < n; r += 4)", "start may differ between the lanes of a warp"),
+    ("for (int r = warp; r < n; r *= 2)", "not a counted loop"),
+])
+def test_shuffle_in_loop_not_proven_warp_uniform_is_refused(loop, reason):
+    source = f"""
+__global__ void k(const float* x, float* y, int n) {{
+    const int warp = threadIdx.x / 32;
+    float v = x[threadIdx.x];
+    {loop} v += __shfl_xor_sync(0xffffffffu, v, 1);
+    y[threadIdx.x] = v;
+}}
+extern "C" void run(const float* x, float* y, int n) {{ k<<<1, 128>>>(x, y, n); }}
+"""
+    with pytest.raises(PassRefused) as refusal:
+        recover_loops(parse(source, "cuda"))
+    assert refusal.value.code == "XP511" and reason in refusal.value.diagnostic.message
+
 BANG_KERNEL = """
 __mlu_shared__ float cluster_sum[4];
 __mlu_global__ void run(const float* x, float* y, int n) {
