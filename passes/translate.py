@@ -92,6 +92,7 @@ class TranslateOptions:
     # pipeline: double-buffer the tiles' loads
     cache: bool = True
     tile: int = 2048
+    simdize: bool = True  # cpp: thread loops of block kernels innermost (passes/simdize.py)
     tensorize: bool = True
     pipeline: bool = True
 
@@ -176,6 +177,15 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     # 3. Schedule: loop-form rewrites chosen by the user or the tuner; each one is dependence-checked.
     module = apply_schedule(module, entry_name, options.schedule)
     records.extend(PassRecord(step.pass_name, step.to_json()) for step in options.schedule)
+
+    # 3b. cpp: the thread loops of CUDA/HIP blocks move innermost, around straight-line code, so that gcc
+    #     vectorizes across threads (SIMT -> SIMD). Before bind, which still sees the thread axes. Never refuses.
+    if target == "cpp" and options.simdize:
+        from passes.simdize import SimdizeOptions, simdize_and_report
+        simdize_options = SimdizeOptions()
+        module, simdized = simdize_and_report(module, simdize_options)
+        records.append(PassRecord("simdize", dataclasses.asdict(simdize_options),
+                                  "; ".join(simdized) or "no thread loop nest moved"))
 
     # 4. The loop form becomes the target's program model (kernels + launcher, tasks, OpenMP). It comes last
     #    because it is the only step that knows the target.

@@ -185,6 +185,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
     from passes.parallelize import ParallelizeOptions, parallelize
     from passes.pipeline import PipelineOptions, pipeline
     from passes.recover_loops import RecoverOptions, recover_loops
+    from passes.simdize import SimdizeOptions, simdize
     from passes.tensorize import TensorizeOptions, tensorize
     from passes.translate import ScheduleStep, apply_schedule, openmp_clauses, source_buffer_elements
 
@@ -204,6 +205,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
               "normalize": lambda module, options: normalize(module, NormalizeOptions(**options)),
               "parallelize": lambda module, options: parallelize(module, ParallelizeOptions(**options)),
               **dict.fromkeys(("split", "reorder", "fuse", "contract"), schedule_step),
+              "simdize": lambda module, options: simdize(module, SimdizeOptions(**options)),
               "bind": bind_step,
               "openmp_clauses": lambda module, options: openmp_clauses(module, options["num_threads"],
                                                                        options["schedule"]),

@@ -39,6 +39,7 @@ def test_translation_runs_like_its_source(source_dialect: str, target: str, op: 
         pytest.skip(f"refused: {err.diagnostic}")
     assert result.target_dialect == target and result.entry == op
     assert [p.name for p in result.passes] == ["parse", "detensorize", "recover_loops", "normalize", "parallelize",
+                                               *(["simdize"] if target == "cpp" else []),
                                                "bind", "cache", "tensorize", "pipeline"]  # the last three may be skipped
     assert all(c.ok for c in result.compile_results if c.ok is not None), result.compile_results
     spec = SPECS[op]

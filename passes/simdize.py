@@ -1,0 +1,743 @@
+"""simdize: the thread loops of a CUDA/HIP block, as the loop form keeps them, become innermost SIMD loops (cpp).
+
+Why: recover_loops turns a thread block into `for blocks { phase; phase; ... }`, each phase a thread loop nest
+`for ty { for tx { BODY } }` whose body is what one GPU thread runs. On a CPU the thread loops are then the
+OUTER loops, so each "thread" runs the long serial loops (k, i, j) alone, with scalar, strided accesses, and
+nothing vectorizes (translated gemm ran at 1/50 of numpy). CPU back ends of CUDA lower SIMT to SIMD the other
+way round, and so does this pass, phase by phase:
+- within one phase the iterations of the thread loops are independent (CUDA: a value one thread writes and
+  another reads in the same phase is a data race; atomics commute), so the innermost thread loop (tx: the SIMD
+  lanes; ty and tz stay around the phase) is distributed over the statements of its body and moved inward past
+  serial loops whose headers are the same for every thread: `for t { for k { S1; S2 } }` ->
+  `for k { for t { S1 } for t { S2 } }`, recursively, until it wraps runs of straight-line statements;
+- thread counts known at translation time (`const int xp_block_x = (int)block_x;`, `block_x = TX`) are written
+  as literals in the block, so the compiler sees fixed trip counts and array sizes;
+- a grid-stride loop `for (c = t + a; c < n; c += s)` becomes `for (c0 = a; c0 < n; c0 += s)` with the thread's
+  `c = c0 + t` guarded by `c < n`; a thread-dependent `if (..) { ..; continue; }` or an `if` around loops
+  becomes a per-thread predicate (`bool xp_active = ...`) guarding what follows, so the loops inside still sink;
+- a variable declared in the body and used by two of the new thread loops gets one element per thread (scalar
+  expansion) with the thread dimension LAST, declared before the nest; so do the block's per-thread arrays
+  (`acc[thread][i][j]` -> `acc[i][j][thread]`), so the innermost thread loop walks contiguous memory; a
+  per-thread array holding a function of the thread indices only (`tx[t] = xp_tx`) is recomputed where read;
+  a variable every lane sets to the same values (`a_frag[i] = As[k][ty + 16 * i]`) stays one variable, set
+  once outside the lane loop and read by the lanes as a broadcast;
+- the innermost thread loop around straight-line statements is marked `vectorized` (the cpp printer writes
+  `#pragma omp simd`).
+What cannot sink stays whole in one thread loop (thread-dependent loops, while loops, calls with effects); a
+phase with a barrier, an early `return` or `break`, a warp intrinsic, or a block variable it both writes and
+reads other than in the thread's own slot (warp-synchronous code) is left as it was: the pass never refuses.
+Works on the loop form (before bind), for the cpp target.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import sympy
+
+from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call, Case, Cast, Const, Continue, Decl,
+                          DoWhile, DType, Expr, For, ForKind, Function, If, Index, KernelLaunch, MethodCall, Module,
+                          Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Stmt, Switch, UnaryOp, Var,
+                          VectorType, While, transform, walk)
+from passes.loops import (PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in, store_targets,
+                          symbol, to_sympy, written_names)
+
+_BOOL = ScalarType(DType.bool)
+_INT = ScalarType(DType.int32)
+_WARP_CALLS = ("__shfl", "__ballot", "__any", "__all", "__activemask", "__syncwarp", "__match", "__reduce")
+_NOT_STRAIGHT = (For, While, DoWhile, Switch, Case, Break, Continue, Return, Pragma, RawStmt, RawExpr, MethodCall,
+                 Barrier, KernelLaunch)
+_SAFE_EXPR = (Var, Const, BinOp, UnaryOp, Cast, ScalarType, PointerType)
+_ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=")
+_VALUE_TYPES = (ScalarType, PointerType, VectorType)  # declared now, assigned later: what scalar expansion can split
+
+
+@dataclass(frozen=True)
+class SimdizeOptions:
+    mark_simd: bool = True  # mark the innermost thread loops `vectorized` (False: only reorder the loops)
+
+
+def simdize(module: Module, options: SimdizeOptions = SimdizeOptions()) -> Module:
+    return simdize_and_report(module, options)[0]
+
+
+def simdize_and_report(module: Module, options: SimdizeOptions = SimdizeOptions()) -> tuple[Module, list[str]]:
+    """The module with its block loops' thread nests reordered, and one note per function that changed."""
+    notes: list[str] = []
+
+    def rewrite(fn: Function) -> Function:
+        if fn.body is None:
+            return fn
+        taken = names_in(fn) | {n.name for n in walk(fn) if isinstance(n, Decl)} | {p.name for p in fn.params}
+        known = _known_constants(module, fn)
+        counts = [0]
+
+        def block_loop(node: Node) -> Node | None:
+            if not (_is_axis_loop(node, "blockIdx") and not _is_axis_loop(_only(node.body), "blockIdx")):
+                return None
+            body, changed = _Block(_with_constants(node.body, known), taken, options).run()
+            counts[0] += changed
+            return dataclasses.replace(node, body=body) if changed else node
+
+        body = transform(fn.body, block_loop, top_down=True)
+        if counts[0]:
+            notes.append(f"{fn.name}: {counts[0]} thread loop nest(s) made innermost")
+        return dataclasses.replace(fn, body=body) if counts[0] else fn
+
+    return module.map_functions(rewrite), notes
+
+
+def _known_constants(module: Module, fn: Function) -> dict[str, int]:
+    """Local variables of fn that are declared once, never assigned, and initialized with a value known now (the
+    loop form's `const int xp_block_x = (int)block_x;` with `unsigned block_x = TX;`): the thread counts, which
+    the compiler must see as constants to size the per-thread arrays and vectorize without a remainder."""
+    decls = [n for n in walk(fn.body) if isinstance(n, Decl)]
+    written = written_names(fn.body)
+    globals_ = {g.name: g.init for g in module.globals if g.init is not None and not written & {g.name}}
+    inits = {d.name: d.init for d in decls if d.init is not None and isinstance(d.type, ScalarType)
+             and d.type.dtype.is_int and d.name not in written and sum(1 for e in decls if e.name == d.name) == 1}
+    known: dict[str, int] = {}
+
+    def value(e: Expr, depth: int = 0) -> int | None:
+        if depth > 16:
+            return None
+        if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+            return e.value
+        if isinstance(e, Cast) and isinstance(e.type, ScalarType) and e.type.dtype.is_int:
+            return value(e.expr, depth + 1)
+        if isinstance(e, Var):
+            init = inits.get(e.name, globals_.get(e.name))
+            return None if init is None else value(init, depth + 1)
+        if isinstance(e, BinOp) and e.op in ("+", "-", "*"):
+            a, b = value(e.lhs, depth + 1), value(e.rhs, depth + 1)
+            return None if a is None or b is None else a + b if e.op == "+" else a - b if e.op == "-" else a * b
+        return None
+
+    for name, init in inits.items():
+        v = value(init)
+        if v is not None and 0 < v < 1 << 16:
+            known[name] = v
+    return known
+
+
+def _with_constants(body: Block, known: dict[str, int]) -> Block:
+    """body with the known constants (not redeclared in it) written as literals."""
+    inner = {n.name for n in walk(body) if isinstance(n, Decl)}
+    values = {name: Const(v, DType.int32) for name, v in known.items() if name not in inner}
+    if not values:
+        return body
+    return transform(body, lambda n: values.get(n.name) if isinstance(n, Var) else None)
+
+
+def _is_axis_loop(node: Node | None, prefix: str) -> bool:
+    return isinstance(node, For) and node.kind == ForKind.parallel and (node.axis or "").startswith(prefix)
+
+
+def _only(body: Block) -> Stmt | None:
+    return body.body[0] if len(body.body) == 1 else None
+
+
+class _CannotSink(Exception):
+    """A precondition does not hold for one statement list: the caller keeps it whole."""
+
+
+@dataclass(frozen=True)
+class _Nest:
+    """A perfectly nested chain of thread loops `for (int v = 0; v < end; v += 1)`, outermost first."""
+
+    loops: tuple[For, ...]
+    vars: tuple[str, ...]
+    ends: tuple[Expr, ...]
+    axes: tuple[str, ...]
+
+    @staticmethod
+    def of(loop: For) -> _Nest | None:
+        loops = [loop]
+        while _is_axis_loop(_only(loops[-1].body), "threadIdx"):
+            loops.append(_only(loops[-1].body))
+        views = [canonical(lp) for lp in loops]
+        if any(v is None or v.step != 1 or v.start != Const(0, DType.int32) for v in views):
+            return None
+        names = {v.var for v in views}
+        if any(names_in(v.stop) & names or not _is_safe(v.stop) for v in views):
+            return None
+        return _Nest(tuple(loops), tuple(v.var for v in views), tuple(v.stop for v in views),
+                     tuple(lp.axis for lp in loops))
+
+    @property
+    def body(self) -> tuple[Stmt, ...]:
+        return self.loops[-1].body.body
+
+    @property
+    def linear(self) -> Expr:
+        """The thread's number in the block, `ty * end_x + tx` (the loop form's own spelling)."""
+        out: Expr = Var(self.vars[0])
+        for var, end in zip(self.vars[1:], self.ends[1:]):
+            out = BinOp("+", BinOp("*", out, end), Var(var))
+        return out
+
+    @property
+    def count(self) -> Expr:
+        out = self.ends[0]
+        for end in self.ends[1:]:
+            out = BinOp("*", out, end)
+        return out
+
+
+def _is_safe(e: Node) -> bool:
+    """Arithmetic on variables and constants only: evaluating it cannot trap or write (no memory, no calls)."""
+    for n in walk(e):
+        if not isinstance(n, _SAFE_EXPR):
+            return False
+        if isinstance(n, UnaryOp) and n.op in ("++", "--", "*", "&"):
+            return False
+        if isinstance(n, BinOp) and (n.op in (*_ASSIGN_OPS, ",")
+                                     or n.op in ("/", "%") and not (isinstance(n.rhs, Const) and n.rhs.value)):
+            return False
+    return True
+
+
+def _sym_equal(a: Expr, b: Expr) -> bool:
+    sa, sb = to_sympy(a), to_sympy(b)
+    return sa is not None and sb is not None and sympy.expand(sa - sb) == 0
+
+
+def _chain(e: Expr) -> tuple[Expr, list[Expr]]:
+    """`a[i][j]` -> (a, [i, j])."""
+    indices: list[Expr] = []
+    while isinstance(e, Index):
+        indices.insert(0, e.index)
+        e = e.base
+    return e, indices
+
+
+def _rank(t) -> int:
+    return 1 + _rank(t.element) if isinstance(t, ArrayType) else 0
+
+
+def _rebuild(base: Expr, indices: list[Expr]) -> Expr:
+    for index in indices:
+        base = Index(base, index)
+    return base
+
+
+class _Block:
+    """One block loop's body: its per-thread arrays laid out thread-last, then each thread nest reordered."""
+
+    def __init__(self, body: Block, taken: set[str], options: SimdizeOptions):
+        self.body, self.taken, self.options = body, taken, options
+
+    def run(self) -> tuple[Block, int]:
+        nests = [n for n in self._nests(self.body)]
+        if not nests:
+            return self.body, 0
+        body = self._thread_last_arrays(self.body, nests)
+        body = self._recomputed_thread_values(body)
+        changed = [0]
+
+        def phase(node: Node) -> Node | None:
+            if not _is_axis_loop(node, "threadIdx"):
+                return None
+            nest = _Nest.of(node)
+            if nest is None:
+                return node
+            try:
+                out = _Sinker(nest, body, node, self.taken, self.options).run()
+            except _CannotSink:
+                return node
+            changed[0] += 1
+            return out
+
+        body = transform(body, phase, top_down=True)
+        return body, changed[0]
+
+    @staticmethod
+    def _nests(body: Node) -> list[_Nest]:
+        found: list[_Nest] = []
+
+        def visit(node: Node) -> Node | None:
+            if _is_axis_loop(node, "threadIdx"):
+                nest = _Nest.of(node)
+                if nest is not None:
+                    found.append(nest)
+                return node
+            return None
+
+        transform(body, visit, top_down=True)
+        return found
+
+    def _thread_last_arrays(self, body: Block, nests: list[_Nest]) -> Block:
+        """`float acc[T][4][4]` accessed only as `acc[thread][i][j]` -> `float acc[4][4][T]`, `acc[i][j][thread]`."""
+        first = nests[0]
+        if any(n.vars != first.vars or n.ends != first.ends for n in nests):
+            return body
+        linear = first.linear
+        arrays = {s.name: s for s in body.body if isinstance(s, Decl) and isinstance(s.type, ArrayType)
+                  and s.init is None and _rank(s.type) > 1 and s.type.size is not None
+                  and _sym_equal(s.type.size, first.count)}
+        for name in list(arrays):
+            rank = _rank(arrays[name].type)
+            uses = [n for n in walk(body) if n == Var(name)]
+            full = [n for n in walk(body) if isinstance(n, Index) and _chain(n)[0] == Var(name)
+                    and len(_chain(n)[1]) == rank and _sym_equal(_chain(n)[1][0], linear)]
+            if len(uses) != len(full) or not uses:
+                del arrays[name]
+        if not arrays:
+            return body
+
+        def rewrite(n: Node) -> Node | None:
+            if isinstance(n, Decl) and n.name in arrays and n is arrays[n.name]:
+                return dataclasses.replace(n, type=_thread_last(n.type, n.type.size))
+            if isinstance(n, Index):
+                base, indices = _chain(n)
+                if isinstance(base, Var) and base.name in arrays and len(indices) == _rank(arrays[base.name].type):
+                    inner = [transform(i, rewrite, top_down=True) for i in indices]
+                    return _rebuild(base, inner[1:] + inner[:1])
+            return None
+
+        return transform(body, rewrite, top_down=True)
+
+    def _recomputed_thread_values(self, body: Block) -> Block:
+        """A per-thread array `int tx[T]` stored once, in a phase of the block body, with a function of the thread
+        indices and of variables nothing in the block assigns (`tx[t] = xp_tx`), is recomputed where it is read: a
+        gather from memory becomes arithmetic the vectorizer sees through."""
+        assigned = written_names(body)
+        for _ in range(4):  # `tid[t] = ty[t] * TX + tx[t]` is recomputable once ty and tx are
+            changed = False
+            for position, stmt in enumerate(body.body):
+                nest = _Nest.of(stmt) if _is_axis_loop(stmt, "threadIdx") else None
+                if nest is None:
+                    continue
+                for k, s in enumerate(nest.body):
+                    name = self._recomputable(s, nest, body, assigned)
+                    if name is None:
+                        continue
+                    before = body.body[:position] + (Block(nest.body[:k]),)
+                    if any(n == Var(name) for b in before for n in walk(b)):
+                        continue
+                    body = _replace_reads(body, name, s.value, nest)
+                    changed = True
+                    break
+                if changed:
+                    break
+            if not changed:
+                return body
+        return body
+
+    @staticmethod
+    def _recomputable(s: Stmt, nest: _Nest, body: Block, assigned: set[str]) -> str | None:
+        if not (isinstance(s, Assign) and s.op == "" and isinstance(s.target, Index)
+                and isinstance(s.target.base, Var) and _sym_equal(s.target.index, nest.linear)):
+            return None
+        name = s.target.base.name
+        decl = next((d for d in body.body if isinstance(d, Decl) and d.name == name), None)
+        if decl is None or not isinstance(decl.type, ArrayType) or not isinstance(decl.type.element, ScalarType) \
+                or not _sym_equal(decl.type.size, nest.count):
+            return None
+        inner = {d.name for d in walk(nest.loops[0]) if isinstance(d, Decl)}
+        if not _is_safe(s.value) or names_in(s.value) & ((assigned | inner) - set(nest.vars)):
+            return None
+        stores = [t for t in store_targets(body) if _chain(t)[0] == Var(name)]
+        reads = [n for n in walk(body) if isinstance(n, Index) and n.base == Var(name)]
+        uses = [n for n in walk(body) if n == Var(name)]
+        if len(stores) != 1 or len(uses) != len(reads):
+            return None
+        return name
+
+
+def _thread_last(t: ArrayType, threads: Expr):
+    """`T a[threads][d1][d2]` -> `T a[d1][d2][threads]` (as a type: the outermost size moves innermost)."""
+    def rebuild(inner):
+        if isinstance(inner, ArrayType):
+            return ArrayType(rebuild(inner.element), inner.size)
+        return ArrayType(inner, threads)
+    return rebuild(t.element)
+
+
+def _replace_reads(body: Block, name: str, value: Expr, nest: _Nest) -> Block:
+    """Every read `name[thread]` of a phase becomes `value` in that phase's thread indices; the store goes."""
+    def is_store(s: Stmt) -> bool:
+        return isinstance(s, Assign) and isinstance(s.target, Index) and s.target.base == Var(name)
+
+    def in_nest(loop: For) -> For:
+        reader = _Nest.of(loop)
+        if reader is None or not set(nest.axes) <= set(reader.axes):
+            raise _CannotSink(name)
+        renamed = dict(zip(nest.axes, nest.vars))
+        mapping = {renamed[a]: Var(v) for a, v in zip(reader.axes, reader.vars) if a in renamed}
+        local = transform(value, lambda n: mapping.get(n.name) if isinstance(n, Var) else None)
+
+        def read(n: Node) -> Node | None:
+            if isinstance(n, Block):
+                return Block(tuple(transform(s, read, top_down=True) for s in n.body if not is_store(s)))
+            if isinstance(n, Index) and n.base == Var(name):
+                if not _sym_equal(n.index, reader.linear):
+                    raise _CannotSink(name)
+                return local
+            return None
+
+        return transform(loop, read, top_down=True)
+
+    def visit(n: Node) -> Node | None:
+        return in_nest(n) if _is_axis_loop(n, "threadIdx") else None
+
+    try:
+        out = transform(body, visit, top_down=True)
+    except _CannotSink:
+        return body
+    if any(n == Var(name) for s in out.body if not (isinstance(s, Decl) and s.name == name) for n in walk(s)):
+        return body  # a read outside the phases: keep the array
+    return Block(tuple(s for s in out.body if not (isinstance(s, Decl) and s.name == name)))
+
+
+# ------------------------------------------------------------------------------------------------ one phase ---
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A statement that runs whole in a thread loop, under `guard` (a per-thread bool variable, or None)."""
+
+    stmt: Stmt
+    guard: Expr | None
+
+
+@dataclass(frozen=True)
+class _Uniform:
+    """A statement with the same effect in every thread, run once outside the thread loop: a declaration (safe to
+    compute early, before the thread loop being built) or a store (`ordered`: after the thread loop before it)."""
+
+    decl: Stmt
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """A serial loop with the same header in every thread, the thread loops moved into its body."""
+
+    loop: For
+    items: tuple
+
+
+class _Sinker:
+    """One thread nest distributed over its statements and moved inward (the module docstring's rules)."""
+
+    def __init__(self, nest: _Nest, block_body: Block, loop: For, taken: set[str], options: SimdizeOptions):
+        self.nest, self.taken, self.options = nest, taken, options
+        self.body = Block(nest.body)
+        # the outer thread loops (ty, tz) stay around the phase: only the innermost one (tx, the SIMD lanes) moves
+        self.lane, self.lanes = nest.vars[-1], nest.ends[-1]
+        self.thread_vars = {self.lane}
+        self.decls = [n for n in walk(self.body) if isinstance(n, Decl)]
+        self.statement_decls = {s.name: s for n in walk(self.body) if isinstance(n, Block)
+                                for s in n.body if isinstance(s, Decl)}
+        self.uniform: set[str] = set()
+        self.written = written_names(transform(self.body, lambda n: dataclasses.replace(n, step=None)
+                                               if isinstance(n, For) else None))
+        self._check(block_body, loop)
+
+    def _check(self, block_body: Block, loop: For) -> None:
+        body = self.body
+        if any(isinstance(n, (Barrier, Return)) or isinstance(n, Call) and n.name.startswith(_WARP_CALLS)
+               for n in walk(body)) or exits_at_level(body.body, (Break,)):
+            raise _CannotSink("barrier, return, break or warp intrinsic")
+        names = [d.name for d in self.decls]
+        if any(names.count(n) > 1 for n in self.statement_decls):
+            raise _CannotSink("a name declared twice")
+        outside = names_in(transform(block_body, lambda n: Block(()) if n is loop else None, top_down=True))
+        if set(self.statement_decls) & outside:
+            raise _CannotSink("a name of the phase is used outside it")
+        declared = set(names) | set(self.nest.vars)
+        linear = self.nest.linear
+        stores = store_targets(body)
+        for name in sorted(names_in(body) - declared):
+            written = [t for t in stores if _chain(t)[0] == Var(name)]
+            if not written:
+                continue
+            occurrences = sum(1 for n in walk(body) if n == Var(name))
+            own = [n for n in _chains(body, name) if _sym_equal(_chain(n)[1][0], linear)
+                   or _sym_equal(_chain(n)[1][-1], linear)]
+            plain = sum(1 for n in walk(body) if isinstance(n, Assign) and n.op == "" and _chain(n.target)[0] == Var(name)
+                        and not any(m == Var(name) for i in _chain(n.target)[1] for m in walk(i)))
+            if occurrences != len(own) and occurrences != plain:
+                raise _CannotSink(f"{name} is written and read by different threads of the phase")
+
+    def run(self) -> Stmt:
+        items = self.level(self.nest.body, None, loop_level=True)
+        if all(isinstance(item, _Leaf) and item.guard is None for item in items) \
+                and not (self.options.mark_simd and all(_straight(item.stmt) for item in items)):
+            raise _CannotSink("nothing to move and nothing to vectorize")
+        items = self.uniform_stores(items)
+        candidates = set(self.statement_decls) - self.uniform
+        groups: list[Stmt] = []
+        self.render(items, frozenset(), groups)
+        expand = frozenset(name for name in candidates
+                           if sum(1 for g in groups if name in names_in(g) | {d.name for d in walk(g)
+                                                                               if isinstance(d, Decl)}) > 1)
+        hoisted = tuple(self.expanded_decl(self.statement_decls[name]) for name in sorted(expand))
+        out = self.render(items, expand, [])
+        for name in sorted(expand):
+            out = [self.expand_refs(s, name, _rank(self.statement_decls[name].type)) for s in out]
+        phase: Stmt = Block(hoisted + tuple(out))
+        for loop in reversed(self.nest.loops[:-1]):
+            phase = dataclasses.replace(loop, body=phase if isinstance(phase, Block) else Block((phase,)))
+        return phase
+
+    def uniform_stores(self, items: list) -> list:
+        """Per-thread variables that every thread sets to the same values (`a_frag[i] = As[k][ty + 16 * i]`: no
+        lane index, no per-thread condition) become one variable, set once outside the thread loop: the lanes read
+        it as a broadcast instead of each keeping a copy."""
+        if not (isinstance(self.lanes, Const) and isinstance(self.lanes.value, int) and self.lanes.value > 0):
+            return items  # a store made once must be made by at least one thread
+        leaves = [item for item in _all_items(items) if isinstance(item, _Leaf)]
+        shared = {name for name, d in self.statement_decls.items() if name not in self.uniform
+                  and (isinstance(d.type, _VALUE_TYPES) or isinstance(d.type, ArrayType)) and not d.qualifiers}
+        while True:
+            lane_bound = {self.lane} | (set(self.statement_decls) - self.uniform - shared) | (self.written - shared)
+            kept = {name for name in shared if all(_sets_uniformly(leaf, name, lane_bound) for leaf in leaves)}
+            if kept == shared:
+                break
+            shared = kept
+        if not shared:
+            return items
+        self.uniform |= shared
+
+        def convert(item):
+            if isinstance(item, _Loop):
+                return _Loop(item.loop, tuple(convert(i) for i in item.items))
+            if isinstance(item, _Leaf) and isinstance(item.stmt, Decl) and item.stmt.name in shared:
+                return _Uniform(item.stmt)
+            if isinstance(item, _Leaf) and _stored_names(item.stmt) & shared:
+                return _Uniform(item.stmt, ordered=True)
+            return item
+
+        return [convert(item) for item in items]
+
+    def lane_loop(self, stmts: tuple[Stmt, ...], simd: bool) -> For:
+        loop = dataclasses.replace(self.nest.loops[-1], body=Block(stmts))
+        return dataclasses.replace(loop, kind=ForKind.vectorized, axis=None, pragmas=()) if simd else loop
+
+    # ------------------------------------------------------------------ distributing statements --------------
+
+    def fresh(self, base: str) -> str:
+        name = fresh_name(base, self.taken)
+        self.taken.add(name)
+        return name
+
+    def private(self, base: str, dtype: ScalarType = _BOOL) -> str:
+        """A new per-thread variable (a guard, a grid-stride index), expanded like the body's own."""
+        name = self.fresh(base)
+        self.statement_decls[name] = Decl(name, dtype)
+        return name
+
+    def level(self, stmts: tuple[Stmt, ...], guard: Expr | None, loop_level: bool = False) -> list:
+        """Items for `stmts` run under `guard`; loop_level: they are the body of the loop a `continue` at their level
+        leaves (the thread loop, or a loop moved outside it)."""
+        items: list = []
+        for k, s in enumerate(stmts):
+            last = k == len(stmts) - 1
+            if loop_level and _continue_pattern(s):
+                active = self.private("xp_active")
+                items.append(_Leaf(Decl(active, _BOOL, _and(guard, UnaryOp("!", s.cond))), None))
+                then = s.then.body[:-1]
+                if then:
+                    if exits_at_level(then, (Break, Continue, Return)):
+                        raise _CannotSink("continue")
+                    items.append(_Leaf(If(_and(guard, UnaryOp("!", Var(active))), Block(then)), None))
+                guard = Var(active)
+                continue
+            exits = exits_at_level((s,), (Break, Continue, Return))
+            if exits and not (loop_level and last and not exits_at_level((s,), (Break, Return))):
+                raise _CannotSink("an exit from the loop")  # a `continue` in the last statement skips nothing more
+            if isinstance(s, Decl) and self.is_uniform(s):
+                self.uniform.add(s.name)
+                items.append(_Uniform(s))
+            elif isinstance(s, For):
+                items.extend(self.loop(s, guard))
+            elif isinstance(s, If) and any(isinstance(n, For) for n in walk(s)):
+                items.extend(self.branch(s, guard, loop_level and last))
+            else:
+                items.append(_Leaf(s, guard))
+        return items
+
+    def varying(self) -> set[str]:
+        return self.thread_vars | (set(self.statement_decls) - self.uniform) | self.written
+
+    def is_uniform(self, d: Decl) -> bool:
+        return isinstance(d.type, (ScalarType, PointerType)) and d.init is not None and _is_safe(d.init) \
+            and not d.qualifiers and not names_in(d.init) & self.varying() and d.name not in self.written
+
+    def loop(self, s: For, guard: Expr | None) -> list:
+        view = canonical(s)
+        if view is None or s.kind not in (ForKind.serial, ForKind.unrolled) or not _is_safe(view.start) \
+                or not _is_safe(view.stop) or names_in(view.stop) & self.varying():
+            return [_Leaf(s, guard)]
+        try:
+            if not names_in(view.start) & self.varying():
+                return [_Loop(s, tuple(self.level(s.body.body, guard, loop_level=True)))]
+            return [self.grid_stride(s, view, guard)]
+        except _CannotSink:
+            return [_Leaf(s, guard)]
+
+    def grid_stride(self, s: For, view, guard: Expr | None) -> _Loop:
+        """`for (c = t + a; c < n; c += s)` -> `for (c0 = a; c0 < n; c0 += s) { c = c0 + t; if (c < n) ... }`."""
+        start = to_sympy(view.start)
+        if start is None or exits_at_level(s.body.body, (Break, Continue)) \
+                or sum(1 for d in self.decls if d.name == view.var) > 1:
+            raise _CannotSink("not a grid-stride loop")
+        # the thread's part of the start: its number in the block or one of its indices (never negative)
+        offset = sympy.expand(start - symbol(self.lane))  # the lane's part of the start (never negative)
+        if {sym.name for sym in offset.free_symbols} & self.varying():
+            raise _CannotSink("not a grid-stride loop")
+        part = Var(self.lane)
+        first = self.fresh(f"{view.var}0")
+        header = For((Decl(first, _INT, from_sympy(offset)),), BinOp("<", Var(first), view.stop),
+                     Assign(Var(first), Const(view.step, DType.int32), "+"), Block(()), kind=ForKind.serial)
+        active = self.private("xp_active")
+        body = [_Leaf(Decl(view.var, _INT, BinOp("+", Var(first), part)), None),
+                _Leaf(Decl(active, _BOOL, _and(guard, BinOp("<", Var(view.var), view.stop))), None)]
+        self.statement_decls[view.var] = Decl(view.var, _INT)
+        body.extend(self.level(s.body.body, Var(active)))
+        return _Loop(header, tuple(body))
+
+    def branch(self, s: If, guard: Expr | None, loop_level: bool) -> list:
+        then = self.private("xp_active")
+        items = [_Leaf(Decl(then, _BOOL, _and(guard, s.cond)), None)]
+        try:
+            items.extend(self.level(s.then.body, Var(then), loop_level))
+            if s.otherwise is not None:
+                other = self.private("xp_active")
+                items.append(_Leaf(Decl(other, _BOOL, _and(guard, UnaryOp("!", Var(then)))), None))
+                items.extend(self.level(s.otherwise.body, Var(other), loop_level))
+        except _CannotSink:
+            return [_Leaf(s, guard)]
+        return items
+
+    # ------------------------------------------------------------------ printing the new loops ---------------
+
+    def render(self, items, expand: frozenset[str], groups: list[Stmt]) -> list[Stmt]:
+        out: list[Stmt] = []
+        run: list[Stmt] = []
+
+        def flush() -> None:
+            if run:
+                simd = self.options.mark_simd and all(_straight(s) for s in run)
+                groups.append(self.lane_loop(tuple(run), simd))
+                out.append(groups[-1])
+                run.clear()
+
+        for item in items:
+            if isinstance(item, _Leaf):
+                run.extend(self.leaf(item, expand))
+            elif isinstance(item, _Uniform):
+                if item.ordered:
+                    flush()
+                out.append(item.decl)  # same value in every thread: computed once, outside the threads' loop
+            else:
+                flush()
+                out.append(dataclasses.replace(item.loop, body=Block(tuple(self.render(item.items, expand, groups)))))
+        flush()
+        return out
+
+    def leaf(self, item: _Leaf, expand: frozenset[str]) -> list[Stmt]:
+        s, guard = item.stmt, item.guard
+        if isinstance(s, Decl):
+            if s.name in expand:
+                if s.init is None:
+                    return []
+                s = Assign(Var(s.name), s.init)
+            elif guard is not None:
+                if s.init is None:
+                    return [s]
+                if not isinstance(s.type, _VALUE_TYPES):
+                    raise _CannotSink(f"{s.name}: declared with a value under a per-thread condition")
+                return [Decl(s.name, _mutable(s.type)), If(guard, Block((Assign(Var(s.name), s.init),)))]
+            else:
+                return [s]
+        return [s] if guard is None else [If(guard, Block((s,)))]
+
+    def expanded_decl(self, d: Decl) -> Decl:
+        if d.qualifiers or not isinstance(d.type, (*_VALUE_TYPES, ArrayType)) \
+                or isinstance(d.type, ArrayType) and d.init is not None:
+            raise _CannotSink(f"{d.name} cannot be expanded")
+        count = self.lanes
+        if isinstance(d.type, ArrayType):
+            return Decl(d.name, _thread_last(ArrayType(d.type, count), count))
+        return Decl(d.name, ArrayType(_mutable(d.type), count))
+
+    def expand_refs(self, node: Stmt, name: str, rank: int) -> Stmt:
+        linear = Var(self.lane)
+
+        def visit(n: Node) -> Node | None:
+            if isinstance(n, Index):
+                base, indices = _chain(n)
+                if base == Var(name) and len(indices) == rank:
+                    return Index(_rebuild(base, [transform(i, visit, top_down=True) for i in indices]), linear)
+                return None
+            if n == Var(name):
+                if rank:
+                    raise _CannotSink(f"{name} is used as a whole array")
+                return Index(n, linear)
+            return None
+
+        return transform(node, visit, top_down=True)
+
+
+def _all_items(items) -> list:
+    out: list = []
+    for item in items:
+        out.append(item)
+        if isinstance(item, _Loop):
+            out.extend(_all_items(item.items))
+    return out
+
+
+def _stored_names(node: Node) -> set[str]:
+    return {root.name for root in (_chain(t)[0] for t in store_targets(node)) if isinstance(root, Var)}
+
+
+def _sets_uniformly(leaf: _Leaf, name: str, lane_bound: set[str]) -> bool:
+    """The leaf does not touch `name`, or declares or sets it the same way in every thread: without a per-thread
+    condition, from values no thread computes differently, with nothing but pure calls."""
+    s = leaf.stmt
+    declares = isinstance(s, Decl) and s.name == name
+    if not declares and name not in _stored_names(s):
+        return True
+    if leaf.guard is not None or not (declares or isinstance(s, Assign) and _chain(s.target)[0] == Var(name)):
+        return False
+    parts = [s.init] if declares else [s.value, *_chain(s.target)[1]]
+    return all(p is None or not names_in(p) & lane_bound and _straight(p) and not store_targets(p) for p in parts)
+
+
+def _chains(node: Node, name: str) -> list[Index]:
+    """The outermost index chains rooted at variable `name`."""
+    found: list[Index] = []
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Index) and _chain(n)[0] == Var(name):
+            found.append(n)
+            for i in _chain(n)[1]:
+                transform(i, visit, top_down=True)
+            return n
+        return None
+
+    transform(node, visit, top_down=True)
+    return found
+
+
+def _continue_pattern(s: Stmt) -> bool:
+    """`if (c) { ...; continue; }` with no other way out: the rest of the body runs where `!c`."""
+    return isinstance(s, If) and s.otherwise is None and not s.constexpr and bool(s.then.body) \
+        and isinstance(s.then.body[-1], Continue) and not any(isinstance(n, For) for n in walk(s.then))
+
+
+def _and(guard: Expr | None, cond: Expr) -> Expr:
+    return cond if guard is None else BinOp("&&", guard, cond)
+
+
+def _mutable(t):
+    return dataclasses.replace(t, const=False) if isinstance(t, _VALUE_TYPES) else t
+
+
+def _straight(s: Stmt) -> bool:
+    """Straight-line code `omp simd` can vectorize: no loops, no exits, only calls known to be pure."""
+    return not any(isinstance(n, _NOT_STRAIGHT) or isinstance(n, Call) and n.name not in PURE_CALLS
+                   for n in walk(s))
