@@ -3,6 +3,7 @@ printed CUDA / C++ still compiles (nvcc -c / g++ -c, skipped when the compiler i
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import shutil
 import subprocess
@@ -483,6 +484,28 @@ extern "C" void f(float* x, int n) {
     assert isinstance(inner[0], For) and inner[0].kind == ForKind.parallel
     assert inner[1] == Pragma("omp barrier")
     assert isinstance(body[2], Assign)
+
+
+def test_cuda_unroll_pragmas_in_gcc_spelling() -> None:
+    """g++ ignores `#pragma unroll`; it takes `GCC unroll N`, and no second pragma beside an OpenMP one."""
+    source = r"""
+extern "C" void k(float* x) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) x[i] += 1.0f;
+#pragma unroll 2
+    for (int i = 4; i < 8; ++i) x[i] += 1.0f;
+}
+"""
+    module = parse(source, "cpp")
+    printed = print_module(module, "cpp")
+    assert "#pragma GCC unroll 16" in printed and "#pragma GCC unroll 2" in printed
+    assert "#pragma unroll" not in printed
+    first = module.function("k").body.body[0]
+    simd = dataclasses.replace(first, pragmas=("unroll", "omp simd"))
+    module = dataclasses.replace(module, items=tuple(
+        dataclasses.replace(d, body=dataclasses.replace(d.body, body=(simd,))) if getattr(d, "name", "") == "k"
+        else d for d in module.items))
+    assert "unroll" not in print_module(module, "cpp")
 
 
 def test_parse_errors_are_coded() -> None:

@@ -249,12 +249,16 @@ class CPrinter:
 
     def for_loop(self, s: For, depth: int) -> list[str]:
         pad = self.indent * depth
-        pragmas = list(s.pragmas) or self.loop_pragmas(s)
+        pragmas = self.source_pragmas(s.pragmas) or self.loop_pragmas(s)
         init = self.for_init(s.init)
         cond = self.expr(s.cond) if s.cond is not None else ""
         step = self.simple(s.step) if s.step is not None else ""
         header = f"{pad}for ({init};{' ' + cond if cond else ''};{' ' + step if step else ''}) {{"
         return [f"{pad}#pragma {p}" for p in pragmas] + [header] + self.block_lines(s.body, depth + 1) + [pad + "}"]
+
+    def source_pragmas(self, pragmas: tuple[str, ...]) -> list[str]:
+        """The source's own loop pragmas, in this dialect's spelling."""
+        return list(pragmas)
 
     def loop_pragmas(self, s: For) -> list[str]:
         """Pragmas printed for a loop kind set by a pass (loops from source keep their own pragmas)."""
