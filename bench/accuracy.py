@@ -1,5 +1,6 @@
 """Translation accuracy over the corpus: every direction (source x target over cuda, hip, bang, cpp) on every
-operator, at the spec's smallest sizes, checked by execution against the source on the spec's inputs.
+operator, at the spec's smallest sizes, checked by execution against the source on the spec's inputs (or, with
+--inputs generated, on the sizes and data passes/verify chooses itself, as for a kernel it has never seen).
 
 Each kernel runs in its own subprocess with a timeout, so one hang or crash costs one row. Statuses:
   verified   translated, compiled, and the result agreed with the source within the spec's tolerance
@@ -10,7 +11,7 @@ Each kernel runs in its own subprocess with a timeout, so one hang or crash cost
   timeout / crash   the subprocess ran out of time / died without a coded answer
 
     python bench/accuracy.py [--directions cuda-bang,hip-cpp] [--ops relu,gemm] [--jobs 2] [--json out.json]
-                             [--native] [--timeout 300] [--markdown bench/results/accuracy.md]
+                             [--native] [--timeout 300] [--inputs spec|generated] [--markdown bench/results/accuracy.md]
 """
 from __future__ import annotations
 
@@ -55,8 +56,12 @@ def smallest_sizes(spec) -> dict:
     return min(spec.sizes, key=lambda s: math.prod(v for v in s.values() if isinstance(v, int)))
 
 
-def run_one(source_dialect: str, target: str, op: str, native: bool, kernels: str = "corpus") -> Row:
-    """One translation and its check, in this process (the parent runs this in a subprocess)."""
+def run_one(source_dialect: str, target: str, op: str, native: bool, kernels: str = "corpus",
+            inputs: str = "spec") -> Row:
+    """One translation and its check, in this process (the parent runs this in a subprocess).
+
+    inputs: "spec" checks on the spec's arguments at its smallest sizes; "generated" lets verify choose sizes and
+    data itself, as `xpile translate` does when the user gives none (what a kernel never seen before gets)."""
     from kernel_ir.diagnostics import XpilerError
     from passes.translate import translate
     from passes.verify import verify
@@ -77,15 +82,17 @@ def run_one(source_dialect: str, target: str, op: str, native: bool, kernels: st
     if broken:
         return Row(source_dialect, target, op, "failed", "XP201", f"{broken[0].tool}: {broken[0].output[-300:]}",
                    elapsed)
-    check = verify(source, source_dialect, translation.code, target, translation.entry,
-                   args=make_args(spec, smallest_sizes(spec)), rtol=spec.rtol, atol=spec.atol)
+    given = make_args(spec, smallest_sizes(spec)) if inputs == "spec" else None
+    check = verify(source, source_dialect, translation.code, target, translation.entry, args=given,
+                   rtol=spec.rtol, atol=spec.atol)
     status = {"verified": "verified", "mismatch": "MISMATCH", "failed": "failed"}.get(check.status, "compiled")
     return Row(source_dialect, target, op, status, "", "" if status == "verified" else check.reason[:300], elapsed)
 
 
-def run_isolated(source_dialect: str, target: str, op: str, native: bool, timeout_s: float, kernels: str) -> Row:
-    command = [sys.executable, __file__, "--one", source_dialect, target, op, "--kernels", kernels] + (
-        ["--native"] if native else [])
+def run_isolated(source_dialect: str, target: str, op: str, native: bool, timeout_s: float, kernels: str,
+                 inputs: str) -> Row:
+    command = [sys.executable, __file__, "--one", source_dialect, target, op, "--kernels", kernels,
+               "--inputs", inputs] + (["--native"] if native else [])
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, cwd=ROOT)
     except subprocess.TimeoutExpired:
@@ -128,6 +135,8 @@ def main() -> None:
     parser.add_argument("--directions", help="comma-separated source-target pairs (default: all 12)")
     parser.add_argument("--ops", help="comma-separated operators (default: the whole corpus)")
     parser.add_argument("--kernels", choices=sorted(KERNEL_SETS), default="corpus")
+    parser.add_argument("--inputs", choices=("spec", "generated"), default="spec",
+                        help="check on the spec's arguments, or on inputs verify generates (as the CLI without --size)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per kernel")
     parser.add_argument("--native", action="store_true", help="also compile with nvcc/hipcc/g++ when installed")
@@ -138,7 +147,7 @@ def main() -> None:
     parser.add_argument("--one", nargs=3, metavar=("SOURCE", "TARGET", "OP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(asdict(run_one(*args.one, native=args.native, kernels=args.kernels))))
+        print(json.dumps(asdict(run_one(*args.one, native=args.native, kernels=args.kernels, inputs=args.inputs))))
         return
     directions = ([tuple(d.split("-")) for d in args.directions.split(",")] if args.directions
                   else [(s, t) for s in DIALECTS for t in DIALECTS if s != t])
@@ -153,7 +162,7 @@ def main() -> None:
     jobs = [] if args.no_run else [job for job in wanted if job not in done]
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for row in pool.map(lambda job: run_isolated(*job, args.native, args.timeout, args.kernels), jobs):
+        for row in pool.map(lambda job: run_isolated(*job, args.native, args.timeout, args.kernels, args.inputs), jobs):
             rows.append(row)
             if args.json:
                 args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))

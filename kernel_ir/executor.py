@@ -115,17 +115,21 @@ def compile_error(stderr: str, filename: str) -> XpilerError:
 
 
 def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]], launch: dict | None = None,
-            bounds_check: bool = False, timeout_s: float = 120.0, native: bool = False) -> dict[str, np.ndarray]:
+            bounds_check: bool = False, timeout_s: float = 120.0, native: bool = False,
+            reverse_order: bool = False) -> dict[str, np.ndarray]:
     """Run `entry` of `source` on `args` ((name, array or numpy scalar) in parameter order).
 
     Returns the final contents of every pointer argument by name. The input arrays are not modified.
     `native=True` runs the kernel for real: cpp built with the real intrinsics for this CPU instead of the
     portable emulation, CUDA/HIP built by nvcc/hipcc and run on this machine's GPU (XP005 where there is none).
+    `reverse_order=True` runs the blocks and threads of every CUDA/HIP launch in the opposite order (emulation only).
     """
     if not timeout_s > 0:
         raise XpilerError("XP002", f"the time limit must be a positive number of seconds, got {timeout_s}")
     args = [(name, value if isinstance(value, np.ndarray) else np.asarray(value)[()]) for name, value in args]
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH")]))}
+    if reverse_order:
+        env["XP_THREAD_ORDER"] = "reverse"
     if native and dialect in GPU_TOOLCHAINS:
         library = build_gpu_library(source, dialect, entry, args, cache_dir())
         return run_library(library, args, gpu_limits(timeout_s), env)

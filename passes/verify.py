@@ -1,19 +1,31 @@
 """Check a translation by running it: source and result execute on the same generated inputs and must agree.
 
 A translation is called "verified" only when both programs executed and every output agreed within the stated
-tolerance; anything less says what was missing ("unverified": no inputs could be made or the source itself did not
-run; "failed": the result did not compile or run; "mismatch": both ran and disagreed). The evidence (sizes,
-inputs' shapes and dtypes, seed, errors, where each side ran) is kept for reports. A CUDA/HIP result runs on
-the CPU executor and, where this machine has a GPU for it, natively too: it is verified only if both agree.
+tolerance; anything less says what was missing ("unverified": no inputs could be made, the source itself did not
+run, its outputs were all NaN/inf, or its result depends on the order of its threads; "failed": the result did not
+compile or run; "mismatch": both ran and disagreed). The evidence (sizes, inputs' shapes and dtypes, seed, errors,
+where each side ran) is kept for reports. A CUDA/HIP result runs on the CPU executor and, where this machine has a
+GPU for it, natively too: it is verified only if both agree.
 
 Inputs come from the entry's parameters: integer scalars are sizes (defaults below, overridable), float scalars
-0.5, and every buffer is sized by `kernel_ir.extents` (the larger of what the source and the result touch).
-Values avoid overflow: floats in [-1, 1], int8 in [-8, 8], uint8 in [0, 15]; integer inputs of 16 bits or more
-may be indices, so they lie in [0, smallest size) and are distinct where possible (scatter-like kernels need that).
+0.5, and every buffer is sized by `kernel_ir.extents` from what the source touches (the result's extents only for
+the buffers the source cannot size: a result that reads beyond what the source needs ends at a guard page and
+fails). Values avoid overflow: floats in [-1, 1], int8 in [-8, 8], uint8 in [0, 15]; integer inputs of 16 bits or
+more may be indices, so they lie in [0, smallest size) and are distinct where possible (scatter-like kernels need
+that). Generated inputs are a guess, so a few are tried before giving up:
+* when the source does not run on the default sizes (sizes that break a precondition such as "q_heads is a
+  multiple of kv_heads" make it fault), other generic sizes are tried in turn (FALLBACK_SIZES; never when the
+  caller gave sizes); the first the source runs on is the one the result is judged on;
+* when the source's outputs are not all finite on floats in [-1, 1] (a square root of a negative variance), the
+  floats are drawn from [0.1, 1] once, and the run with fewer NaN/inf outputs is kept (its range is recorded);
+* when the result disagrees, the source is run again with its threads in the opposite order: if the source
+  itself changes, these inputs make it race (two threads writing one place), so the disagreement proves
+  nothing and the next sizes are tried. A source that is order independent keeps the mismatch.
 """
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,8 +39,13 @@ from kernel_ir.native_gpu import find_gpu
 from kernel_ir.parse import parse
 
 DEFAULT_SIZES = (37, 19, 13, 7, 5, 3, 3, 2, 1, 1)  # not multiples of tile sizes; later parameters are usually small
+# tried in turn when the source cannot run on DEFAULT_SIZES: equal sizes meet "a multiple of b" preconditions
+FALLBACK_SIZES = ((16,) * len(DEFAULT_SIZES), (8,) * len(DEFAULT_SIZES), tuple(sorted(DEFAULT_SIZES)))
 DEFAULT_FLOAT_SCALAR = 0.5
+FLOAT_RANGE = (-1.0, 1.0)
+NONNEGATIVE_FLOAT_RANGE = (0.1, 1.0)  # for math defined on non-negative data only (sqrt of a variance, log)
 MAX_ELEMENTS = 1 << 24  # per buffer: more is a sign the default sizes do not fit this kernel
+REORDERABLE_DIALECTS = ("cuda", "hip")  # the executor can run their threads in reverse order
 
 
 @dataclass(frozen=True)
@@ -38,7 +55,7 @@ class Verification:
     status: str
     reason: str
     sizes: dict = field(default_factory=dict)
-    inputs: dict = field(default_factory=dict)  # name -> {"shape": [...], "dtype": "..."} or {"value": ...}
+    inputs: dict = field(default_factory=dict)  # name -> {"shape", "dtype"[, "range" when not FLOAT_RANGE]}
     seed: int = 0
     rtol: float = 0.0
     atol: float = 0.0
@@ -57,6 +74,14 @@ class Verification:
                 "max_rel_error": self.max_rel_error, "outputs": self.outputs, "ran_on": self.ran_on}
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One try on one set of inputs: its verdict, and whether other generated sizes might do better."""
+
+    verification: Verification
+    try_other_sizes: bool = False
+
+
 def verify(source: str, source_dialect: str, result: str, target_dialect: str, entry: str,
            sizes: dict | None = None, seed: int = 0, rtol: float = 1e-4, atol: float = 1e-4,
            args: list[tuple[str, object]] | None = None) -> Verification:
@@ -70,32 +95,117 @@ def verify(source: str, source_dialect: str, result: str, target_dialect: str, e
         source_entry = find_entry(parse(source, source_dialect), entry)
     except XpilerError as err:
         return Verification("unverified", f"the source does not parse: {err.diagnostic}", **common)
-    if args is None:
-        try:
-            args, chosen = make_inputs(source, source_dialect, result, target_dialect, source_entry, sizes, seed)
-        except XpilerError as err:
-            return Verification("unverified", err.message, **common)
-    else:
+    if args is not None:
         chosen = {name: value.item() for name, value in args if not isinstance(value, np.ndarray)}
+        return _check(source, source_dialect, result, target_dialect, entry, lambda _: args, chosen, common,
+                      set()).verification
+    first: _Attempt | None = None
+    choices = [DEFAULT_SIZES] if sizes else [DEFAULT_SIZES, *FALLBACK_SIZES]
+    for defaults in choices:
+        attempt = _check_generated(source, source_dialect, result, target_dialect, source_entry, sizes, defaults,
+                                   common)
+        if not attempt.try_other_sizes:
+            if first is None:
+                return attempt.verification
+            outcome = attempt.verification
+            return dataclasses.replace(outcome, reason=f"{outcome.reason}; on the first sizes tried "
+                                                       f"{first.verification.sizes}: {first.verification.reason}")
+        first = first or attempt
+    unverified = first.verification
+    others = f"; {len(choices) - 1} other choices of sizes did not help" if len(choices) > 1 else ""
+    return dataclasses.replace(unverified, reason=unverified.reason + others)
+
+
+def _check_generated(source: str, source_dialect: str, result: str, target_dialect: str, entry: Function,
+                     sizes: dict | None, defaults: Sequence[int], common: dict) -> _Attempt:
+    """One attempt on inputs generated with `defaults` for the sizes the caller did not give."""
+    try:
+        scalars, elements = plan_inputs(source, source_dialect, result, target_dialect, entry, sizes, defaults)
+        fill = {float_range: fill_inputs(entry, scalars, elements, common["seed"], float_range)
+                for float_range in (FLOAT_RANGE, NONNEGATIVE_FLOAT_RANGE)}
+    except XpilerError as err:
+        return _Attempt(Verification("unverified", err.message, **common), try_other_sizes=True)
+    floats = {p.name for p in entry.params if isinstance(p.type, PointerType)
+              and isinstance(p.type.pointee, ScalarType) and p.type.pointee.dtype.is_float}
+    return _check(source, source_dialect, result, target_dialect, entry.name, fill.__getitem__, scalars, common,
+                  floats)
+
+
+def _check(source: str, source_dialect: str, result: str, target_dialect: str, entry: str,
+           inputs: Callable[[tuple[float, float]], list], chosen: dict, common: dict, floats: set[str]) -> _Attempt:
+    """Run the source on `inputs(FLOAT_RANGE)` (and on non-negative floats when that gives NaN/inf and `floats`
+    names float buffers to redraw), then judge the result on the same arguments."""
+    source_ran = {"source": "CPU executor"}
+    args = inputs(FLOAT_RANGE)
     evidence = {"sizes": chosen, "inputs": describe(args), **common}
     try:
         expected = execute(source, source_dialect, entry, args, launch=_launch(source_dialect))
-    except XpilerError as err:
-        return Verification("unverified", f"the source did not run: {err.diagnostic}", **evidence,
-                            ran_on={"source": "CPU executor"})
+    except XpilerError as err:  # a run that fails (XP3xx) may fail only at these sizes; a compile error never
+        return _Attempt(Verification("unverified", f"the source did not run: {err.diagnostic}", **evidence,
+                                     ran_on=source_ran), try_other_sizes=err.code.startswith("XP3"))
+    bad, written = non_finite(args, expected)
+    if bad and floats:
+        other_args = inputs(NONNEGATIVE_FLOAT_RANGE)
+        try:
+            other = execute(source, source_dialect, entry, other_args, launch=_launch(source_dialect))
+        except XpilerError:
+            other = None
+        if other is not None and non_finite(other_args, other)[0] < bad:
+            args, expected = other_args, other
+            bad, written = non_finite(args, expected)
+            ranged = {name: list(NONNEGATIVE_FLOAT_RANGE) for name in floats}
+            evidence["inputs"] = describe(args, ranged)
+    if written and bad == written:
+        return _Attempt(Verification("unverified", f"every output of the source is NaN or infinite on these inputs "
+                                     f"({bad} elements): comparing them proves nothing", **evidence,
+                                     ran_on=source_ran), try_other_sizes=True)
     try:
         runs = run_result(result, target_dialect, entry, args)
     except XpilerError as err:
-        return Verification("failed", f"the translation did not run: {err.diagnostic}", **evidence,
-                            ran_on={"source": "CPU executor"})
+        return _Attempt(Verification("failed", f"the translation did not run: {err.diagnostic}", **evidence,
+                                     ran_on=source_ran))
     checks = [compare(expected, got, evidence, {"source": "CPU executor", "result": place}) for place, got in runs]
     worst = next((check for check in checks if not check.verified), None)
     if worst is not None:
+        racing = order_dependence(source, source_dialect, entry, args, expected, evidence)
+        if racing:
+            return _Attempt(Verification("unverified", f"the source's result depends on the order of its threads "
+                                         f"on these inputs ({racing}), so the translation's disagreement proves "
+                                         "nothing", **evidence, ran_on=source_ran), try_other_sizes=True)
         where = f" ({worst.ran_on['result']})" if len(checks) > 1 else ""
-        return dataclasses.replace(worst, reason=worst.reason + where)
+        return _Attempt(dataclasses.replace(worst, reason=worst.reason + where))
     places = " and ".join(place for place, _ in runs)
     largest_error = max(checks, key=lambda check: check.max_abs_error)  # the report states the loosest agreement
-    return dataclasses.replace(largest_error, ran_on={"source": "CPU executor", "result": places})
+    return _Attempt(dataclasses.replace(largest_error, ran_on={"source": "CPU executor", "result": places}))
+
+
+def order_dependence(source: str, dialect: str, entry: str, args: list, expected: dict, evidence: dict) -> str:
+    """What changes when the source runs with its threads in reverse order ("" when nothing does, or when the
+    executor cannot reorder this dialect): threads racing to write one place make the outcome undefined."""
+    if dialect not in REORDERABLE_DIALECTS:
+        return ""
+    try:
+        reordered = execute(source, dialect, entry, args, launch=_launch(dialect), reverse_order=True)
+    except XpilerError as err:
+        return f"in reverse order it did not run: {err.message}"
+    check = compare(expected, reordered, evidence, {})
+    if check.verified:
+        return ""
+    changed = ", ".join(name for name, output in check.outputs.items() if not output["agree"])
+    return f"{changed} changes by up to {check.max_abs_error:.3g} in reverse order"
+
+
+def non_finite(args: list[tuple[str, object]], outputs: dict) -> tuple[int, int]:
+    """(NaN/inf elements, elements) over the float buffers the run wrote (those whose contents changed)."""
+    given = {name: value for name, value in args if isinstance(value, np.ndarray)}
+    bad = total = 0
+    for name, out in outputs.items():
+        before = given.get(name)
+        if out.dtype.kind != "f" or before is None or np.array_equal(before, out, equal_nan=True):
+            continue
+        bad += int(np.count_nonzero(~np.isfinite(out)))
+        total += out.size
+    return bad, total
 
 
 def run_result(code: str, dialect: str, entry: str, args: list) -> list[tuple[str, dict]]:
@@ -120,13 +230,57 @@ def _launch(dialect: str) -> dict | None:
 
 
 def make_inputs(source: str, source_dialect: str, result: str, target_dialect: str, entry: Function,
-                sizes: dict | None, seed: int) -> tuple[list[tuple[str, object]], dict]:
+                sizes: dict | None, seed: int, defaults: Sequence[int] = DEFAULT_SIZES,
+                float_range: tuple[float, float] = FLOAT_RANGE) -> tuple[list[tuple[str, object]], dict]:
     """Arguments for `entry` and the scalar values chosen; XpilerError when a buffer cannot be sized."""
+    scalars, elements = plan_inputs(source, source_dialect, result, target_dialect, entry, sizes, defaults)
+    return fill_inputs(entry, scalars, elements, seed, float_range), scalars
+
+
+def plan_inputs(source: str, source_dialect: str, result: str, target_dialect: str, entry: Function,
+                sizes: dict | None, defaults: Sequence[int] = DEFAULT_SIZES) -> tuple[dict, dict[str, int]]:
+    """(scalar values, elements of every buffer). Buffers are sized by what the source touches: it defines what
+    the caller must pass. The result's extents only size a buffer the source cannot (an index the analysis does
+    not follow); a result that reads more than the source faults at the argument's guard page, as it should."""
     from kernel_ir.extents import infer_extents
 
+    scalars = choose_scalars(entry, sizes, defaults)
+    int_sizes = {k: int(v) for k, v in scalars.items() if float(v).is_integer()}
+    elements: dict[str, int] = {}
+    unsized: dict[str, str] = {}  # name -> why the source's extent is unknown
+    for code, dialect, is_source in ((source, source_dialect, True), (result, target_dialect, False)):
+        if not is_source and (not unsized or (result, target_dialect) == (source, source_dialect)):
+            break
+        try:
+            module = parse(code, dialect)
+        except XpilerError:
+            if is_source:
+                raise
+            break  # a result that does not parse is reported when it fails to run
+        extents = infer_extents(module, entry.name, scalars=int_sizes, launch=_launch(dialect))
+        for name, extent in extents.items():
+            if name in elements:
+                continue
+            if extent.elements is None:
+                unsized.setdefault(name, f"({dialect}): {extent.reason}")
+                continue
+            elements[name] = extent.evaluate(int_sizes, _launch(dialect))
+            unsized.pop(name, None)
+    for name, why in unsized.items():
+        raise XpilerError("XP411", f"cannot size buffer {name!r} {why}",
+                          hint="give the sizes with `sizes=` / --size, or the arguments themselves")
+    for name, count in elements.items():
+        if count < 0 or count > MAX_ELEMENTS:
+            raise XpilerError("XP411", f"buffer {name!r} would hold {count} elements with sizes {scalars}",
+                              hint="choose sizes that fit this kernel with `sizes=` / --size")
+    return scalars, elements
+
+
+def choose_scalars(entry: Function, sizes: dict | None, defaults: Sequence[int]) -> dict[str, int | float]:
+    """Values of the scalar parameters: the caller's, else 0.5 for floats and `defaults` in turn for integers."""
     sizes = dict(sizes or {})
     scalars: dict[str, int | float] = {}
-    defaults = iter(DEFAULT_SIZES)
+    remaining = iter(defaults)
     for p in entry.params:
         if isinstance(p.type, PointerType):
             continue
@@ -136,51 +290,38 @@ def make_inputs(source: str, source_dialect: str, result: str, target_dialect: s
         elif dtype is not None and dtype.is_float:
             scalars[p.name] = DEFAULT_FLOAT_SCALAR
         elif dtype is not None and dtype.is_int:
-            scalars[p.name] = next(defaults, 1)
+            scalars[p.name] = next(remaining, 1)
         else:
             raise XpilerError("XP410", f"cannot choose a value for parameter {p.name!r} of type {p.type}")
     if sizes:
         raise XpilerError("XP409", f"{entry.name} has no scalar parameter named {', '.join(sorted(sizes))}")
-    int_sizes = {k: int(v) for k, v in scalars.items() if float(v).is_integer()}
-    elements: dict[str, int] = {}
-    for code, dialect in ((source, source_dialect), (result, target_dialect)):
-        try:
-            module = parse(code, dialect)
-        except XpilerError:
-            if code is source:
-                raise
-            continue  # a result that does not parse is reported when it fails to run
-        extents = infer_extents(module, entry.name, scalars=int_sizes, launch=_launch(dialect))
-        for name, extent in extents.items():
-            if extent.elements is None:
-                raise XpilerError("XP411", f"cannot size buffer {name!r} ({dialect}): {extent.reason}",
-                                  hint="give the sizes with `sizes=` / --size, or the arguments themselves")
-            count = extent.evaluate(int_sizes, _launch(dialect))
-            elements[name] = max(elements.get(name, 0), count)
+    return scalars
+
+
+def fill_inputs(entry: Function, scalars: dict, elements: dict[str, int], seed: int,
+                float_range: tuple[float, float] = FLOAT_RANGE) -> list[tuple[str, object]]:
+    """The arguments, in parameter order: the scalars, and random buffers of the planned sizes."""
     rng = np.random.default_rng(seed)
-    smallest = min([v for v in int_sizes.values() if v > 0], default=1)
+    smallest = min([int(v) for v in scalars.values() if float(v).is_integer() and v > 0], default=1)
     args: list[tuple[str, object]] = []
     for p in entry.params:
         if not isinstance(p.type, PointerType):
             dtype = NUMPY_DTYPE[p.type.dtype]
             args.append((p.name, np.dtype(dtype).type(scalars[p.name])))
             continue
-        count = elements.get(p.name, 0)
-        if count < 0 or count > MAX_ELEMENTS:
-            raise XpilerError("XP411", f"buffer {p.name!r} would hold {count} elements with sizes {scalars}",
-                              hint="choose sizes that fit this kernel with `sizes=` / --size")
         pointee = p.type.pointee
         dtype = pointee.dtype if isinstance(pointee, ScalarType) else None
         if dtype is None:
             raise XpilerError("XP410", f"cannot make data for parameter {p.name!r} of type {p.type}")
-        args.append((p.name, random_buffer(rng, count, dtype, smallest)))
-    return args, scalars
+        args.append((p.name, random_buffer(rng, elements.get(p.name, 0), dtype, smallest, float_range)))
+    return args
 
 
-def random_buffer(rng: np.random.Generator, count: int, dtype: DType, smallest: int) -> np.ndarray:
+def random_buffer(rng: np.random.Generator, count: int, dtype: DType, smallest: int,
+                  float_range: tuple[float, float] = FLOAT_RANGE) -> np.ndarray:
     numpy_dtype = np.dtype(NUMPY_DTYPE[dtype])
     if dtype.is_float:
-        values = rng.uniform(-1.0, 1.0, count)
+        values = rng.uniform(*float_range, count)
         if dtype == DType.bfloat16:  # stored as uint16 bits: the top half of a float32
             return (values.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
         return values.astype(numpy_dtype)
@@ -194,8 +335,12 @@ def random_buffer(rng: np.random.Generator, count: int, dtype: DType, smallest: 
     return rng.integers(0, smallest, count).astype(numpy_dtype)
 
 
-def describe(args: list[tuple[str, object]]) -> dict:
-    return {name: ({"shape": list(v.shape), "dtype": v.dtype.name} if isinstance(v, np.ndarray)
+def describe(args: list[tuple[str, object]], ranges: dict[str, list[float]] | None = None) -> dict:
+    """Shape and dtype of every buffer (with the range of its values where `ranges` names one), value of every
+    scalar."""
+    ranges = ranges or {}
+    return {name: ({"shape": list(v.shape), "dtype": v.dtype.name} | ({"range": ranges[name]} if name in ranges else {})
+                   if isinstance(v, np.ndarray)
                    else {"value": np.asarray(v).item(), "dtype": np.asarray(v).dtype.name}) for name, v in args}
 
 
@@ -209,12 +354,16 @@ def compare(expected: dict, got: dict, evidence: dict, ran_on: dict) -> Verifica
             outputs[name] = {"agree": False, "note": "missing or of another shape"}
             continue
         a, b = have.astype(np.float64), want.astype(np.float64)
-        both_nan = np.isnan(a) & np.isnan(b)
-        diff = np.where(both_nan, 0.0, np.abs(a - b))
-        diff = np.where(np.isnan(diff), np.inf, diff)
-        rel = diff / np.maximum(np.abs(b), np.finfo(np.float64).tiny)
+        # equal values (infinities of one sign included) and NaN in both agree; any other difference must be
+        # finite (inf against -inf or a number is infinitely wrong) and within the tolerance
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        with np.errstate(all="ignore"):
+            diff = np.where(same, 0.0, np.abs(a - b))
+            diff = np.where(np.isnan(diff), np.inf, diff)
+            rel = np.where(np.isfinite(b), diff / np.maximum(np.abs(b), np.finfo(np.float64).tiny), np.inf)
         exact = want.dtype.kind in "iub"  # integers must match exactly
-        agree = bool(np.all(diff == 0)) if exact else bool(np.all(diff <= atol + rtol * np.abs(b)))
+        within = np.isfinite(diff) & (diff <= atol + rtol * np.where(np.isfinite(b), np.abs(b), 0.0))
+        agree = bool(np.all(diff == 0)) if exact else bool(np.all(same | within))
         max_abs = float(diff.max(initial=0.0))
         max_rel = float(np.where(diff == 0, 0.0, rel).max(initial=0.0))
         outputs[name] = {"agree": agree, "max_abs_error": max_abs, "max_rel_error": max_rel}

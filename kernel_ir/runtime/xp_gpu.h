@@ -174,18 +174,47 @@ namespace xp {
 enum MemcpyKind { MemcpyHostToHost = 0, MemcpyHostToDevice = 1, MemcpyDeviceToHost = 2, MemcpyDeviceToDevice = 3, MemcpyDefault = 4 };
 // Device memory is host memory here, but the allocations are remembered, so that a copy whose kind does not match
 // where its pointers live (a host array copied "device to device", say) fails here as it fails on a GPU.
+// Each allocation is mapped on its own and ends where an inaccessible page begins (its start 16-byte aligned, as
+// vector loads need), so that a kernel reading past what was allocated faults (XP301) instead of reading the
+// heap's leftovers. Under AddressSanitizer (bounds-checked builds) the C allocator is used: ASan watches it to the byte.
 enum class Space { device, managed };  // managed memory may take part in a copy of any kind
+struct Block {
+    size_t bytes;
+    Space space;
+    void* mapping;  // what device_free unmaps (nullptr: from the C allocator)
+    size_t mapped;
+};
 struct Allocations {
     std::mutex lock;
-    std::map<const char*, std::pair<size_t, Space>> blocks;  // start -> (bytes, space)
+    std::map<const char*, Block> blocks;  // start -> block
 };
 inline Allocations& allocations() { static Allocations all; return all; }
+constexpr size_t kDeviceAlignment = 16;
+inline Block guarded_block(void** p, size_t bytes, Space space) {
+#if defined(__SANITIZE_ADDRESS__)
+    *p = std::calloc(bytes, 1);
+    return {bytes, space, nullptr, 0};
+#else
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t span = (bytes + kDeviceAlignment - 1) / kDeviceAlignment * kDeviceAlignment;
+    const size_t mapped = (span + page - 1) / page * page + page;
+    void* mem = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // zeroed
+    if (mem == MAP_FAILED) {
+        *p = nullptr;
+        return {};
+    }
+    char* guard = static_cast<char*>(mem) + mapped - page;
+    mprotect(guard, page, PROT_NONE);
+    *p = guard - span;
+    return {bytes, space, mem, mapped};
+#endif
+}
 inline int device_malloc(void** p, size_t bytes, Space space = Space::device) {
-    *p = std::calloc(bytes ? bytes : 1, 1);
+    const Block block = guarded_block(p, bytes ? bytes : 1, space);
     if (!*p) return 2;
     Allocations& all = allocations();
     std::lock_guard<std::mutex> guard(all.lock);
-    all.blocks[static_cast<const char*>(*p)] = {bytes ? bytes : 1, space};
+    all.blocks[static_cast<const char*>(*p)] = block;
     return 0;
 }
 inline int host_malloc(void** p, size_t bytes) {  // pinned host memory: host memory for the copy kinds
@@ -193,12 +222,18 @@ inline int host_malloc(void** p, size_t bytes) {  // pinned host memory: host me
     return *p ? 0 : 2;
 }
 inline int device_free(void* p) {
+    if (!p) return 0;
     Allocations& all = allocations();
+    Block block;
     {
         std::lock_guard<std::mutex> guard(all.lock);
-        all.blocks.erase(static_cast<const char*>(p));
+        auto found = all.blocks.find(static_cast<const char*>(p));
+        if (found == all.blocks.end()) return 1;  // not from device_malloc (or freed twice): an invalid value
+        block = found->second;
+        all.blocks.erase(found);
     }
-    std::free(p);
+    if (block.mapping) munmap(block.mapping, block.mapped);
+    else std::free(p);
     return 0;
 }
 // 0: host memory, 1: device memory, 2: managed memory
@@ -209,8 +244,8 @@ inline int space_of(const void* p) {
     auto next = all.blocks.upper_bound(c);
     if (next == all.blocks.begin()) return 0;
     --next;
-    if (c >= next->first + next->second.first) return 0;
-    return next->second.second == Space::managed ? 2 : 1;
+    if (c >= next->first + next->second.bytes) return 0;
+    return next->second.space == Space::managed ? 2 : 1;
 }
 inline int copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); return 0; }
 inline int copy(void* dst, const void* src, size_t bytes, int kind, const char* api) {

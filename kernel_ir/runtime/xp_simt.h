@@ -133,6 +133,16 @@ inline char* stack_top(unsigned index) {
     return tops[index];
 }
 
+// XP_THREAD_ORDER=reverse runs the blocks of a launch, and the threads of a block, in the opposite order. A result
+// that changes with it depends on which of some racing threads goes last (passes/verify tells such inputs apart).
+inline bool reverse_order() {
+    static const bool reverse = [] {
+        const char* order = std::getenv("XP_THREAD_ORDER");
+        return order && std::strcmp(order, "reverse") == 0;
+    }();
+    return reverse;
+}
+
 inline void yield() { xp_switch_context(&current->sp, scheduler_sp); }
 
 inline Warp& my_warp() { return warps[current->linear / unsigned(warp_size)]; }
@@ -189,7 +199,8 @@ inline void run_block(uint3 block) {
     while (remaining > 0) {
         const unsigned before = progress;
         remaining = 0;
-        for (unsigned i = 0; i < n; ++i) {
+        for (unsigned k = 0; k < n; ++k) {
+            const unsigned i = reverse_order() ? n - 1 - k : k;
             if (fibers[i].done) continue;
             current = &fibers[i];
             xp_switch_context(&scheduler_sp, current->sp);
@@ -215,9 +226,11 @@ inline void launch(dim3 grid, dim3 block, size_t shared_bytes, const std::functi
     block_dim = block;
     dynamic_shared_bytes = shared_bytes;
     kernel_body = &body;
-    for (unsigned z = 0; z < grid.z; ++z)
-        for (unsigned y = 0; y < grid.y; ++y)
-            for (unsigned x = 0; x < grid.x; ++x) run_block({x, y, z});
+    const unsigned long long blocks = 1ull * grid.x * grid.y * grid.z;
+    for (unsigned long long k = 0; k < blocks; ++k) {
+        const unsigned long long b = reverse_order() ? blocks - 1 - k : k;
+        run_block({unsigned(b % grid.x), unsigned(b / grid.x % grid.y), unsigned(b / grid.x / grid.y)});
+    }
     kernel_body = nullptr;
 }
 
