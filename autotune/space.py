@@ -2,8 +2,9 @@
 
 Built from what the kernel's loop form (passes.translate.front_half of the source) actually contains, never from
 its name: canonical loops can be split (factor, tail handling), perfect nests reordered (every permutation but
-the identity), perfectly nested pairs fused; the target adds its own knobs (cpp: OpenMP threads and schedule;
-cuda/hip: threads per block).
+the identity), perfectly nested pairs fused; the target adds its own knobs (cpp: OpenMP threads and schedule,
+and for a thread-block kernel (CUDA/HIP) whether passes/simdize.py moves its thread loops innermost, which
+usually vectorizes it and sometimes does not pay; cuda/hip: threads per block).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
 split, reorder, fuse, reorder+split),
@@ -81,6 +82,7 @@ class LoopForm:
     sites: tuple[LoopSite, ...]
     nests: tuple[Nest, ...]
     element_bytes: tuple[int, ...] = ()  # bytes per element of each pointer parameter (what on-chip tiles hold)
+    thread_blocks: bool = False  # it has thread loops of a SIMT block (what simdize reorders)
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,9 @@ def analyze_loops(fn: Function) -> LoopForm:
             in_nests |= set(names)
     element_bytes = tuple(p.type.pointee.dtype.bits // 8 for p in fn.params
                           if isinstance(p.type, PointerType) and isinstance(p.type.pointee, ScalarType))
-    return LoopForm(tuple(_split_sites(sites, in_nests)), tuple(nests), element_bytes)
+    thread_blocks = any(m.loop.kind == ForKind.parallel and (m.loop.axis or "").startswith("threadIdx")
+                        for m in matches)
+    return LoopForm(tuple(_split_sites(sites, in_nests)), tuple(nests), element_bytes, thread_blocks)
 
 
 def _nest_occurrence(matches: list, root: For, names: set[str]) -> int:
@@ -202,15 +206,16 @@ OPTIMIZATION_KNOBS = {
     "bang": (Knob("cache", ON_OFF), Knob("tile", NRAM_TILES, ordinal=True), Knob("tensorize", ON_OFF),
              Knob("pipeline", ON_OFF)),
 }
-TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "cache", "tile", "tensorize", "pipeline")
+TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "cache", "tile", "tensorize", "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 
-def target_knobs(target: str) -> tuple[Knob, ...]:
+def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
     if target == "cpp":
         cores = os.cpu_count() or 1
         threads = tuple(sorted({min(2 ** k, cores) for k in range(cores.bit_length() + 1)}))
-        launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES))
+        simdize = (Knob("simdize", ON_OFF),) if form.thread_blocks else ()  # elsewhere simdize changes nothing
+        launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize)
     elif target in ("cuda", "hip"):
         launch = (Knob("block_size", BLOCK_SIZES, ordinal=True),)
     else:
@@ -242,7 +247,8 @@ def build_spaces(source: str, target: str, source_dialect: str | None = None, en
     for sequence in sequences:
         knobs = [step_knobs(step, form) for step in sequence]
         if all(knobs):
-            spaces.append(SearchSpace(tuple(sequence), (*itertools.chain(*knobs), *target_knobs(target)), target, form))
+            all_knobs = (*itertools.chain(*knobs), *target_knobs(target, form))
+            spaces.append(SearchSpace(tuple(sequence), all_knobs, target, form))
     return spaces
 
 

@@ -10,17 +10,26 @@ way round, and so does this pass, phase by phase:
   lanes; ty and tz stay around the phase) is distributed over the statements of its body and moved inward past
   serial loops whose headers are the same for every thread: `for t { for k { S1; S2 } }` ->
   `for k { for t { S1 } for t { S2 } }`, recursively, until it wraps runs of straight-line statements;
-- thread counts known at translation time (`const int xp_block_x = (int)block_x;`, `block_x = TX`) are written
-  as literals in the block, so the compiler sees fixed trip counts and array sizes;
+- thread counts known at translation time (`const int xp_block_x = (int)block_x;`, `block_x = TX`) and integer
+  globals (`constexpr int THREADS = TX * TY;`) are written as literals in the block, so the compiler sees fixed
+  trip counts and array sizes;
 - a grid-stride loop `for (c = t + a; c < n; c += s)` becomes `for (c0 = a; c0 < n; c0 += s)` with the thread's
-  `c = c0 + t` guarded by `c < n`; a thread-dependent `if (..) { ..; continue; }` or an `if` around loops
-  becomes a per-thread predicate (`bool xp_active = ...`) guarding what follows, so the loops inside still sink;
+  `c = c0 + t` guarded by `c < n`; where c0 is provably a non-negative multiple of the lane count L (a, s) the
+  lanes' `c / d` and `c % d` (d a multiple of L) become `c0 / d` and `c0 % d + t` (a tile load is contiguous,
+  not a gather), and where n is a multiple of L too the guard goes; a thread-dependent `if (..) { ..; continue; }`
+  or an `if` around loops becomes a per-thread predicate (`bool xp_active = ...`; kept per lane as an int array)
+  guarding what follows, so the loops inside still sink;
 - a variable declared in the body and used by two of the new thread loops gets one element per thread (scalar
   expansion) with the thread dimension LAST, declared before the nest; so do the block's per-thread arrays
   (`acc[thread][i][j]` -> `acc[i][j][thread]`), so the innermost thread loop walks contiguous memory; a
   per-thread array holding a function of the thread indices only (`tx[t] = xp_tx`) is recomputed where read;
   a variable every lane sets to the same values (`a_frag[i] = As[k][ty + 16 * i]`) stays one variable, set
   once outside the lane loop and read by the lanes as a broadcast;
+- a register tile accumulated over a serial loop k (`for k { a[i] = ..; b[j] = ..; for i, j: acc[i][j] +=
+  a[i] * b[j] }`, the lane loop innermost) gets k inside its tile loops, the fragments' values substituted for
+  their reads, when that is provably exact (_accumulators_in_registers); a k the source unrolls is written out
+  inside the lane loop, summing into one scalar per lane: the sum stays in a register across k instead of a
+  load and a store per step;
 - the innermost thread loop around straight-line statements is marked `vectorized` (the cpp printer writes
   `#pragma omp simd`).
 What cannot sink stays whole in one thread loop (thread-dependent loops, while loops, calls with effects); a
@@ -31,6 +40,7 @@ Works on the loop form (before bind), for the cpp target.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy
@@ -40,7 +50,7 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
                           Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Stmt, Switch, UnaryOp, Var,
                           VectorType, While, transform, walk)
 from passes.loops import (PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in, store_targets,
-                          symbol, to_sympy, written_names)
+                          substitute, symbol, to_sympy, written_names)
 
 _BOOL = ScalarType(DType.bool)
 _INT = ScalarType(DType.int32)
@@ -50,6 +60,7 @@ _NOT_STRAIGHT = (For, While, DoWhile, Switch, Case, Break, Continue, Return, Pra
 _SAFE_EXPR = (Var, Const, BinOp, UnaryOp, Cast, ScalarType, PointerType)
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=")
 _VALUE_TYPES = (ScalarType, PointerType, VectorType)  # declared now, assigned later: what scalar expansion can split
+_MAX_UNROLLED = 64  # steps of an unrolled accumulation written out one by one
 
 
 @dataclass(frozen=True)
@@ -90,10 +101,15 @@ def simdize_and_report(module: Module, options: SimdizeOptions = SimdizeOptions(
 def _known_constants(module: Module, fn: Function) -> dict[str, int]:
     """Local variables of fn that are declared once, never assigned, and initialized with a value known now (the
     loop form's `const int xp_block_x = (int)block_x;` with `unsigned block_x = TX;`): the thread counts, which
-    the compiler must see as constants to size the per-thread arrays and vectorize without a remainder."""
+    the compiler must see as constants to size the per-thread arrays and vectorize without a remainder; and the
+    const integer globals fn does not redeclare (`constexpr int THREADS = TX * TY;`), so that a grid-stride
+    loop's step is a number (what a canonical loop needs)."""
     decls = [n for n in walk(fn.body) if isinstance(n, Decl)]
     written = written_names(fn.body)
     globals_ = {g.name: g.init for g in module.globals if g.init is not None and not written & {g.name}}
+    shadowing = {d.name for d in decls} | {p.name for p in fn.params}
+    global_ints = {g.name for g in module.globals if g.name in globals_ and isinstance(g.type, ScalarType)
+                   and g.type.dtype.is_int and g.type.const and g.name not in shadowing}
     inits = {d.name: d.init for d in decls if d.init is not None and isinstance(d.type, ScalarType)
              and d.type.dtype.is_int and d.name not in written and sum(1 for e in decls if e.name == d.name) == 1}
     known: dict[str, int] = {}
@@ -108,12 +124,14 @@ def _known_constants(module: Module, fn: Function) -> dict[str, int]:
         if isinstance(e, Var):
             init = inits.get(e.name, globals_.get(e.name))
             return None if init is None else value(init, depth + 1)
-        if isinstance(e, BinOp) and e.op in ("+", "-", "*"):
+        if isinstance(e, BinOp) and e.op in ("+", "-", "*", "/"):
             a, b = value(e.lhs, depth + 1), value(e.rhs, depth + 1)
-            return None if a is None or b is None else a + b if e.op == "+" else a - b if e.op == "-" else a * b
+            if a is None or b is None or e.op == "/" and not (a >= 0 and b > 0):
+                return None  # C's division truncates: the same as floor division for these only
+            return a + b if e.op == "+" else a - b if e.op == "-" else a * b if e.op == "*" else a // b
         return None
 
-    for name, init in inits.items():
+    for name, init in [*inits.items(), *((name, globals_[name]) for name in sorted(global_ints))]:
         v = value(init)
         if v is not None and 0 < v < 1 << 16:
             known[name] = v
@@ -421,7 +439,7 @@ class _Sinker:
     """One thread nest distributed over its statements and moved inward (the module docstring's rules)."""
 
     def __init__(self, nest: _Nest, block_body: Block, loop: For, taken: set[str], options: SimdizeOptions):
-        self.nest, self.taken, self.options = nest, taken, options
+        self.nest, self.taken, self.options, self.block_body = nest, taken, options, block_body
         self.body = Block(nest.body)
         # the outer thread loops (ty, tz) stay around the phase: only the innermost one (tx, the SIMD lanes) moves
         self.lane, self.lanes = nest.vars[-1], nest.ends[-1]
@@ -430,6 +448,7 @@ class _Sinker:
         self.statement_decls = {s.name: s for n in walk(self.body) if isinstance(n, Block)
                                 for s in n.body if isinstance(s, Decl)}
         self.uniform: set[str] = set()
+        self.guards: set[str] = set()  # the per-thread conditions this pass makes (`xp_active`)
         self.written = written_names(transform(self.body, lambda n: dataclasses.replace(n, step=None)
                                                if isinstance(n, For) else None))
         self._check(block_body, loop)
@@ -476,7 +495,7 @@ class _Sinker:
         out = self.render(items, expand, [])
         for name in sorted(expand):
             out = [self.expand_refs(s, name, _rank(self.statement_decls[name].type)) for s in out]
-        phase: Stmt = Block(hoisted + tuple(out))
+        phase: Stmt = _accumulators_in_registers(Block(hoisted + tuple(out)), self.block_body, self.fresh)
         for loop in reversed(self.nest.loops[:-1]):
             phase = dataclasses.replace(loop, body=phase if isinstance(phase, Block) else Block((phase,)))
         return phase
@@ -522,10 +541,11 @@ class _Sinker:
         self.taken.add(name)
         return name
 
-    def private(self, base: str, dtype: ScalarType = _BOOL) -> str:
-        """A new per-thread variable (a guard, a grid-stride index), expanded like the body's own."""
+    def private(self, base: str) -> str:
+        """A new per-thread condition, expanded like the body's own variables."""
         name = self.fresh(base)
-        self.statement_decls[name] = Decl(name, dtype)
+        self.statement_decls[name] = Decl(name, _BOOL)
+        self.guards.add(name)
         return name
 
     def level(self, stmts: tuple[Stmt, ...], guard: Expr | None, loop_level: bool = False) -> list:
@@ -591,11 +611,23 @@ class _Sinker:
         first = self.fresh(f"{view.var}0")
         header = For((Decl(first, _INT, from_sympy(offset)),), BinOp("<", Var(first), view.stop),
                      Assign(Var(first), Const(view.step, DType.int32), "+"), Block(()), kind=ForKind.serial)
-        active = self.private("xp_active")
-        body = [_Leaf(Decl(view.var, _INT, BinOp("+", Var(first), part)), None),
-                _Leaf(Decl(active, _BOOL, _and(guard, BinOp("<", Var(view.var), view.stop))), None)]
-        self.statement_decls[view.var] = Decl(view.var, _INT)
-        body.extend(self.level(s.body.body, Var(active)))
+        stmts = s.body.body
+        lanes = self.lanes.value if isinstance(self.lanes, Const) and isinstance(self.lanes.value, int) else 0
+        # the first lane's index c0 a multiple of the lane count, never negative: c = c0 + t keeps c0's quotient
+        aligned = lanes > 0 and view.step % lanes == 0 and _multiple(offset, lanes, set(self.nest.vars))
+        if aligned:
+            stmts = _lane_quotients(stmts, view.var, first, self.lane, lanes)
+        # c0 < n and both multiples of the lane count: every lane's c = c0 + t < n, no guard
+        guarded = not (aligned and _multiple(to_sympy(view.stop), lanes))
+        body, inner_guard = [], guard
+        if guarded or any(n == Var(view.var) for st in stmts for n in walk(st)):
+            self.statement_decls[view.var] = Decl(view.var, _INT)
+            body.append(_Leaf(Decl(view.var, _INT, BinOp("+", Var(first), part)), None))
+        if guarded:
+            active = self.private("xp_active")
+            body.append(_Leaf(Decl(active, _BOOL, _and(guard, BinOp("<", Var(view.var), view.stop))), None))
+            inner_guard = Var(active)
+        body.extend(self.level(stmts, inner_guard))
         return _Loop(header, tuple(body))
 
     def branch(self, s: If, guard: Expr | None, loop_level: bool) -> list:
@@ -661,7 +693,9 @@ class _Sinker:
         count = self.lanes
         if isinstance(d.type, ArrayType):
             return Decl(d.name, _thread_last(ArrayType(d.type, count), count))
-        return Decl(d.name, ArrayType(_mutable(d.type), count))
+        # a condition kept per lane as int, not bool: gcc 12 does not vectorize a masked load (`if (c[t]) acc[t]
+        # += x[i]`) whose mask comes from a bool array (bytes against floats); the values are 0 and 1 either way
+        return Decl(d.name, ArrayType(_INT if d.name in self.guards else _mutable(d.type), count))
 
     def expand_refs(self, node: Stmt, name: str, rank: int) -> Stmt:
         linear = Var(self.lane)
@@ -679,6 +713,208 @@ class _Sinker:
             return None
 
         return transform(node, visit, top_down=True)
+
+
+def _multiple(e: sympy.Expr | None, factor: int, nonnegative: set[str] | None = None) -> bool:
+    """e is a polynomial with integer coefficients that are all multiples of factor (so e is one for integer
+    symbols); with `nonnegative` (names never negative), also e >= 0: its symbols among them, no coefficient < 0."""
+    if e is None:
+        return False
+    names = {sym.name for sym in e.free_symbols}
+    if nonnegative is not None and not names <= nonnegative:
+        return False
+    terms = sympy.Poly(e, *sorted(e.free_symbols, key=str)).coeffs() if names else [e]
+    return all(c.is_integer and int(c) % factor == 0 and (nonnegative is None or c >= 0) for c in terms)
+
+
+def _lane_quotients(stmts: tuple[Stmt, ...], var: str, first: str, lane: str, lanes: int) -> tuple[Stmt, ...]:
+    """With var = first + lane, first >= 0 a multiple of `lanes` and 0 <= lane < lanes, for a divisor d that is a
+    multiple of `lanes`: var / d == first / d and var % d == first % d + lane. The quotient is the same in every
+    lane and the remainder is consecutive, so tile loads indexed by them are contiguous, not gathers."""
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, BinOp) and n.op in ("/", "%") and n.lhs == Var(var) and isinstance(n.rhs, Const) \
+                and isinstance(n.rhs.value, int) and n.rhs.value > 0 and n.rhs.value % lanes == 0:
+            whole = BinOp(n.op, Var(first), n.rhs)
+            return whole if n.op == "/" else BinOp("+", whole, Var(lane))
+        return None
+
+    return tuple(transform(st, visit) for st in stmts)
+
+
+# ------------------------------------------------------------------------------------- register tiles ---
+
+@dataclass(frozen=True)
+class _Fragment:
+    """`for u1 .. { for un { frag[u1]..[un] = value } }`: every element of frag set once per serial iteration."""
+
+    name: str
+    loops: tuple[For, ...]
+    value: Expr
+
+
+def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[[str], str]) -> Block:
+    """`for k { a[i] = f(i, k) ..; for i { for j { lanes: acc[i][j][t] += g(a[i], b[j][t]) } } }` ->
+    `for i { for j { for k { lanes: acc[i][j][t] += g(f(i, k), ..) } } }`, or, where k is to be unrolled (CUDA's
+    `#pragma unroll`) and runs a known number of times, the lanes index distinct elements and k does not index
+    them, `for i { for j { lanes: { s = acc[i][j][t]; s += g(f(i, 0), ..); s += g(f(i, 1), ..); ..
+    acc[i][j][t] = s; } } }`.
+
+    Why: a register tile (CUDA's `acc[4][4]` per thread, now one vector per element) is loaded and stored on every
+    step of the serial loop k when k is outside the tile loops; with k inside, the vector of one element stays in
+    a register across k. Legal (and exact: each element still sums in k order) when, in k's body,
+    - the fragments (a, b) are set from values nothing in the body writes, over ranges that cover every index
+      the accumulation reads them at, and are used nowhere else: their reads become the values themselves;
+    - what remains is one perfect nest of loops whose bounds do not change in k, around one lane loop around one
+      compound assignment to an element indexed by each loop variable of the nest, as a whole index (distinct
+      iterations of the nest, distinct elements; the lane loop stays innermost), whose value reads nothing the
+      body writes.
+    The second form keeps the sum in a scalar the compiler holds in a register (gcc 12 still stores a vector
+    accumulated in memory after each step of an unrolled k); it is unrolled here, since a loop left in the lane
+    loop would be marked `omp simd` itself by tensorize (an inner reduction), which undoes the lanes."""
+    moved: set[str] = set()
+    elements = {d.name: d.type for d in (*walk(block_body), *walk(phase)) if isinstance(d, Decl)}
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, For) and n.kind in (ForKind.serial, ForKind.unrolled) and canonical(n) is not None:
+            out = _interchanged(n, phase, elements, fresh)
+            if out is not None:
+                moved.update(out[1])
+                return out[0]
+        return None
+
+    out = transform(phase, visit, top_down=True)
+    if not moved:
+        return phase
+    rest = Block(tuple(s for s in out.body if not (isinstance(s, Decl) and s.name in moved)))
+    gone = moved - names_in(rest)  # a fragment declared for the whole phase (expanded per lane): now unused
+    return Block(tuple(s for s in out.body if not (isinstance(s, Decl) and s.name in gone)))
+
+
+def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Callable[[str], str]) \
+        -> tuple[For, set[str]] | None:
+    """k_loop with the tile loops outside it and its fragments substituted (and their names), or None."""
+    *defs, nest = k_loop.body.body or (None,)
+    loops: list[For] = []
+    node = nest
+    while isinstance(node, For) and node.kind in (ForKind.serial, ForKind.unrolled) and canonical(node) is not None:
+        loops.append(node)
+        node = _only(node.body)
+    lane = node
+    if not loops or not (isinstance(lane, For) and lane.kind == ForKind.vectorized and canonical(lane) is not None):
+        return None
+    update = _only(lane.body)
+    if not (isinstance(update, Assign) and update.op and _is_pure(update.value) and _is_pure(update.target)):
+        return None
+    fragments = _fragments(defs, phase, k_loop)
+    if fragments is None:
+        return None
+    ranges = {canonical(lp).var: canonical(lp) for lp in (*loops, lane)}
+    value = update.value
+    for fragment in fragments:
+        value = _substituted(value, fragment, ranges)
+        if value is None:
+            return None
+    loop_vars = set(ranges) | {canonical(lp).var for f in fragments for lp in f.loops}
+    written = (written_names(k_loop.body) | _stored_names(k_loop.body)) - loop_vars
+    base, indices = _chain(update.target)
+    whole = {i.name for i in indices if isinstance(i, Var)}
+    if not isinstance(base, Var) or not {canonical(lp).var for lp in loops} <= whole \
+            or names_in(value) & (written | {base.name}) or any(names_in(i) & written for i in indices) \
+            or any(names_in(canonical(lp).stop) & (written | {canonical(k_loop).var}) for lp in (*loops, lane)):
+        return None
+    element = types.get(base.name)
+    while isinstance(element, ArrayType):
+        element = element.element
+    k_view, t = canonical(k_loop), symbol(canonical(lane).var)
+    first, stop = to_sympy(k_view.start), to_sympy(k_view.stop)
+    steps = range(int(first), int(stop), k_view.step) if isinstance(first, sympy.Integer) \
+        and isinstance(stop, sympy.Integer) else range(0)
+    if k_loop.kind == ForKind.unrolled and 0 < len(steps) <= _MAX_UNROLLED and isinstance(element, ScalarType) \
+            and k_view.var not in names_in(update.target) \
+            and any((d := sympy.diff(i, t)).is_number and d != 0 for i in map(to_sympy, indices) if i is not None):
+        # distinct lanes, distinct elements: each lane sums over k on its own, k unrolled as the source asked
+        total = fresh("xp_sum")
+        inner = dataclasses.replace(lane, body=Block((
+            Decl(total, _mutable(element), update.target),
+            *(Assign(Var(total), substitute(value, k_view.var, Const(k, DType.int32)), update.op) for k in steps),
+            Assign(update.target, Var(total)))))
+    else:
+        inner = dataclasses.replace(k_loop, body=Block((dataclasses.replace(lane, body=Block((
+            dataclasses.replace(update, value=value),))),)))
+    for loop in reversed(loops):
+        inner = dataclasses.replace(loop, body=Block((inner,)))
+    return inner, {f.name for f in fragments}
+
+
+def _fragments(defs: list[Stmt], phase: Block, k_loop: For) -> list[_Fragment] | None:
+    """The definitions before the tile nest, each a fragment's declaration or its one setting nest; None when
+    something else is there or a fragment is used outside k_loop."""
+    declared = {s.name for s in defs if isinstance(s, Decl)}
+    outer = {s.name for s in phase.body if isinstance(s, Decl) and isinstance(s.type, ArrayType) and s.init is None}
+    fragments: list[_Fragment] = []
+    for s in defs:
+        if isinstance(s, Decl):
+            if not (isinstance(s.type, ArrayType) and s.init is None):
+                return None
+            continue
+        loops: list[For] = []
+        node: Stmt | None = s
+        while isinstance(node, For) and canonical(node) is not None and canonical(node).step == 1 \
+                and canonical(node).start == Const(0, DType.int32):
+            loops.append(node)
+            node = _only(node.body)
+        if not (loops and isinstance(node, Assign) and node.op == "" and _is_pure(node.value)):
+            return None
+        base, indices = _chain(node.target)
+        if not (isinstance(base, Var) and indices == [Var(canonical(lp).var) for lp in loops]) \
+                or base.name not in declared | outer or names_in(node.value) & {base.name}:
+            return None
+        fragments.append(_Fragment(base.name, tuple(loops), node.value))
+    names = [f.name for f in fragments]
+    if len(set(names)) != len(names) or not declared <= set(names):
+        return None  # set twice (the second setting would win), or a declaration that stays in use
+    for f in fragments:
+        inside = sum(1 for n in walk(k_loop.body) if n == Var(f.name))
+        if sum(1 for n in walk(phase) if n == Var(f.name)) != inside:
+            return None  # used outside k_loop
+        if any(names_in(f.value) & {g.name for g in fragments} for g in fragments):
+            return None
+    return fragments
+
+
+def _substituted(value: Expr, fragment: _Fragment, ranges: dict) -> Expr | None:
+    """value with its reads of fragment replaced by what was stored there: each read index a loop variable of
+    the tile nest over the same range as the setting loop at that position (so the element was set)."""
+    failed = []
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Index):
+            base, indices = _chain(n)
+            if base != Var(fragment.name):
+                return None
+            if len(indices) != len(fragment.loops):
+                failed.append(n)
+                return n
+            mapping = {}
+            for index, loop in zip(indices, fragment.loops):
+                view, use = canonical(loop), ranges.get(index.name) if isinstance(index, Var) else None
+                if use is None or use.step != 1 or use.start != view.start or not _sym_equal(use.stop, view.stop):
+                    failed.append(n)
+                    return n
+                mapping[view.var] = index
+            return transform(fragment.value, lambda m: mapping.get(m.name) if isinstance(m, Var) else None)
+        if n == Var(fragment.name):
+            failed.append(n)
+        return None
+
+    out = transform(value, visit, top_down=True)
+    return None if failed else out
+
+
+def _is_pure(e: Node) -> bool:
+    """_is_safe, also reading memory: evaluating it again, where it was evaluated before, changes nothing."""
+    return _is_safe(transform(e, lambda n: Var("xp_element") if isinstance(n, Index) and _is_pure(n.base)
+                              and _is_pure(n.index) else None, top_down=True))
 
 
 def _all_items(items) -> list:

@@ -37,6 +37,44 @@ def test_target_knobs_differ_by_target():
     assert bang.options(config) == TranslateOptions(cache=True, tile=1024, tensorize=False, pipeline=True)
 
 
+# A CUDA block kernel with a barrier: its loop form keeps the thread loops (simdize's work on the way to cpp).
+# An elementwise kernel would not do: its grid of threads becomes one flat loop.
+ROW_SUM = """
+#include <cuda_runtime.h>
+__global__ void row_sum_kernel(const float* x, float* y, int rows, int cols) {
+    __shared__ float part[64];
+    float acc = 0.0f;
+    for (int c = threadIdx.x; c < cols; c += 64) acc += x[blockIdx.x * cols + c];
+    part[threadIdx.x] = acc;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float total = 0.0f;
+        for (int t = 0; t < 64; t++) total += part[t];
+        y[blockIdx.x] = total;
+    }
+}
+extern "C" void row_sum(const float* x, float* y, int rows, int cols) {
+    float *dx, *dy;
+    cudaMalloc(&dx, rows * cols * sizeof(float));
+    cudaMalloc(&dy, rows * sizeof(float));
+    cudaMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice);
+    row_sum_kernel<<<rows, 64>>>(dx, dy, rows, cols);
+    cudaMemcpy(y, dy, rows * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+
+
+def test_simdize_is_a_cpp_knob_only_for_thread_block_kernels():
+    block = build_spaces(ROW_SUM, "cpp", "cuda", sequences=((),))[0]
+    assert block.form.thread_blocks and block.knob("simdize").values == (True, False)
+    config = block.config({"omp_threads": 1, "omp_schedule": "static", "simdize": False, "tensorize": False})
+    assert block.options(config) == TranslateOptions(omp_threads=1, omp_schedule="static", simdize=False,
+                                                    tensorize=False)
+    assert build_spaces(ROW_SUM, "cuda", "cuda", sequences=((),))[0].knob("simdize") is None
+    assert build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=((),))[0].knob("simdize") is None  # no thread loops
+
 def test_optimizations_without_cache_tiles_are_pruned_as_duplicates():
     cuda = build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),))[0].restrict(block_size=(256,))
     off = [p for p in cuda.points() if not p["cache"]]

@@ -3,10 +3,12 @@ the same header in every thread), per-thread values get the thread dimension las
 what may not move (warp-synchronous code, while loops) stays whole."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from kernel_ir.ir import ArrayType, Decl, For, ForKind, Module, While, walk
+from kernel_ir.ir import ArrayType, Assign, Decl, DType, For, ForKind, Module, ScalarType, While, walk
 from kernel_ir.parse import parse
 from passes.simdize import SimdizeOptions, simdize, simdize_and_report
 from passes.translate import TranslateOptions, front_half, translate
@@ -79,6 +81,52 @@ extern "C" void warp_sum(const float* x, float* out, int blocks) {
 }
 """
 
+# a register tile per thread (acc[2][2]), fragments set per step of k from shared tiles, tiles loaded by
+# grid-stride loops whose trip counts are multiples of the block; two blocks (one block has no block loop)
+TILE_DOT = """
+#include <cuda_runtime.h>
+__global__ void tile_dot_kernel(const float* a, const float* b, float* out, int n) {
+    __shared__ float as[8][2];
+    __shared__ float bs[8][16];
+    const int t = threadIdx.x;
+    float acc[2][2];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < n; k0 += 8) {
+        for (int e = t; e < 16; e += 16) as[e / 2][e % 2] = a[k0 * 2 + e];
+        for (int e = t; e < 128; e += 16) bs[e / 16][e % 16] = b[(blockIdx.x * n + k0) * 16 + e];
+        __syncthreads();
+        for (int k = 0; k < 8; k++) {
+            float af[2];
+            float bf[2];
+            for (int i = 0; i < 2; i++) af[i] = as[k][i];
+            for (int j = 0; j < 2; j++) bf[j] = bs[k][t] * (j + 1);
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++) acc[i][j] += af[i] * bf[j];
+        }
+        __syncthreads();
+    }
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) out[blockIdx.x * 64 + (i * 2 + j) * 16 + t] = acc[i][j];
+}
+extern "C" void tile_dot(const float* a, const float* b, float* out, int n) {
+    float *da, *db, *dout;
+    cudaMalloc(&da, n * 2 * sizeof(float));
+    cudaMalloc(&db, n * 32 * sizeof(float));
+    cudaMalloc(&dout, 128 * sizeof(float));
+    cudaMemcpy(da, a, n * 2 * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpy(db, b, n * 32 * sizeof(float), cudaMemcpyHostToDevice);
+    tile_dot_kernel<<<2, 16>>>(da, db, dout, n);
+    cudaMemcpy(out, dout, 128 * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(da);
+    cudaFree(db);
+    cudaFree(dout);
+}
+"""
+# the same with a second use of a fragment after the tile loops: k must stay outside them
+TILE_DOT_KEPT = TILE_DOT.replace("acc[i][j] += af[i] * bf[j];\n",
+                                 "acc[i][j] += af[i] * bf[j];\n            acc[0][0] -= bf[1];\n")
+
 
 def loop_form(source: str) -> Module:
     return front_half(parse(source, "cuda"))[0]
@@ -111,6 +159,10 @@ def test_thread_loops_move_inside_the_loops_of_a_block_and_it_runs_the_same():
     # the tile loop (k), the grid-stride loop (now over c0) and the acc loop (i) hold the thread loops
     assert {"k", "c0", "i"} <= serial_loops_around_threads(after)
     assert simd_loops(after)
+    # a condition kept per lane is an int array (gcc 12 vectorizes masked loads under int masks, not bool ones)
+    kept = [n.type for n in walk(after) if isinstance(n, Decl) and n.name.startswith("xp_active")
+            and isinstance(n.type, ArrayType)]
+    assert kept and all(t.element == ScalarType(DType.int32) for t in kept)
     assert_same(print_cuda_loop_form(before), after, "block_stats", stats_args())
     assert_same(print_cuda_loop_form(before), after, "block_stats", stats_args(rows=4, cols=3))
 
@@ -120,18 +172,65 @@ def print_cuda_loop_form(module: Module) -> str:
     return print_module(module, "cpp")
 
 
+def tile_args(steps: int) -> list:
+    rng = np.random.default_rng(3)
+    return [("a", rng.uniform(-1, 1, steps * 16).astype(np.float32)),
+            ("b", rng.uniform(-1, 1, steps * 256).astype(np.float32)), ("out", np.zeros(128, np.float32)),
+            ("n", np.int32(steps * 8))]
+
+
+def accumulating_loops(module: Module) -> list[str]:
+    """The variable of the loop right around each lane loop that updates an element in place."""
+    return [n.init[0].name for n in walk(module) if isinstance(n, For) and len(n.body.body) == 1
+            and isinstance(lane := n.body.body[0], For) and lane.kind == ForKind.vectorized
+            and any(isinstance(s, Assign) and s.op for s in lane.body.body)]
+
+
 def test_per_thread_arrays_get_the_thread_dimension_last():
     after = simdize(loop_form((_corpus("gemm"))))
     acc = next(n for n in walk(after) if isinstance(n, Decl) and n.name == "acc")
     assert isinstance(acc.type.element, ArrayType) and acc.type.size.value == 4  # acc[4][4][threads]
-    # a_frag holds the same values in every thread of a row (no lane index): one copy, set outside the lane loop;
-    # b_frag differs per lane: one element per lane, lane last
-    frags = {n.name: n.type for n in walk(after) if isinstance(n, Decl) and n.name in ("a_frag", "b_frag")}
-    assert frags["a_frag"] == ArrayType(frags["a_frag"].element, frags["a_frag"].size) and \
-        not isinstance(frags["a_frag"].element, ArrayType)
-    assert isinstance(frags["b_frag"].element, ArrayType) and frags["b_frag"].element.size.value == 16
     # tx/ty/tid were functions of the thread indices: recomputed where read, their arrays gone
     assert not [n for n in walk(after) if isinstance(n, Decl) and n.name in ("tx", "ty", "tid")]
+
+
+def test_a_register_tile_accumulates_over_k_inside_its_tile_loops_and_runs_the_same():
+    before = loop_form(TILE_DOT)
+    after = simdize(before)
+    # af and bf were set once per k and read only by the tile: their values replace the reads, the arrays go, and
+    # k moves inside the tile loops (i, j) so each element's vector stays in a register across k
+    assert not [n for n in walk(after) if isinstance(n, Decl) and n.name in ("af", "bf")]
+    assert accumulating_loops(after) == ["k"]
+    # tiles loaded by grid-stride loops over multiples of the 16 lanes: no per-lane guard, the lanes' quotient
+    # is the first lane's and their remainders consecutive
+    code = print_cuda_loop_form(after)
+    assert re.search(r"bs\[(\w+) / 16\]\[\1 % 16 \+ xp_tx\]", code) and "xp_active" not in code
+    for steps in (1, 3):
+        assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(steps))
+
+
+def test_an_unrolled_accumulation_sums_in_one_scalar_per_lane_and_runs_the_same():
+    before = loop_form(TILE_DOT.replace("        for (int k = 0; k < 8; k++) {",
+                                        "#pragma unroll\n        for (int k = 0; k < 8; k++) {"))
+    after = simdize(before)
+    # k written out step by step inside the lane loop, into a scalar per lane that the compiler keeps in a register
+    sums = [n for n in walk(after) if isinstance(n, Decl) and n.name.startswith("xp_sum")]
+    assert len(sums) == 1 and not [n for n in walk(after) if isinstance(n, For) and n.init[0].name == "k"]
+    lane = next(n for n in simd_loops(after) if any(s is sums[0] for s in n.body.body))
+    assert sum(1 for s in lane.body.body if isinstance(s, Assign) and s.op == "+") == 8
+    assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
+
+def test_fragments_used_elsewhere_stay_one_copy_or_one_per_lane():
+    before = loop_form(TILE_DOT_KEPT)
+    after = simdize(before)
+    assert accumulating_loops(after) != ["k"]
+    # af holds the same values in every thread (no lane index): one copy, set outside the lane loop;
+    # bf differs per lane: one element per lane, lane last
+    frags = {n.name: n.type for n in walk(after) if isinstance(n, Decl) and n.name in ("af", "bf")}
+    assert frags["af"] == ArrayType(frags["af"].element, frags["af"].size) and \
+        not isinstance(frags["af"].element, ArrayType)
+    assert isinstance(frags["bf"].element, ArrayType) and frags["bf"].element.size.value == 16
+    assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
 
 
 @pytest.mark.parametrize("op", ["gemm", "conv2d_nchw", "softmax"])
