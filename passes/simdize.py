@@ -49,8 +49,8 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
                           DoWhile, DType, Expr, For, ForKind, Function, If, Index, KernelLaunch, MethodCall, Module,
                           Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Stmt, Switch, UnaryOp, Var,
                           VectorType, While, transform, walk)
-from passes.loops import (PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in, store_targets,
-                          substitute, symbol, to_sympy, written_names)
+from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
+                          store_targets, substitute, symbol, to_sympy, written_names)
 
 _BOOL = ScalarType(DType.bool)
 _INT = ScalarType(DType.int32)
@@ -58,7 +58,6 @@ _WARP_CALLS = ("__shfl", "__ballot", "__any", "__all", "__activemask", "__syncwa
 _NOT_STRAIGHT = (For, While, DoWhile, Switch, Case, Break, Continue, Return, Pragma, RawStmt, RawExpr, MethodCall,
                  Barrier, KernelLaunch)
 _SAFE_EXPR = (Var, Const, BinOp, UnaryOp, Cast, ScalarType, PointerType)
-_ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=")
 _VALUE_TYPES = (ScalarType, PointerType, VectorType)  # declared now, assigned later: what scalar expansion can split
 _MAX_UNROLLED = 64  # steps of an unrolled accumulation written out one by one
 
@@ -209,7 +208,7 @@ def _is_safe(e: Node) -> bool:
             return False
         if isinstance(n, UnaryOp) and n.op in ("++", "--", "*", "&"):
             return False
-        if isinstance(n, BinOp) and (n.op in (*_ASSIGN_OPS, ",")
+        if isinstance(n, BinOp) and (n.op in (*ASSIGN_OPS, ",")
                                      or n.op in ("/", "%") and not (isinstance(n.rhs, Const) and n.rhs.value)):
             return False
     return True
