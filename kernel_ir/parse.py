@@ -154,6 +154,7 @@ class _ModuleBuilder:
     def build(self) -> Module:
         includes, macros = [], []
         positioned: list[tuple[int, int, TopLevel]] = []
+        self.converter.taken_names = {c.spelling for c in self.tu.cursor.get_children() if in_main_file(c)}
         for cursor in self.tu.cursor.get_children():
             if not in_main_file(cursor):
                 continue
@@ -195,7 +196,9 @@ class _ModuleBuilder:
             inner = [item for child in children for item in self._items(child, extern_c)]
             return [(start, end, Namespace(cursor.spelling, self._ordered(inner)))]
         if kind in _FUNCTION_KINDS and not self._is_specialization(cursor):
-            return [(start, end, self._function(cursor, extern_c))]
+            function = self._function(cursor, extern_c)
+            hoisted, self.converter.hoisted = self.converter.hoisted, []
+            return [(start, start, helper) for helper in hoisted] + [(start, end, function)]
         if kind == K.VAR_DECL:
             name, type_, init, scope, qualifiers, align = self.converter.variable(cursor)
             return [(start, end, GlobalVar(name, type_, scope or MemScope.host, init, qualifiers, align))]
@@ -268,6 +271,7 @@ class _ModuleBuilder:
             qualifiers.add(FuncQual.constexpr)
         body = None
         if body_cursor is not None:
+            self.converter.enclosing = frozenset(qualifiers)
             self.converter.skip_pragmas(body_cursor.extent.start.line)
             body = self.converter.block(body_cursor)
         return Function(cursor.spelling, convert_type(cursor.result_type), tuple(params), body,

@@ -14,8 +14,8 @@ import clang.cindex as ci
 from kernel_ir.ir import (
     Assign, Barrier, BarrierKind, BinOp, Block, Break, Call, Case, Cast, Const, Construct, Continue, Decl, DoWhile,
     Expr,
-    ExprStmt, For, ForKind, If, InitList, KernelLaunch, LaunchConfig, MemScope, NamedType, Pragma, RawStmt, Return,
-    Stmt, Switch, Type, VarQual, While,
+    ExprStmt, For, ForKind, FuncQual, Function, If, InitList, KernelLaunch, LaunchConfig, MemScope, NamedType, Param,
+    Pragma, RawStmt, Return, Stmt, Switch, Type, VarQual, While,
 )
 from kernel_ir.parse_clang import (
     K, T, ConversionError, convert_type, expr_children, from_decl_headers, initializer, kind_of, same_extent,
@@ -32,6 +32,9 @@ _SCOPE_ATTRS = {K.CUDASHARED_ATTR: MemScope.shared, K.CUDACONSTANT_ATTR: MemScop
                 K.CUDADEVICE_ATTR: MemScope.global_}
 _SCOPE_ANNOTATIONS = {"xp_nram": MemScope.nram, "xp_wram": MemScope.wram, "xp_ldram": MemScope.ldram,
                       "xp_mlu_shared": MemScope.mlu_shared, "xp_constant": MemScope.constant}
+_FILE_SCOPES = {K.TRANSLATION_UNIT, K.NAMESPACE, K.LINKAGE_SPEC}
+_DEVICE_QUALIFIERS = {FuncQual.global_: FuncQual.device, FuncQual.device: FuncQual.device, FuncQual.host: FuncQual.host,
+                      FuncQual.mlu_global: FuncQual.mlu_func, FuncQual.mlu_func: FuncQual.mlu_func}
 _STANDALONE_OMP = re.compile(r"^omp\s+(barrier|flush|taskwait|taskyield|cancel|cancellation)\b")
 _ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^="}
 _RAW_DECL_KINDS = {K.TYPEDEF_DECL, K.TYPE_ALIAS_DECL, K.STRUCT_DECL, K.CLASS_DECL, K.UNION_DECL, K.ENUM_DECL,
@@ -61,6 +64,9 @@ class StmtConverter(ExprConverter):
         super().__init__(source, filename)
         self._pending = sorted(pragmas.items())
         self._macro_values = macro_values
+        self.hoisted: list[Function] = []  # capture-free lambdas of the function being converted, as helpers
+        self.taken_names: set[str] = set()  # top-level names a hoisted lambda must not shadow
+        self.enclosing: frozenset[FuncQual] = frozenset()  # qualifiers of the function being converted
 
     # ---- pragmas
     def _take_pragmas(self, before_line: int) -> list[str]:
@@ -156,8 +162,40 @@ class StmtConverter(ExprConverter):
     def _decl_stmt(self, c: ci.Cursor) -> list[Stmt]:
         decls = list(c.get_children())
         if all(kind_of(d) == K.VAR_DECL for d in decls):
-            return [self.decl(d) for d in decls]
+            helpers = [self._hoisted_lambda(d) for d in decls]
+            self.hoisted += [h for h in helpers if h is not None]
+            return [self.decl(d) for d, h in zip(decls, helpers) if h is None]
         return [self._raw_stmt(c)]
+
+    def _hoisted_lambda(self, v: ci.Cursor) -> Function | None:
+        """`auto f = [](params) { body };` that uses nothing of the enclosing function as a helper function `f`
+        (calls of the closure already read as calls of `f`), so later passes see plain code instead of raw text."""
+        init = initializer(v)
+        lam = unwrap(init) if init is not None else None
+        if lam is None or kind_of(lam) != K.LAMBDA_EXPR or v.spelling in self.taken_names:
+            return None
+        body = [k for k in lam.get_children() if kind_of(k) == K.COMPOUND_STMT]
+        call = [m for m in lam.type.get_declaration().get_children() if m.spelling == "operator()"]
+        if len(body) != 1 or len(call) != 1 or self.captures(lam):
+            return None
+        params = tuple(Param(k.spelling, convert_type(k.type)) for k in lam.get_children() if kind_of(k) == K.PARM_DECL)
+        qualifiers = {_DEVICE_QUALIFIERS[q] for q in self.enclosing if q in _DEVICE_QUALIFIERS}
+        qualifiers |= {FuncQual.static, FuncQual.inline} if not qualifiers else {FuncQual.inline}
+        self.taken_names.add(v.spelling)
+        result = call[0].result_type
+        result = result.get_canonical() if result.kind == T.AUTO else result  # deduced from the returns
+        return Function(v.spelling, convert_type(result), params, self.block(body[0]), frozenset(qualifiers))
+
+    @staticmethod
+    def captures(lam: ci.Cursor) -> bool:
+        """The lambda reads a variable of the enclosing function (declared outside the lambda, not at file scope)."""
+        start, end = lam.extent.start.offset, lam.extent.end.offset
+        for n in lam.walk_preorder():
+            ref = n.referenced if n.kind == K.DECL_REF_EXPR else None
+            if ref is not None and ref.kind in (K.VAR_DECL, K.PARM_DECL) \
+                    and not start <= ref.extent.start.offset < end and ref.semantic_parent.kind not in _FILE_SCOPES:
+                return True
+        return False
 
     def decl(self, v: ci.Cursor) -> Decl:
         name, type_, init, scope, qualifiers, align = self.variable(v)

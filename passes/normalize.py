@@ -69,7 +69,7 @@ def normalize_and_report(module: Module, options: NormalizeOptions | None = None
     notes: list[str] = []
     if not options.flatten_simt:
         return module, ()
-    module = _scalarize_lanes(_inline_functors(module, notes), notes)
+    module = _scalarize_lanes(_inline_functors(module, notes).map_functions(_counted_chunk_loops), notes)
     constants = _global_constants(module)
     changed = module.map_functions(lambda fn: _normalize_function(fn, constants, notes))
     return changed, tuple(notes)
@@ -1336,6 +1336,80 @@ def _covered(stored: sympy.Expr, lanes: _Lanes) -> sympy.Expr:
     if not prove_nonneg(stored - lanes.bound):
         raise _NotLaneWise("its chunks may stop before the masks' bound")
     return lanes.bound
+
+
+def _counted_chunk_loops(fn: Function) -> Function:
+    """`int i = 0; for (; i + W <= N; i += W) {lane code at i} <uses of i>` (the index outlives the vector loop,
+    so its tail can start where it stopped) as `for (int it = 0; it < N / W; it += 1) { int i = it * W; ... }`
+    with i's final value N / W * W put into the statements after it: the chunk loop _scalarize_lanes reads.
+    Left as written when a later statement writes i (other than a scalar tail loop `for (; i < M; ++i)` that
+    ends the uses), or the loop may leave early."""
+    if fn.body is None:
+        return fn
+    taken = names_in(fn.body) | {p.name for p in fn.params}
+    sizes = {p.name: _symbol(p.name, positive=True) for p in fn.params
+             if isinstance(p.type, ScalarType) and p.type.dtype.is_int}
+
+    def visit(n: Node) -> Node | None:
+        if not isinstance(n, Block):
+            return None
+        stmts, k, changed = list(n.body), 0, False
+        while k < len(stmts) - 1:
+            rewritten = _counted_chunk_loop(stmts[k], stmts[k + 1], stmts[k + 2:], taken, sizes)
+            if rewritten is not None:
+                stmts[k:], changed = rewritten, True
+            k += 1
+        return Block(tuple(stmts)) if changed else None
+
+    return dataclasses.replace(fn, body=transform(fn.body, visit))
+
+
+def _counted_chunk_loop(decl: Stmt, loop: Stmt, rest: list[Stmt], taken: set[str],
+                        sizes: Env) -> tuple[Stmt, ...] | None:
+    if not (isinstance(decl, Decl) and decl.type == ScalarType(DType.int32) and decl.init == Const(0, DType.int32)
+            and isinstance(loop, For) and loop.init == () and isinstance(loop.step, Assign)
+            and loop.step.target == Var(decl.name) and loop.step.op == "+" and isinstance(loop.step.value, Const)):
+        return None
+    i, width = decl.name, loop.step.value.value
+    cond = loop.cond
+    if not (isinstance(width, int) and width >= 2 and isinstance(cond, BinOp) and cond.op == "<="
+            and cond.lhs == BinOp("+", Var(i), Const(width, DType.int32)) and i not in names_in(cond.rhs)
+            and i not in written_names(loop.body) and not exits_at_level(loop.body.body, (Break, Return))
+            and any(_lane_array(d, width) for d in walk(loop.body))):
+        return None
+    end, w = cond.rhs, Const(width, DType.int32)
+    if names_in(end) & (written_names(loop.body) | set().union(*(written_names(s) for s in rest))):
+        return None  # N / W is read after the loop: N must keep its value
+    value = _sym(end, sizes)
+    if value is None or not prove_nonneg(value):  # else N / W * W is not where a negative N leaves i (at 0)
+        return None
+    after: list[Stmt] = []
+    final = BinOp("*", BinOp("/", end, w), w)
+    for k, s in enumerate(rest):
+        if i not in names_in(s):
+            after.append(s)
+        elif i not in written_names(s) and i not in declared_names(s):
+            after.append(substitute(s, i, final))
+        elif _scalar_tail_of(s, i) and all(i not in names_in(t) for t in rest[k + 1:]):
+            start = Decl(i, ScalarType(DType.int32), final)
+            after += [dataclasses.replace(s, init=(start,), step=unit_step(i))] + rest[k + 1:]
+            break
+        else:
+            return None
+    chunk = fresh_name(f"{i}_chunk", taken)
+    taken.add(chunk)
+    body = Block((Decl(i, ScalarType(DType.int32), BinOp("*", Var(chunk), w)),) + loop.body.body)
+    counted = For((Decl(chunk, ScalarType(DType.int32), Const(0, DType.int32)),),
+                  BinOp("<", Var(chunk), BinOp("/", end, w)), unit_step(chunk), body, loop.kind, loop.axis,
+                  loop.pragmas)
+    return (counted,) + tuple(after)
+
+
+def _scalar_tail_of(s: Stmt, i: str) -> bool:
+    """`for (; i < M; ++i | i++ | i += 1) body` with body leaving i alone."""
+    return isinstance(s, For) and s.init == () and isinstance(s.cond, BinOp) and s.cond.op == "<" \
+        and s.cond.lhs == Var(i) and i not in names_in(s.cond.rhs) and i not in written_names(s.body) \
+        and s.step in (unit_step(i), ExprStmt(UnaryOp("++", Var(i))), ExprStmt(UnaryOp("++", Var(i), postfix=True)))
 
 
 def _scalarize_lanes(module: Module, notes: list[str]) -> Module:

@@ -10,9 +10,11 @@
   lanes of a warp though not across warps (a wavefront's own rows), becomes a block-level loop up to the largest
   trip count of any warp, its body predicated per thread (_Splitter.split_warp_loop). Warp shuffles become a
   phase split plus a read of a neighbour's slot. `return` ends the thread: it skips the rest of its phase and a
-  per-thread flag skips its later phases. Device memory calls become malloc/memcpy/memset/free; error checks of
-  those calls (CUDA_CHECK-style macros) fold away, and 1-D `__constant__` arrays become zeroed scratch buffers
-  filled where the host called cudaMemcpyToSymbol.
+  per-thread flag skips its later phases. Cooperative-groups thread blocks and warp tiles become thread indices,
+  shuffles and barriers (_cooperative_groups). Device memory calls become malloc/memcpy/memset/free; error checks
+  of those calls (CUDA_CHECK-style macros) fold away, and 1-D `__constant__` arrays become zeroed scratch buffers
+  filled where the host called cudaMemcpyToSymbol (initialized ones that no host copy writes, const tables).
+  Dynamic shared memory whose launch size is a compile-time constant is a fixed block array, else a malloc.
 - bang: the `__mlu_global__` entry becomes an `extern "C"` function whose body is a parallel loop over taskId,
   split at `__sync_all`/`__sync_cluster` the same way; `__mlu_shared__` buffers are one array slot per cluster.
 - cpp: `#pragma omp parallel for` loops become `ForKind.parallel` loops (axis "omp"); a `#pragma omp parallel`
@@ -78,7 +80,8 @@ _PURE_MATH = {"expf", "logf", "sqrtf", "fabsf", "fmaxf", "fminf", "sinf", "cosf"
               "roundf", "truncf", "rsqrtf"}
 _RENAMED_MATH = {"__expf": "expf", "__logf": "logf", "__sinf": "sinf", "__cosf": "cosf", "__powf": "powf",
                  "__tanf": "tanf", "__fsqrt_rn": "sqrtf", "__exp10f": "exp10f", "__log2f": "log2f"}
-_DIALECT_NAMESPACE = re.compile(r"using\s+namespace\s+(nvcuda|nvcuda::wmma|cooperative_groups|rocwmma|cg)\s*;")
+_DIALECT_NAMESPACE = re.compile(r"(using\s+namespace|namespace\s+\w+\s*=)\s*"
+                                r"(nvcuda|nvcuda::wmma|cooperative_groups|rocwmma|cg)\s*;")
 _DIALECT_HEADERS = ("cuda", "hip/", "hip_", "bang", "mlu", "mma.h", "cooperative_groups", "cnrt", "device_")
 _C_SPELLINGS = {"size_t", "ptrdiff_t", "int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t",
                 "uint64_t", "char", "signed char", "unsigned char", "short", "unsigned short", "int", "unsigned",
@@ -724,6 +727,7 @@ class _SimtRecovery:
                           and isinstance(g.type, ArrayType) and isinstance(g.type.size, Const)
                           and not isinstance(g.type.element, ArrayType)}
         self.structs = _struct_fields(module)
+        self.host_constants: dict[str, Expr] = {}  # integer constants of the host function being recovered
 
     # ---- helpers that must be inlined ----------------------------------------------------------------------
     def needs_inline(self, name: str) -> bool:
@@ -775,10 +779,21 @@ class _SimtRecovery:
                     continue  # scratch of the host functions that use it (_constants_as_scratch)
                 if item.scope == MemScope.shared:
                     continue  # file-scope extern __shared__: each launch gives it block storage
-                out.append(dataclasses.replace(item, scope=MemScope.host))
+                out.append(self._table_or_global(item))
             elif not (isinstance(item, Verbatim) and _DIALECT_NAMESPACE.fullmatch(item.text.strip())):
                 out.append(item)
         return tuple(out)
+
+    def _table_or_global(self, g: GlobalVar) -> GlobalVar:
+        """A host global; an initialized `__constant__` array no host copy writes is a read-only table, so its
+        elements become `const` (a back half may then give it to device code as constant data)."""
+        written = any(isinstance(n, Call) and n.name in ("cudaMemcpyToSymbol", "hipMemcpyToSymbol")
+                      and g.name in names_in(n) for n in walk(self.module))
+        if g.scope == MemScope.constant and g.init is not None and isinstance(g.type, ArrayType) \
+                and isinstance(g.type.element, ScalarType) and not written:
+            return dataclasses.replace(g, scope=MemScope.host, type=dataclasses.replace(
+                g.type, element=dataclasses.replace(g.type.element, const=True)))
+        return dataclasses.replace(g, scope=MemScope.host)
 
     def _function(self, fn: Function) -> Function | None:
         if FuncQual.global_ in fn.qualifiers:
@@ -826,6 +841,10 @@ class _SimtRecovery:
         dims: dict[str, tuple[Expr, Expr, Expr]] = {}
         ones: set[str] = set()
         assigned = _assigned_names(fn.body)
+        self.host_constants = {d.name: d.init for d in walk(fn.body)
+                               if isinstance(d, Decl) and d.name not in assigned and isinstance(d.type, ScalarType)
+                               and (d.type.const or VarQual.constexpr in d.qualifiers)
+                               and _integer(d.init, {}) is not None}
 
         def dim3_decl(d: Decl) -> list[Stmt]:
             parts = self.dim3_parts(d.init, dims) if d.init is not None else (Const(1, DType.int32),) * 3
@@ -836,9 +855,13 @@ class _SimtRecovery:
                     ones.add(n)
             return [Decl(n, ScalarType(DType.uint32), p) for n, p in zip(names, parts)]
 
+        queues = {d.name for d in walk(fn.body) if isinstance(d, Decl) and _queue_type(d.type)}
+
         def stmt(s: Stmt) -> list[Stmt]:
             if isinstance(s, Decl) and isinstance(s.type, NamedType) and s.type.name == "dim3":
                 return dim3_decl(s)
+            if isinstance(s, Decl) and s.name in queues:
+                return []  # the loop form runs all work in order: streams and events order nothing more
             if isinstance(s, KernelLaunch):
                 return [self.launch(s, dims, ones - assigned, env)]
             if isinstance(s, ExprStmt) and isinstance(s.expr, Call) and _is_runtime_call(s.expr.name):
@@ -877,7 +900,12 @@ class _SimtRecovery:
                                   hint="call it as a statement of its own")
             return None
 
-        return transform(body, members)
+        body = transform(body, members)
+        left = sorted(queues & names_in(body))
+        if left:
+            raise PassRefused("XP514", f"stream or event {', '.join(left)} is used other than to create, order, wait "
+                                       "for and destroy work", hint="only in-order use of streams is translated")
+        return body
 
     def dim3_parts(self, e: Expr, dims: dict) -> tuple[Expr, Expr, Expr]:
         one = Const(1, DType.int32)
@@ -920,7 +948,7 @@ class _SimtRecovery:
             pair = (place, args[1]) if name == "cudaMemcpyToSymbol" else (args[0], place)
             return [ExprStmt(Call("memcpy", pair + (args[2],)))]
         if name in ("cudaDeviceSynchronize", "cudaStreamSynchronize", "cudaFuncSetAttribute", "cudaGetLastError",
-                    "cudaPeekAtLastError", "cudaSetDevice", "cudaThreadSynchronize"):
+                    "cudaPeekAtLastError", "cudaSetDevice", "cudaThreadSynchronize") or name in _QUEUE_CALLS:
             return []
         if name == "cudaGetDevice":
             return [Assign(UnaryOp("*", args[0]), Const(0, DType.int32))]
@@ -971,7 +999,7 @@ class _SimtRecovery:
         body = _inline_helpers(fold(body), self.functions, self.needs_inline, self.namer, where)
         body = _drop_static_asserts(_private_params(kernel.params, body))
         params, body = uniquify(kernel.params, body, self.namer)
-        body = fold(self.device_intrinsics(body))
+        body = fold(self.device_intrinsics(_cooperative_groups(body, self.warp, where)))
 
         grid = self.dim3_parts(launch.config.grid, dims)
         block = self.dim3_parts(launch.config.block, dims)
@@ -1040,19 +1068,25 @@ class _SimtRecovery:
         out: list[Stmt] = []
         dynamic = [d for d in decls if isinstance(d.type, ArrayType) and d.type.size is None]
         buffer = None
+        bytes_known = None
         if dynamic:
             buffer = self.namer.fresh("xp_smem")
             given = launch.config.shared if launch.config.shared is not None else Const(0, DType.int32)
-            size = BinOp("+", Cast(ScalarType(DType.uint64, spelling="size_t"), given), Const(16, DType.int32))
-            out.append(Decl(buffer, PointerType(ScalarType(DType.uint8)),
-                            Cast(PointerType(ScalarType(DType.uint8)), Call("malloc", (size,)))))
+            bytes_known = _integer(given, self.host_constants)
+            if bytes_known is not None:  # a fixed block array, which every back half can place (NRAM on BANG)
+                out.append(Decl(buffer, ArrayType(ScalarType(DType.uint8), Const(max(bytes_known, 1), DType.int32)),
+                                align=16))
+            else:
+                size = BinOp("+", Cast(ScalarType(DType.uint64, spelling="size_t"), given), Const(16, DType.int32))
+                out.append(Decl(buffer, PointerType(ScalarType(DType.uint8)),
+                                Cast(PointerType(ScalarType(DType.uint8)), Call("malloc", (size,)))))
         for d in decls:
             if d in dynamic:
                 pointer = PointerType(_non_const(d.type.element))
                 out.append(Decl(d.name, pointer, Cast(pointer, Var(buffer))))
             else:
                 out.append(dataclasses.replace(d, scope=MemScope.local, qualifiers=d.qualifiers - {VarQual.extern}))
-        if buffer is not None:
+        if buffer is not None and bytes_known is None:
             decls.append(Decl(buffer, PointerType(ScalarType(DType.uint8))))  # freed at the end of the block
         return out
 
@@ -1176,6 +1210,93 @@ class _SimtRecovery:
         return Select(valid, Call(AT, (Var(tmp), source)), Call(AT, (Var(tmp), t)))
 
 
+def _integer(e: Expr | None, constants: dict[str, Expr]) -> int | None:
+    """The value of an integer expression of literals, `sizeof` of scalars and the given constant locals."""
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, SizeOf) and isinstance(n.arg, ScalarType):
+            return Const(n.arg.dtype.bits // 8, DType.int32)
+        if isinstance(n, Cast) and isinstance(n.type, ScalarType) and not n.type.dtype.is_float:
+            return n.expr
+        return None
+
+    if e is None or any(isinstance(n, Var) and n.name not in constants for n in walk(e)):
+        return None
+    folded = fold(transform(substitute(e, dict(constants)), visit))
+    value = folded.value if isinstance(folded, Const) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+_SHUFFLE_METHODS = {"shfl": "__shfl_sync", "shfl_xor": "__shfl_xor_sync", "shfl_down": "__shfl_down_sync",
+                    "shfl_up": "__shfl_up_sync"}
+
+
+def _group_kind(t: Type, init: Expr | None, warp: int, where: str) -> int | None:
+    """0 for a cooperative-groups thread block, N for a tile of N threads, None for anything else."""
+    name = t.name.rsplit("::", 1)[-1] if isinstance(t, NamedType) else ""
+    call = init.name.rsplit("::", 1)[-1] if isinstance(init, Call) else ""
+    if name == "thread_block" or name == "auto" and call == "this_thread_block":
+        return 0
+    tile = re.fullmatch(r"thread_block_tile<\s*(\d+)\s*>", name)
+    if tile is None and not (name == "auto" and call == "tiled_partition"):
+        return None
+    size = int(tile.group(1)) if tile else None
+    if size is None and len(init.template_args) == 1 and isinstance(init.template_args[0], Const):
+        size = init.template_args[0].value
+    if not (isinstance(size, int) and 1 <= size <= warp and size & (size - 1) == 0):
+        raise PassRefused("XP516", f"a thread_block_tile in {where} whose size is not a power of two up to the "
+                                   f"warp size {warp}", hint="use a tile of 1 to warp-size threads")
+    return size
+
+
+def _cooperative_groups(body: Block, warp: int, where: str) -> Block:
+    """Thread blocks and warp tiles of cooperative groups as the plain CUDA they stand for: ranks and sizes from
+    the thread indices, tile shuffles as width-limited `__shfl_*_sync`, syncs as barriers. A group used any other
+    way (passed to a helper, voted on, reduced) is refused (XP516)."""
+    groups = {d.name: kind for d in walk(body) if isinstance(d, Decl)
+              for kind in [_group_kind(d.type, d.init, warp, where)] if kind is not None}
+    if not groups:
+        return body
+    idx = {a: BuiltinVar("threadIdx", a) for a in "xyz"}
+    dim = {a: BuiltinVar("blockDim", a) for a in "xyz"}
+    threads = BinOp("*", BinOp("*", dim["x"], dim["y"]), dim["z"])
+    rank = BinOp("+", idx["x"], BinOp("*", dim["x"], BinOp("+", idx["y"], BinOp("*", dim["y"], idx["z"]))))
+    full = Const(0xFFFFFFFF, DType.uint32)
+
+    def method(n: MethodCall, size: int) -> Node | None:
+        width = Const(size or warp, DType.int32)
+        if n.method == "thread_rank":
+            return BinOp("%", rank, width) if size else rank
+        if n.method in ("size", "num_threads"):
+            return width if size else threads
+        if size and n.method == "meta_group_rank":
+            return BinOp("/", rank, width)
+        if size and n.method == "meta_group_size":
+            return BinOp("/", BinOp("+", threads, Const(size - 1, DType.int32)), width)
+        if size and n.method in _SHUFFLE_METHODS and len(n.args) == 2:
+            return Call(_SHUFFLE_METHODS[n.method], (full,) + n.args + (width,))
+        return None
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Decl) and n.name in groups:
+            return Block(())
+        if isinstance(n, ExprStmt) and isinstance(n.expr, MethodCall) and n.expr.method == "sync" \
+                and isinstance(n.expr.obj, Var) and n.expr.obj.name in groups:
+            return Barrier(BarrierKind.syncwarp if groups[n.expr.obj.name] else BarrierKind.syncthreads)
+        if isinstance(n, MethodCall) and isinstance(n.obj, Var) and n.obj.name in groups:
+            args = tuple(transform(a, visit, top_down=True) for a in n.args)
+            lowered = method(dataclasses.replace(n, args=args), groups[n.obj.name])
+            if lowered is None:
+                raise PassRefused("XP516", f"cooperative groups method {n.method}() in {where} is not supported",
+                                  hint="use thread_rank, size, shfl*, sync, or plain shuffles")
+            return lowered
+        if isinstance(n, Var) and n.name in groups:
+            raise PassRefused("XP516", f"the cooperative group {n.name} in {where} is passed on or used as a value",
+                              hint="call its methods directly in the kernel")
+        return None
+
+    return transform(body, visit, top_down=True)
+
+
 def _inline_helpers(body: Block, functions: dict[str, Function], needs_inline, namer: Namer, where: str) -> Block:
     """Inline every call of a helper `needs_inline` selects, repeatedly (helpers calling helpers)."""
 
@@ -1211,6 +1332,10 @@ def _taken_names(module: Module) -> set[str]:
 
 
 _STATUS_TYPES = {NamedType(name) for name in ("cudaError_t", "hipError_t", "cudaError", "hipError")}
+# Streams and events only order work, and the loop form runs it all in program order (no timing is kept).
+_QUEUE_TYPES = {"cudaStream_t", "hipStream_t", "cudaEvent_t", "hipEvent_t"}
+_QUEUE_CALLS = {"cudaStreamCreate", "cudaStreamCreateWithFlags", "cudaStreamDestroy", "cudaEventCreate",
+                "cudaEventRecord", "cudaEventSynchronize", "cudaEventDestroy"}
 _STATUS_CALLS = {"cudaGetLastError", "cudaPeekAtLastError", "cudaDeviceSynchronize", "hipGetLastError",
                  "hipPeekAtLastError", "hipDeviceSynchronize"}
 
@@ -1285,6 +1410,13 @@ def _vector_structs(module: Module) -> tuple[Verbatim, ...]:
         out.append(Verbatim(f"struct alignas({align}) {name} {{\n    {scalar} {', '.join(fields)};\n}};\n"
                             f"static inline {name} make_{name}({params}) {{ return {name}{{{', '.join(fields)}}}; }}"))
     return tuple(out)
+
+
+def _queue_type(t: Type) -> bool:
+    """A stream or event handle, or an array of them."""
+    while isinstance(t, ArrayType):
+        t = t.element
+    return isinstance(t, NamedType) and t.name in _QUEUE_TYPES
 
 
 def _is_runtime_call(name: str) -> bool:

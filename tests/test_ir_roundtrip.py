@@ -14,8 +14,8 @@ import pytest
 from kernel_ir.diagnostics import XpilerError
 from kernel_ir.dialects import PrintError, print_module
 from kernel_ir.ir import (
-    Assign, Barrier, BarrierKind, BuiltinVar, Call, Const, DType, For, ForKind, FuncQual, KernelLaunch, MemScope,
-    Module, PointerType, Pragma, ScalarType, VectorType, transform, walk,
+    Assign, Barrier, BarrierKind, BinOp, BuiltinVar, Call, Const, Decl, DType, For, ForKind, FuncQual, KernelLaunch,
+    MemScope, Module, PointerType, Pragma, Return, ScalarType, Var, VectorType, transform, walk,
 )
 from kernel_ir.parse import ParseError, parse
 
@@ -453,6 +453,27 @@ def test_cpp_structure() -> None:
     relu = module.function("relu")
     assert [loop.kind for loop in walk(relu) if isinstance(loop, For)] == [ForKind.parallel, ForKind.serial]
     assert any(isinstance(n, Call) and n.name == "std::fmax" for n in walk(relu))
+
+
+def test_capture_free_lambdas_become_helpers() -> None:
+    """`auto f = [](...) {...};` using nothing of its function becomes helper `f` (return type deduced), placed
+    before the function and qualified like it; a lambda that captures a local stays a declaration."""
+    source = r"""
+__global__ void k(float* y, int n, float bias) {
+    auto twice = [](float v) { return 2.0f * v; };
+    auto shifted = [&](float v) { return v + bias; };
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = shifted(twice(y[i]));
+}
+"""
+    module = parse(source, "cuda")
+    twice = module.function("twice")
+    assert module.items.index(twice) < module.items.index(module.function("k"))
+    assert twice.return_type == ScalarType(DType.float32) and [p.name for p in twice.params] == ["v"]
+    assert FuncQual.device in twice.qualifiers and twice.body.body == (Return(BinOp("*", Const(2.0, DType.float32),
+                                                                                    Var("v"))),)
+    kept = [n.name for n in walk(module.function("k")) if isinstance(n, Decl)]
+    assert kept == ["shifted", "i"]
 
 
 def test_transform_rewrites_bottom_up() -> None:

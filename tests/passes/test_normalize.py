@@ -335,6 +335,32 @@ extern "C" void ew(const float* x, float* y, int n) {
 }
 """
 
+# The vector loop's index declared before it, so the tail starts where it stopped (masked or scalar tail).
+OUTER_INDEX_MASKED_TAIL = """
+#include <immintrin.h>
+extern "C" void ew(const float* x, float* y, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(v, v));
+    }
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, v));
+    }
+}
+"""
+
+OUTER_INDEX_SCALAR_TAIL = """
+#include <immintrin.h>
+extern "C" void ew(const float* x, float* y, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(x + i), _mm512_set1_ps(1.0f)));
+    for (; i < n; ++i) y[i] = x[i] + 1.0f;
+}
+"""
+
 CROSS_LANE = """
 #include <immintrin.h>
 extern "C" void ew(const float* x, float* y, int n) {
@@ -347,7 +373,8 @@ extern "C" void ew(const float* x, float* y, int n) {
 """
 
 
-@pytest.mark.parametrize("source,merged", [(MASKED_MAIN, True), (HELPER_AND_MASKED_TAIL, True)])
+@pytest.mark.parametrize("source,merged", [(MASKED_MAIN, True), (HELPER_AND_MASKED_TAIL, True),
+                                           (OUTER_INDEX_MASKED_TAIL, True)])
 def test_lane_loops_become_one_loop_over_the_elements(source: str, merged: bool) -> None:
     before = cpp_loop_form(source)
     after, notes = normalize_and_report(before)
@@ -366,6 +393,32 @@ def test_a_tail_computing_something_else_stays_after_the_scalar_main_loop() -> N
     assert "x[i] - 3.0f" in print_cpp(after)
     for n in (0, 5, 16, 37):
         assert_same(print_cpp(before), after, "ew", args(n))
+
+
+def test_a_scalar_tail_from_the_outer_index_starts_where_the_vector_loop_stopped() -> None:
+    before = cpp_loop_form(OUTER_INDEX_SCALAR_TAIL)
+    after, notes = normalize_and_report(before)
+    assert notes == ("scalarized the 16-lane loop over i_chunk into `for i < 16 * (n / 16)`",), notes
+    assert "for (int i = n / 16 * 16; i < n; i += 1)" in print_cpp(after), print_cpp(after)
+    for n in (0, 5, 16, 37):
+        assert_same(print_cpp(before), after, "ew", args(n))
+
+
+def test_an_outer_index_written_after_the_vector_loop_keeps_the_loop() -> None:
+    source = """
+#include <immintrin.h>
+extern "C" void ew(const float* x, float* y, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_loadu_ps(x + i));
+    y[0] = (float)i;
+    i = 3;
+    y[1] = (float)i;
+}
+"""
+    before = cpp_loop_form(source)
+    after, _ = normalize_and_report(before)
+    assert "i + 16 <= n" in print_cpp(after)
+    assert_same(print_cpp(before), after, "ew", args(37))
 
 
 def test_lane_loops_mixing_lanes_are_kept() -> None:

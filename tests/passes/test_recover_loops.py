@@ -185,7 +185,60 @@ __global__ void k(const float* x, float* y, int n) {
     run_simt(kernel, "k<<<(n + 127) / 128, 128>>>(dx, dy, n);")
 
 
-def test_dynamic_shared_memory_sized_by_launch():
+def test_initialized_constant_table_becomes_a_const_global():
+    kernel = """
+__constant__ float taps[3] = {0.25f, 0.5f, 0.25f};
+__global__ void k(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = taps[i % 3] * x[i];
+}
+"""
+    module = run_simt(kernel, "k<<<(n + 127) / 128, 128>>>(dx, dy, n);")
+    (table,) = [g for g in module.globals if g.name == "taps"]
+    assert table.type.element.const and table.init is not None
+
+
+def test_cooperative_groups_block_and_tiles_become_indices_shuffles_and_barriers():
+    kernel = """
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float partial[4];
+    cg::thread_block block = cg::this_thread_block();
+    cg::thread_block_tile<32> warp = cg::tiled_partition<32>(block);
+    auto half = cg::tiled_partition<16>(block);
+    const int i = blockIdx.x * block.size() + block.thread_rank();
+    float v = i < n ? x[i] : 0.0f;
+    float h = v;
+    for (int m = 8; m > 0; m >>= 1) h += half.shfl_down(h, m);
+    for (int m = 16; m > 0; m >>= 1) v += warp.shfl_xor(v, m);
+    if (warp.thread_rank() == 0) partial[warp.meta_group_rank()] = v;
+    block.sync();
+    if (i < n) y[i] = partial[threadIdx.x / 32] + 10.0f * half.shfl(h, 0) + 100.0f * warp.size();
+}
+"""
+    run_simt(kernel, "k<<<(n + 127) / 128, 128>>>(dx, dy, n);")
+
+
+def test_cooperative_group_passed_to_a_helper_is_refused():
+    kernel = """
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+template <class G> __device__ float first(G g, float v) { return g.shfl(v, 0); }
+__global__ void k(const float* x, float* y, int n) {
+    auto warp = cg::tiled_partition<32>(cg::this_thread_block());
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = first(warp, x[i]);
+}
+"""
+    with pytest.raises(PassRefused) as refused:
+        run_simt(kernel, "k<<<(n + 127) / 128, 128>>>(dx, dy, n);")
+    assert refused.value.code == "XP516" and "passed on" in refused.value.message
+
+
+@pytest.mark.parametrize("qualifier,fixed", [("", False), ("const ", True)])
+def test_dynamic_shared_memory_sized_by_launch(qualifier: str, fixed: bool):
+    """Shared bytes known at compile time give a fixed block array, which BANG can hold; others a malloc."""
     kernel = """
 __global__ void k(const float* x, float* y, int n) {
     extern __shared__ float buf[];
@@ -195,7 +248,10 @@ __global__ void k(const float* x, float* y, int n) {
     if (i < n) y[i] = buf[blockDim.x - 1 - threadIdx.x];
 }
 """
-    run_simt(kernel, "int threads = 32; k<<<(n + threads - 1) / threads, threads, threads * sizeof(float)>>>(dx, dy, n);")
+    launch = qualifier + "int threads = 32; " \
+        "k<<<(n + threads - 1) / threads, threads, threads * sizeof(float)>>>(dx, dy, n);"
+    text = print_module(run_simt(kernel, launch), "cpp")
+    assert ("xp_smem[128]" in text) == fixed and ("malloc((size_t)" in text) != fixed, text
 
 
 def test_template_kernel_and_two_dimensional_blocks():
@@ -227,6 +283,30 @@ __global__ void shift(float* y, int n) {
 """
     launch = "for (int r = 0; r < 3; ++r) { scale<<<(n + 63) / 64, 64>>>(dy, dx, n, 0.5f); shift<<<(n + 31) / 32, 32>>>(dy, n); }"
     run_simt(kernel, launch)
+
+
+def test_streams_and_events_only_order_work():
+    kernel = """
+__global__ void shift(float* y, const float* x, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = x[i] + 1.0f;
+}
+"""
+    launch = ("cudaStream_t streams[2]; cudaEvent_t done; cudaStreamCreate(&streams[0]); "
+              "cudaStreamCreate(&streams[1]); cudaEventCreate(&done); "
+              "shift<<<(n + 63) / 64, 64, 0, streams[0]>>>(dy, dx, n); cudaEventRecord(done, streams[0]); "
+              "cudaEventSynchronize(done); shift<<<(n + 63) / 64, 64, 0, streams[1]>>>(dy, dy, n); "
+              "cudaStreamSynchronize(streams[1]); cudaEventDestroy(done); cudaStreamDestroy(streams[0]); "
+              "cudaStreamDestroy(streams[1]);")
+    text = print_module(run_simt(kernel, launch), "cpp")
+    assert "stream" not in text and "done" not in text, text
+
+
+def test_a_stream_handed_to_a_helper_is_refused():
+    source = HOST.format(launch="cudaStream_t s; cudaStreamCreate(&s); record(s);")
+    with pytest.raises(PassRefused) as refused:
+        loop_form("void record(cudaStream_t s);\n" + source, "cuda")
+    assert refused.value.code == "XP514" and "stream or event s" in refused.value.message
 
 
 def test_atomics_become_helpers():
