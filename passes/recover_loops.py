@@ -1334,8 +1334,9 @@ def _taken_names(module: Module) -> set[str]:
 _STATUS_TYPES = {NamedType(name) for name in ("cudaError_t", "hipError_t", "cudaError", "hipError")}
 # Streams and events only order work, and the loop form runs it all in program order (no timing is kept).
 _QUEUE_TYPES = {"cudaStream_t", "hipStream_t", "cudaEvent_t", "hipEvent_t"}
-_QUEUE_CALLS = {"cudaStreamCreate", "cudaStreamCreateWithFlags", "cudaStreamDestroy", "cudaEventCreate",
-                "cudaEventRecord", "cudaEventSynchronize", "cudaEventDestroy"}
+_QUEUE_CALLS = {"cudaStreamCreate", "cudaStreamCreateWithFlags", "cudaStreamCreateWithPriority", "cudaStreamDestroy",
+                "cudaStreamWaitEvent", "cudaStreamQuery", "cudaEventCreate", "cudaEventCreateWithFlags",
+                "cudaEventRecord", "cudaEventSynchronize", "cudaEventQuery", "cudaEventDestroy"}
 _STATUS_CALLS = {"cudaGetLastError", "cudaPeekAtLastError", "cudaDeviceSynchronize", "hipGetLastError",
                  "hipPeekAtLastError", "hipDeviceSynchronize"}
 

@@ -368,7 +368,15 @@ template <class T> \
 inline P##Error_t P##MemcpyFromSymbol(void* dst, const T& symbol, size_t bytes, size_t offset = 0, P##MemcpyKind = P##MemcpyDeviceToHost) { \
     return xp::copy(dst, reinterpret_cast<const char*>(&symbol) + offset, bytes); \
 } \
+constexpr unsigned P##StreamDefault = 0, P##StreamNonBlocking = 1; \
+constexpr unsigned P##EventDefault = 0, P##EventBlockingSync = 1, P##EventDisableTiming = 2; \
 inline P##Error_t P##StreamCreate(P##Stream_t* s) { *s = nullptr; return P##Success; } \
+inline P##Error_t P##StreamCreateWithFlags(P##Stream_t* s, unsigned) { *s = nullptr; return P##Success; } \
+inline P##Error_t P##StreamCreateWithPriority(P##Stream_t* s, unsigned, int) { *s = nullptr; return P##Success; } \
+inline P##Error_t P##StreamQuery(P##Stream_t) { return P##Success; } \
+inline P##Error_t P##StreamWaitEvent(P##Stream_t, P##Event_t, unsigned = 0) { return P##Success; } \
+inline P##Error_t P##EventCreateWithFlags(P##Event_t* e, unsigned) { *e = new xp::Event; return P##Success; } \
+inline P##Error_t P##EventQuery(P##Event_t) { return P##Success; } \
 inline P##Error_t P##StreamDestroy(P##Stream_t) { return P##Success; } \
 inline P##Error_t P##StreamSynchronize(P##Stream_t) { return P##Success; } \
 inline P##Error_t P##EventCreate(P##Event_t* e) { *e = new xp::Event; return P##Success; } \

@@ -293,9 +293,10 @@ __global__ void shift(float* y, const float* x, int n) {
 }
 """
     launch = ("cudaStream_t streams[2]; cudaEvent_t done; cudaStreamCreate(&streams[0]); "
-              "cudaStreamCreate(&streams[1]); cudaEventCreate(&done); "
+              "cudaStreamCreateWithFlags(&streams[1], cudaStreamNonBlocking); "
+              "cudaEventCreateWithFlags(&done, cudaEventDisableTiming); "
               "shift<<<(n + 63) / 64, 64, 0, streams[0]>>>(dy, dx, n); cudaEventRecord(done, streams[0]); "
-              "cudaEventSynchronize(done); shift<<<(n + 63) / 64, 64, 0, streams[1]>>>(dy, dy, n); "
+              "cudaStreamWaitEvent(streams[1], done, 0); shift<<<(n + 63) / 64, 64, 0, streams[1]>>>(dy, dy, n); "
               "cudaStreamSynchronize(streams[1]); cudaEventDestroy(done); cudaStreamDestroy(streams[0]); "
               "cudaStreamDestroy(streams[1]);")
     text = print_module(run_simt(kernel, launch), "cpp")

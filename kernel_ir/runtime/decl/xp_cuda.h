@@ -23,6 +23,9 @@ struct cudaDeviceProp { char name[256]; size_t totalGlobalMem; size_t sharedMemP
     int maxThreadsPerBlock; int multiProcessorCount; int major; int minor; size_t sharedMemPerBlockOptin; };
 #define cudaStreamDefault 0
 #define cudaStreamNonBlocking 1
+#define cudaEventDefault 0
+#define cudaEventBlockingSync 1
+#define cudaEventDisableTiming 2
 
 extern "C" unsigned __cudaPushCallConfiguration(dim3 grid, dim3 block, size_t shared = 0, cudaStream_t stream = 0);
 
@@ -63,6 +66,11 @@ template <class T> cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int
 cudaError_t cudaStreamCreate(cudaStream_t*);
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t*, unsigned int);
 cudaError_t cudaStreamDestroy(cudaStream_t);
+cudaError_t cudaStreamCreateWithPriority(cudaStream_t*, unsigned int, int);
+cudaError_t cudaStreamQuery(cudaStream_t);
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int flags = 0);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t*, unsigned int);
+cudaError_t cudaEventQuery(cudaEvent_t);
 cudaError_t cudaStreamSynchronize(cudaStream_t);
 cudaError_t cudaEventCreate(cudaEvent_t*);
 cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t stream = 0);

@@ -27,6 +27,11 @@ enum hipDeviceAttribute_t { hipDeviceAttributeMaxThreadsPerBlock = 1, hipDeviceA
                             hipDeviceAttributeMultiprocessorCount = 16,
                             hipDeviceAttributeMaxSharedMemoryPerBlock = 8 };
 typedef struct ihipStream_t* hipStream_t;
+#define hipStreamDefault 0
+#define hipStreamNonBlocking 1
+#define hipEventDefault 0
+#define hipEventBlockingSync 1
+#define hipEventDisableTiming 2
 typedef struct ihipEvent_t* hipEvent_t;
 struct hipDeviceProp_t { char name[256]; size_t totalGlobalMem; size_t sharedMemPerBlock; int warpSize;
     int maxThreadsPerBlock; int multiProcessorCount; int major; int minor; };
@@ -67,7 +72,13 @@ hipError_t hipGetDeviceProperties(hipDeviceProp_t*, int);
 hipError_t hipDeviceGetAttribute(int*, hipDeviceAttribute_t, int);
 template <class T> hipError_t hipFuncSetAttribute(T*, hipFuncAttribute, int);
 hipError_t hipStreamCreate(hipStream_t*);
+hipError_t hipStreamCreateWithFlags(hipStream_t*, unsigned int);
 hipError_t hipStreamDestroy(hipStream_t);
+hipError_t hipStreamCreateWithPriority(hipStream_t*, unsigned int, int);
+hipError_t hipStreamQuery(hipStream_t);
+hipError_t hipStreamWaitEvent(hipStream_t, hipEvent_t, unsigned int flags = 0);
+hipError_t hipEventCreateWithFlags(hipEvent_t*, unsigned int);
+hipError_t hipEventQuery(hipEvent_t);
 hipError_t hipStreamSynchronize(hipStream_t);
 hipError_t hipEventCreate(hipEvent_t*);
 hipError_t hipEventRecord(hipEvent_t, hipStream_t stream = 0);
