@@ -1041,15 +1041,20 @@ class _SimtLauncher:
         return ExprStmt(Call(self.api[what], tuple(args)))
 
     def bytes_of(self, p: Param) -> Expr:
+        """The bytes of p's device copy: the smaller of the counts we can write in C (the source's, from
+        BindOptions.buffer_elements, and the loop form's extent), each of which bounds the accesses. A count
+        known to reach past what the kernel touches (Extent.overcount) is never copied from the caller alone."""
         extent = self.extents.get(p.name)
-        counts = [c for c in (dict(self.options.buffer_elements).get(p.name),
-                              extent.elements if extent is not None else None) if c is not None]
-        if len(counts) > 1 and 0 in counts:  # "never touched" in the loop form can mean "reached another way"
-            counts = [c for c in counts if c != 0]
+        counts = [(c, known) for c, known in ((dict(self.options.buffer_elements).get(p.name), True),
+                                              (extent.elements if extent is not None else None, False))
+                  if c is not None]
+        if len(counts) > 1 and any(c == 0 for c, _ in counts):
+            # "never touched" in the loop form can mean "reached another way"
+            counts = [(c, known) for c, known in counts if c != 0]
         written, unwritten = [], []
-        for count in counts:  # each bounds the accesses: the smaller of those we can write in C
+        for count, known in counts:
             try:
-                written.append(_size_to_expr(count, p.name))
+                written.append((_size_to_expr(count, p.name), known))
             except PassRefused as refusal:
                 unwritten.append(refusal.message.removeprefix("bind: "))
         if not written:
@@ -1057,6 +1062,15 @@ class _SimtLauncher:
                 (unwritten[0] if unwritten else "its size has no C form")
             raise PassRefused("XP524", f"bind: cannot size the device copy of {p.name!r}: {reason}",
                               hint="index the buffer with expressions of the size parameters")
+        if extent is not None and extent.overcount and not any(known for _, known in written):
+            # the only size there is reaches past what the kernel touches: copying it reads past the caller's array
+            raise PassRefused("XP524", f"bind: cannot size the device copy of {p.name!r}: its size is only bounded, "
+                                       f"not known ({extent.overcount})",
+                              hint="write the kernel with explicit sizes (masks of (1 << n) - 1 lanes, indices in the "
+                                   "size parameters), or give it a host launcher that copies the buffers")
+        # an exact extent is the size itself; otherwise the smaller of the bounds
+        exact = [count for count, known in written if not known and extent.exact]
+        written = exact or [count for count, _ in written]
         count = written[0] if len(written) == 1 else Call("std::min", tuple(written), (_LONG,))
         pointee = p.type.pointee
         element = dataclasses.replace(pointee, const=False) if hasattr(pointee, "const") else pointee
@@ -1219,7 +1233,8 @@ class _SimtLauncher:
         if needed:
             setters = list({id(s): s for name in needed for s in self.host_arrays[name]}.values())
             body = Block(tuple(setters) + body.body)  # arrays in declaration order, each set as the host did
-        free = _used(body) - _declared(body) - self.globals
+        # a qualified name (MaxOp::identity) is a member of a namespace or class, never a host local
+        free = {name for name in _used(body) - _declared(body) - self.globals if "::" not in name}
         unknown = free - set(self.scope)
         if unknown:
             raise PassRefused("XP523", f"bind: kernel code of {self.fn.name} uses {', '.join(sorted(unknown))}, "

@@ -501,3 +501,103 @@ def test_sizes_with_cases_and_fractions_print_as_c():
     size = sp.Max(4 * ca * rows, sp.Piecewise((4 * ca * per_block * divisor, condition), (-sp.oo, True)))
     assert _size_to_expr(sp.ceiling(size / 4), "a") is not None
     assert _size_to_expr(sp.Piecewise((rows, condition), (ca, True)), "a") is not None
+
+
+# ------------------------------------------------------------------------------------------- exactness --
+
+GRID_STRIDE_ITEMS = """
+__mlu_global__ void rows(float* y, int N, int H) {
+  const int items = N * H;
+  for (int item = taskId; item < items; item += taskDim) {
+    y[item / H * H + item % H] = 1.0f;
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("launch", [None, BANG_LAUNCH])
+def test_a_grid_stride_loop_over_a_known_task_count_is_exact(launch: dict | None):
+    """taskId + taskDim * t, over every taskId, is one contiguous range: with taskDim = 16 the item's
+    quotient by H keeps its floor (N - 1, not N - 1/H) and the copy is N*H, not N*H + H - 1."""
+    y = extents(GRID_STRIDE_ITEMS, "bang", "rows", launch=launch)["y"]
+    assert [y.evaluate({"N": n, "H": h}, launch) for n, h in ((1, 1), (3, 5), (7, 9))] == [1, 15, 63]
+
+
+AFFINE_ROWS = """
+void rows(const float* x, float* y, int rows, int cols) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      y[r * cols + c] = x[r * cols + c];
+}
+"""
+
+CLAMPED_TAIL = """
+void tail(float* y, int n) {
+  for (int i = 0; i < n; i += 8)
+    y[i + (n - i < 8 ? n - i : 8) - 1] = 1.0f;
+}
+"""
+
+DIGITS = """
+void digits(float* y, int n) {
+  for (int i = 0; i < n; ++i)
+    y[i % 4 + i / 4] = 1.0f;
+}
+"""
+
+
+def test_affine_and_clamped_indices_are_exact_and_decoupled_remainders_are_not():
+    result = extents(AFFINE_ROWS, "cpp", "rows")
+    assert result["x"].exact and result["y"].exact and result["x"].overcount is None
+    tail = extents(CLAMPED_TAIL, "cpp", "tail")["y"]
+    assert tail.exact and tail.evaluate({"n": 13}) == 13
+    # i % 4 and i / 4 bounded apart: at n = 17 the bound is 8 where the largest index is 6 (i = 15)
+    y = extents(DIGITS, "cpp", "digits")["y"]
+    assert not y.exact and y.overcount is None and y.evaluate({"n": 17}) == 8
+
+
+MASKED_LANES = """
+#include <immintrin.h>
+static __mmask16 lanes(int n) {
+  if (n >= 16) return (__mmask16)0xFFFF;
+  if (n <= 0) return (__mmask16)0;
+  return (__mmask16)((1u << n) - 1u);
+}
+void copy(const float* x, float* y, int n) {
+  const __mmask16 m = lanes(n);
+  for (int l = 0; l < 16; ++l)
+    if (((m >> l) & 1) != 0) y[l] = x[l];
+}
+void copy_bits(const float* x, float* y, int n, int bits) {
+  for (int l = 0; l < 16; ++l)
+    if (((bits >> l) & 1) != 0) y[l] = x[l];
+}
+"""
+
+
+def test_a_lane_loop_under_a_tail_mask_touches_the_enabled_lanes_only():
+    """`(m >> l) & 1` of m = (1 << n) - 1 (clamped to 16 lanes) is l < n: the masked tail's extent is
+    min(n, 16), exactly, as the intrinsic's own analysis finds it."""
+    y = extents(MASKED_LANES, "cpp", "copy")["y"]
+    assert [y.evaluate({"n": n}) for n in (0, 3, 16, 40)] == [0, 3, 16, 16]
+    assert y.overcount is None
+
+
+def test_a_mask_whose_lanes_are_not_followed_is_an_overcount():
+    y = extents(MASKED_LANES, "cpp", "copy_bits")["y"]
+    assert y.evaluate({"n": 3, "bits": 1}) == 16 and not y.exact and "mask" in y.overcount
+
+
+MASKED_INTRINSIC = """
+#include <immintrin.h>
+void load(const float* x, float* y, int n, int bits) {
+  _mm512_storeu_ps(y, _mm512_maskz_loadu_ps((__mmask16)bits, x));
+  _mm512_storeu_ps(y + 16, _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), x + 16));
+}
+"""
+
+
+def test_a_masked_intrinsic_counts_its_mask_lanes_or_says_it_overcounts():
+    result = extents(MASKED_INTRINSIC, "cpp", "load")
+    assert result["y"].exact and result["y"].evaluate({"n": 3, "bits": 0}) == 32
+    assert result["x"].overcount is not None and not result["x"].exact

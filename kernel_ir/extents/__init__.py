@@ -26,6 +26,13 @@ expressions, so the entry is interpreted symbolically:
   Bounding that leads back to itself, or nests too deeply, is reported as such. Each case keeps
   the parameter conditions under which it can happen (`When`, -oo otherwise), so impossible cases drop out.
 
+A `for (item = taskId; item < n; item += taskDim)` loop whose start takes at least `step` consecutive values
+(a grid-stride loop over a known task count) counts `item` as one contiguous range rather than as
+`taskId + step * t`, whose floors would have to be relaxed. A lane test `(mask >> l) & 1` of a lane mask
+(2^k - 1, a constant, or a choice of those) is the condition `l < k`, so a detensorized masked load reaches the
+lanes its mask enables only; a lane test of any other mask lets every lane run and marks the extent
+`overcount` (it counts lanes the kernel may not touch).
+
 Every step over-approximates (a dropped constraint only widens the domain), so an extent is never too small,
 assuming, as index arithmetic does, that indices are nonnegative (integer division is floor division), that
 the sizes a kernel divides by are positive, and that loops end (`i += s` with s of unknown sign counts
@@ -37,6 +44,11 @@ loaded the machine, whatever the hash seed and whatever the process analysed bef
 Guards that cap a thread index (`if (i < n)`) give `Min(n, gridDim_x*blockDim_x)`; when the launch is not
 given it is assumed to cover the guarded range and the result is `n`. A case condition that every positive
 size meets (`cols >= 1` for a loop over cols) is dropped at the end: that only enlarges the bound, at sizes 0.
+An extent is `exact` when no step relaxed it (see `Bounder.relaxed`: a floor replaced by its rational bound, a
+remainder bounded apart from its dividend, a Min bounded argument by argument where its arguments share
+variables, a constraint or case dropped for size, an overcounted access): then it is the largest extent the
+entry can touch, which a launcher can copy from its caller. `exact` False is said conservatively: many such
+bounds are still the largest extent.
 Results are tidied by a small sound prover (floor/Mod bounds, polynomial positivity over nonnegative symbols,
 facts such as "a loop that runs has a bound >= 1"); what it cannot prove stays as Min/Max/Piecewise, which
 still evaluates exactly.

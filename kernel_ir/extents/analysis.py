@@ -64,6 +64,7 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
         self.builtin_atoms: list[Atom] = []
         self.builtins: dict[str, sp.Expr] = {}
         self.accesses: list[Access] = []
+        self.untracked_lanes: set[sp.Symbol] = set()  # stand-ins for lane bits of masks we do not follow
         self.frames: list[Frame] = []
         self.loops: list[Loop] = []
         self.globals: dict[str, Value] = {}
@@ -103,7 +104,8 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
         used = copies or accesses
         source = "allocation" if copies else "indices"
         if not accesses:
-            return Extent(param.name, sp.Integer(0), False, False, source, "the entry never touches it", dtype)
+            return Extent(param.name, sp.Integer(0), False, False, source, "the entry never touches it", dtype,
+                          exact=True)
         try:
             return self.bound_accesses(param.name, used, pointee, (reads, writes, source, dtype))
         except RecursionError:  # SymPy recurses on deeply nested expressions: no bound, said plainly
@@ -125,15 +127,19 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
                 return Extent(name, None, reads, writes, source, str(err), dtype)
             if bound is not None:
                 ends.append(bound)
+        overcount = None if all(access.exact for access in used) else \
+            "it counts every lane of a masked access whose mask's lanes are not followed"
+        exact = not self.bounder.relaxed and overcount is None
         if not ends:
-            return Extent(name, sp.Integer(0), reads, writes, source, "no access can happen", dtype)
+            return Extent(name, sp.Integer(0), reads, writes, source, "no access can happen", dtype, exact,
+                          overcount)
         launch_free = not self.launch_given
         work_limit = work_done() + TIDY_WORK
         total = Max(*[finish(e, launch_free, Budget(TIDY_PROOFS // 4, work_limit)) for e in ends])
         total = finish(total, launch_free, Budget(TIDY_PROOFS, work_limit))
         total = finish(self.expand_definitions(total), launch_free, Budget(TIDY_PROOFS, work_limit))
         elements = finish(ceildiv(sp.floor(total), elem), launch_free, Budget(TIDY_PROOFS // 4, work_limit))
-        return Extent(name, to_sympy(elements), reads, writes, source, None, dtype)
+        return Extent(name, to_sympy(elements), reads, writes, source, None, dtype, exact, overcount)
 
     # ---------------------------------------------------------------------------------------- symbols --
 
@@ -175,8 +181,9 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
     # --------------------------------------------------------------------------------------- recording --
 
     def record(self, pointer: Value, length: sp.Expr | None, path: tuple[Cond, ...], read: bool, write: bool,
-               copy: bool = False, what: str = "") -> None:
-        """An access of `length` bytes at `pointer` (nothing is recorded for non-parameter memory)."""
+               copy: bool = False, what: str = "", exact: bool = True) -> None:
+        """An access of `length` bytes at `pointer` (nothing is recorded for non-parameter memory); exact is
+        False when `length` only bounds what it touches."""
         if not isinstance(pointer, PtrV) or pointer.param is None:
             return
         if pointer.offset is None or length is None:
@@ -184,7 +191,10 @@ class Analysis(StatementRules, ExpressionRules, MemoryRules, CallRules, Intrinsi
             self.accesses.append(Access(pointer.param, None, path, read, write, copy, why))
             return
         nonempty = compare(">=", length, sp.Integer(1))
-        self.accesses.append(Access(pointer.param, pointer.offset + length, path + (nonempty,), read, write, copy))
+        exact = exact and not any(self.symbols_of(atom) & self.untracked_lanes
+                                  for cond in path if cond is not None for conj in cond for atom in conj)
+        self.accesses.append(Access(pointer.param, pointer.offset + length, path + (nonempty,), read, write, copy,
+                                    exact=exact))
 
     def escape(self, pointer: Value, path: tuple[Cond, ...], why: str) -> None:
         if isinstance(pointer, PtrV) and pointer.param is not None:

@@ -36,6 +36,10 @@ class Bounder:
 
     conditions: the condition table `Sel` terms refer to; order: creation rank of every range variable
     (a larger rank is a more inner variable, eliminated first); origins: what each range variable stands for.
+    `relaxed` says whether the bounds found since `start_extent` may exceed the largest value: set where a
+    step gives up exactness (a floor replaced by its rational bound, a constraint or case dropped, a remainder
+    decoupled from its dividend, a Min bounded argument by argument); eliminating a monotone expression at
+    its variable's bound, splitting cases and trying values one by one keep the bound exact.
     """
 
     def __init__(self, conditions: list[Cond], order: dict[sp.Symbol, int], origins: dict[sp.Symbol, str]):
@@ -49,11 +53,14 @@ class Bounder:
         self._pending: set[tuple] = set()  # eliminations in progress, to stop one that comes back to itself
         self._bounds_cache: dict[tuple, tuple[list[sp.Expr], list[sp.Expr]]] = {}
         self._facts_cache: dict[tuple, tuple[sp.Expr, ...] | None] = {}
+        self._relaxed_keys: set[tuple] = set()  # memoized eliminations whose bound was relaxed
+        self.relaxed = False
 
     def start_extent(self) -> None:
         """Give the next extent a fresh work budget."""
         self.work = 0
         self._work_limit = work_done() + _BOUND_WORK
+        self.relaxed = False
 
     def maximum(self, expr: sp.Expr, path: tuple[Cond, ...]) -> sp.Expr | None:
         """Least upper bound we can prove of expr where the path holds (None: no feasible case)."""
@@ -78,6 +85,7 @@ class Bounder:
         cases: list[list[Atom]] = [[]]
         for c in conds:
             if len(cases) * len(c) > _PATH_CASE_LIMIT:
+                self.relaxed = True
                 continue  # dropping a disjunction only widens the domain
             cases = [case + list(conj) for case in cases for conj in c]
         return cases
@@ -115,7 +123,9 @@ class Bounder:
                     if not contradictory(case):
                         work.append((e.xreplace({shared: chosen}), case))
                 continue
-            for normal in _normalize(atoms):
+            normals, complete = _normalize(atoms)
+            self.relaxed |= not complete
+            for normal in normals:
                 if not contradictory(normal):
                     done.append((e, normal))
         return done
@@ -149,6 +159,7 @@ class Bounder:
             raise Unbounded("the index expressions nest too deeply to bound")
         if key not in self._memo:
             self._pending.add(key)
+            outer, self.relaxed = self.relaxed, False
             try:
                 self._memo[key] = self._eliminate_uncached(e, atoms)
             except OutOfBudget:
@@ -157,6 +168,10 @@ class Bounder:
                 self._memo[key] = err
             finally:
                 self._pending.discard(key)
+                if self.relaxed:
+                    self._relaxed_keys.add(key)
+                self.relaxed = outer
+        self.relaxed |= key in self._relaxed_keys
         result = self._memo[key]
         if isinstance(result, Unbounded):
             raise result
@@ -171,7 +186,9 @@ class Bounder:
         for _ in range(200):
             self.work += 1
             if too_big(e):
-                e = _fewer_choices(_pull_common_terms(e))  # both only shrink e, never lower it
+                pulled = _pull_common_terms(e)
+                e = _fewer_choices(pulled)  # both only shrink e, never lower it
+                self.relaxed |= e != pulled
                 if too_big(e):
                     raise Unbounded("the index expressions grow too complex to bound")
             charge(e)
@@ -228,6 +245,7 @@ class Bounder:
                             return None
                         continue
                     e = relaxed
+                    self.relaxed = True
                     continue
                 highs, lows = self.bounds(v, atoms)
             chosen = highs if direction > 0 else lows
@@ -254,8 +272,7 @@ class Bounder:
             return e, None
         return Max(*[e.xreplace({v: sp.Integer(value)}) for value in range(low, high + 1)]), remaining
 
-    @staticmethod
-    def _drop(v: sp.Symbol, atoms: list[Atom], highs: list[sp.Expr], lows: list[sp.Expr]) -> list[Atom] | None:
+    def _drop(self, v: sp.Symbol, atoms: list[Atom], highs: list[sp.Expr], lows: list[sp.Expr]) -> list[Atom] | None:
         """The atoms without v plus what v's bounds imply about the rest (low <= high); None if infeasible."""
         remaining = []
         for a in atoms:
@@ -271,6 +288,10 @@ class Bounder:
                         return None
                 elif len(remaining) < len(atoms) + _FM_LIMIT:
                     remaining.append(gap)
+                else:
+                    self.relaxed = True
+        # a constraint on v that is not linear in it took no part in v's bounds: it is dropped
+        self.relaxed |= any(a.has(v) and _linear_form(sp.expand(a), v) is None for a in atoms)
         return remaining
 
     def _range_facts(self, atoms: list[Atom]) -> tuple[sp.Expr, ...] | None:
@@ -314,6 +335,11 @@ class Bounder:
             parts.append(bound)
         if not parts:
             raise failure or Unbounded("index expression too complex")
+        if isinstance(lifted, Min):  # the largest Min is the Min of its arguments' largest values only when
+            # they peak together: arguments over different variables do, a failed or a shared one need not
+            varying = [arg.free_symbols & self.order.keys() for arg in lifted.args]
+            self.relaxed |= failure is not None or any(
+                a & b for i, a in enumerate(varying) for b in varying[i + 1:])
         return type(lifted)(*parts)
 
     def bounds(self, v: sp.Symbol, atoms: list[Atom]) -> tuple[list[sp.Expr], list[sp.Expr]]:
@@ -351,6 +377,7 @@ class Bounder:
         for x in (e, *atoms):
             mods |= {m for m in x.atoms(sp.Mod) if m.args[0].free_symbols & variables}
         mapping, extra = {}, []
+        self.relaxed |= bool(mods)  # the remainder's range, taken apart from its dividend's
         for m in sorted(mods, key=sp.default_sort_key):
             r = self._new_variable("rem", f"the remainder {m}")
             mapping[m] = r
@@ -377,17 +404,20 @@ class Bounder:
         return v
 
 
-def _normalize(atoms: list[Atom]) -> list[list[Atom]]:
-    """Atoms with Min/Max split: Max(a, b) <= 0 is a conjunction, Min(a, b) <= 0 a disjunction (cases)."""
+def _normalize(atoms: list[Atom]) -> tuple[list[list[Atom]], bool]:
+    """Atoms with Min/Max split: Max(a, b) <= 0 is a conjunction, Min(a, b) <= 0 a disjunction (cases); and
+    whether every atom was kept (one that would make too many cases is dropped, which widens the domain)."""
     cases: list[list[Atom]] = [[]]
+    complete = True
     for atom in atoms:
         options = _atom_options(atom)
         if not options:
-            return []
+            return [], True
         if len(cases) * len(options) > _CASE_LIMIT:
+            complete = False
             continue
         cases = [case + option for case in cases for option in options]
-    return cases
+    return cases, complete
 
 
 def _atom_options(atom: Atom) -> list[list[Atom]]:
@@ -397,7 +427,7 @@ def _atom_options(atom: Atom) -> list[list[Atom]]:
         return [[atom]]
     lifted = lift(atom)
     if isinstance(lifted, Max):
-        return _normalize(list(lifted.args))
+        return _normalize(list(lifted.args))[0]
     if isinstance(lifted, Min):
         return [option for arg in lifted.args for option in _atom_options(arg)]
     return [[lifted]]

@@ -9,6 +9,7 @@ import sympy as sp
 
 from kernel_ir.extents.conditions import Cond, compare, cond_and, cond_not, cond_or
 from kernel_ir.extents.prover import floordiv
+from kernel_ir.extents.symbols import Sel
 from kernel_ir.extents.values import TYPE_NODES, BoolV, DimV, IntV, PtrV, RefV, Value, show_expr, type_size
 from kernel_ir.ir import (
     ArrayType, BinOp, BuiltinVar, Call, Cast, Const, Construct, DType, Expr, Index, InitList, Member, MethodCall,
@@ -100,7 +101,42 @@ class ExpressionRules:
             return self.ev(e.rhs, path)
         if op in ("&&", "||", "<", "<=", ">", ">=", "==", "!="):
             return BoolV(self.cond(e, path))
+        if op == "&" and (_is_one(e.lhs) or _is_one(e.rhs)):
+            shifted = e.rhs if _is_one(e.lhs) else e.lhs
+            if isinstance(shifted, BinOp) and shifted.op == ">>":
+                bit = self.lane_bit(self.as_int(self.ev(shifted.lhs, path)), self.as_int(self.ev(shifted.rhs, path)))
+                if bit is not None:
+                    return bit
+                # a bit we cannot tell: either lane may run, and the accesses under it are marked as counted
+                # in full (Extent.overcount)
+                lane = self.fresh("lane", f"bit {show_expr(shifted.rhs)} of mask {show_expr(shifted.lhs)}")
+                self.untracked_lanes.add(lane)
+                return IntV(self.sel(compare("<=", lane, sp.Integer(0)), sp.Integer(1), sp.Integer(0)))
         return self.arith(op, self.ev(e.lhs, path), self.ev(e.rhs, path))
+
+    def lane_bit(self, mask: Value, lane: Value) -> Value:
+        """`(mask >> lane) & 1` for a lane mask (2^k - 1, a constant, or a choice of those): 1 exactly when
+        lane < k, so the lanes a mask disables stay out of the bounds (a masked vector loop touches the enabled
+        ones only)."""
+        if not (isinstance(mask, IntV) and isinstance(lane, IntV)):
+            return None
+        m, lane_index = mask.expr, lane.expr
+        if isinstance(m, Sel):
+            k, a, b = m.args
+            sides = [self.lane_bit(IntV(side), lane) for side in (a, b)]
+            if not all(isinstance(side, IntV) for side in sides):
+                return None
+            return IntV(Sel(k, sides[0].expr, sides[1].expr))
+        if m.is_Integer and lane_index.is_Integer:
+            return IntV(sp.Integer((int(m) >> int(lane_index)) & 1)) if lane_index >= 0 else None
+        plus_one = m + 1
+        if plus_one.is_Integer and int(plus_one) > 0 and int(plus_one) & int(m) == 0:
+            count = sp.Integer(int(plus_one).bit_length() - 1)
+        elif plus_one.is_Pow and plus_one.base == 2:
+            count = plus_one.exp
+        else:
+            return None
+        return IntV(self.sel(compare("<", lane_index, count), sp.Integer(1), sp.Integer(0)))
 
     def arith(self, op: str, a: Value, b: Value) -> Value:
         """Integer arithmetic and pointer offsets (C `/` on indices is floor division)."""
@@ -230,3 +266,7 @@ class ExpressionRules:
         if isinstance(value, IntV):
             return compare("!=", value.expr, sp.Integer(0))
         return None
+
+
+def _is_one(e: Expr) -> bool:
+    return isinstance(e, Const) and e.value == 1 and not isinstance(e.value, bool)

@@ -16,7 +16,11 @@ class Extent:
 
     `elements` is a SymPy expression in the entry's integer scalar parameters (and launch dimensions when they
     were not given), or None with `reason` when it cannot be bounded. `source` is "allocation" when the host
-    launcher's copies size the buffer, "indices" when it was inferred from index expressions.
+    launcher's copies size the buffer, "indices" when it was inferred from index expressions. `exact` is True
+    when `elements` is the largest extent the entry can touch, found without relaxing any step (see
+    `Bounder.relaxed`); False when it is only an upper bound, which may exceed what the caller allocated.
+    `overcount` says why, when an access itself was counted larger than what it touches (all the lanes of a
+    masked load whose mask is not a lane count we follow): then the bound is known to reach past the data.
     """
 
     param: str
@@ -26,6 +30,8 @@ class Extent:
     source: str
     reason: str | None = None
     dtype: DType | None = None
+    exact: bool = False
+    overcount: str | None = None
 
     def evaluate(self, scalars: dict[str, int] | None = None, launch: dict | None = None) -> int:
         """The extent for concrete sizes (and launch dimensions, when the expression mentions them)."""

@@ -71,11 +71,13 @@ class IntrinsicRules:
             pointer = values[-1]
             mask = values[0] if masking == "maskz_" else (values[1] if masking == "mask_" else None)
         length: sp.Expr | None = sp.Integer(width)
+        exact = True
         if masking and kind in _X86_LANE_BYTES:
             lanes = width // _X86_LANE_BYTES[kind]
-            count = _mask_lanes(mask.expr, lanes) if isinstance(mask, IntV) else sp.Integer(lanes)
-            length = count * _X86_LANE_BYTES[kind]
-        self.record(pointer, length, path, not store, store, what=e.name)
+            count = _mask_lanes(mask.expr, lanes) if isinstance(mask, IntV) else None
+            exact = count is not None
+            length = (count if exact else sp.Integer(lanes)) * _X86_LANE_BYTES[kind]
+        self.record(pointer, length, path, not store, store, what=e.name, exact=exact)
         return None
 
     def std_algorithm(self, name: str, e: Call, path: tuple[Cond, ...]) -> Value:
@@ -108,15 +110,17 @@ def _span(size: sp.Expr | None, *strides: tuple[sp.Expr | None, sp.Expr | None])
     return size + sum((s * n for s, n in strides), sp.Integer(0))
 
 
-def _mask_lanes(mask: sp.Expr, lanes: int) -> sp.Expr:
+def _mask_lanes(mask: sp.Expr, lanes: int) -> sp.Expr | None:
     """How many leading lanes a mask value can enable: 2^k - 1 enables k, a constant up to its highest bit,
-    a choice either side's count, anything else all of them."""
+    a choice either side's count; None for any other mask (all lanes bound it, not exactly: the lanes it
+    enables may have gaps, or end before the last)."""
     if mask.is_Integer:
         return sp.Integer(min(lanes, (int(mask) & ((1 << lanes) - 1)).bit_length()))
     if isinstance(mask, Sel):
         k, a, b = mask.args
-        return Sel(k, _mask_lanes(a, lanes), _mask_lanes(b, lanes))
+        sides = (_mask_lanes(a, lanes), _mask_lanes(b, lanes))
+        return None if None in sides else Sel(k, *sides)
     plus_one = mask + 1
     if plus_one.is_Pow and plus_one.base == 2:
         return Min(plus_one.exp, lanes)
-    return sp.Integer(lanes)
+    return None

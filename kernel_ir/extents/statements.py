@@ -8,6 +8,7 @@ import dataclasses
 import sympy as sp
 
 from kernel_ir.extents.conditions import FALSE, TRUE, Atom, Cond, compare, cond_not, cond_or
+from kernel_ir.extents.monotone import is_linear
 from kernel_ir.extents.prover import floordiv, nonneg
 from kernel_ir.extents.symbols import Max, Min
 from kernel_ir.extents.values import IntV, Loop, PtrV, Value
@@ -186,7 +187,7 @@ class StatementRules:
         if counter and isinstance(start, IntV):
             name, kind, step_node = counter
             step = self.ev(step_node, path) if step_node is not None else IntV(sp.Integer(1))
-            value, atoms, rep = self.counter_range(name, kind, start.expr, step)
+            value, atoms, rep = self.counter_range(name, kind, start.expr, step, path)
             self.set_var(name, IntV(value))
             cond = self.cond(s.cond, path) if s.cond is not None else TRUE
             body_path = path + ((tuple(atoms),), cond)
@@ -235,10 +236,13 @@ class StatementRules:
             else:
                 self.havoc({name}, "changes inside a loop")
 
-    def counter_range(self, name: str, kind: str, start: sp.Expr, step: Value
+    def counter_range(self, name: str, kind: str, start: sp.Expr, step: Value, path: tuple[Cond, ...] = ()
                       ) -> tuple[sp.Expr, list[Atom], tuple[sp.Symbol, sp.Expr] | None]:
         """The counter's value in the body, the atoms bounding it, and (variable, stride) for constant
-        strides > 1 where the counter is start + stride * variable."""
+        strides > 1 where the counter is start + stride * variable (unless the start covers every residue
+        of the stride, as a grid-stride loop's does: then the counter's values, over all starts, are one
+        contiguous range, and a plain range variable bounds the index exactly where floors of
+        start + stride * t would be relaxed)."""
         origin = f"loop counter {name}"
         if kind in ("mul", "div"):
             i = self.fresh(name, origin)
@@ -249,7 +253,7 @@ class StatementRules:
         if s is None:
             i = self.fresh(name, origin)
             return i, [], None
-        if s.is_Integer and abs(int(s)) > 1:
+        if s.is_Integer and abs(int(s)) > 1 and not (s > 0 and self.covers_residues(start, s, path)):
             t = self.fresh(f"{name}_step", f"the iteration number of loop counter {name}")
             return start + s * t, [-t], (t, s)
         i = self.fresh(name, origin)
@@ -257,6 +261,18 @@ class StatementRules:
             return i, [i - start], None
         # `i += s` (or `i -= s` with a negative s) in a loop that terminates moves i upwards
         return i, [start - i], None
+
+    def covers_residues(self, start: sp.Expr, stride: sp.Expr, path: tuple[Cond, ...]) -> bool:
+        """start is v + c with c free of range variables and v a range variable taking at least `stride`
+        consecutive values (taskId in [0, taskDim - 1] with taskDim = stride)."""
+        variables = [v for v in start.free_symbols if v in self.order]
+        if len(variables) != 1 or not is_linear(start, variables[0]) or sp.expand(start).coeff(variables[0]) != 1:
+            return False
+        v = variables[0]
+        atoms = [atom for cond in (*self.builtin_atom_conds(), *path) if cond is not None and len(cond) == 1
+                 for atom in cond[0]]
+        highs, lows = self.bounder.bounds(v, atoms)
+        return bool(highs and lows) and all(nonneg(high - low + 1 - stride) for high in highs for low in lows)
 
     def exit_value(self, kind: str, start: sp.Expr, step: Value, rep: tuple[sp.Symbol, sp.Expr] | None,
                    cond: Cond) -> sp.Expr | None:

@@ -71,6 +71,7 @@ class Access:
     write: bool
     copy: bool = False  # a host <-> device copy in a CUDA/HIP launcher
     why: str = ""
+    exact: bool = True  # False when `end` may lie past the bytes touched (a mask whose lanes are not followed)
 
 
 _NAMED_SIZES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -450,3 +451,52 @@ def test_extent_sizes_compile_to_exact_c(form: str) -> None:
         values = {names[n]: v for n, v in point.items()}
         undefined = any(d.subs(values) == 0 for d in divisors)
         assert int(value) == (0 if undefined else int(count.subs(values))), (point, c_expr)
+
+
+MASKED_ROWS = """
+extern "C" void masked_rows(const float* x, float* y, int rows, int tail, int bits) {
+    #pragma omp parallel for
+    for (int r = 0; r < rows; r += 1) {
+        const unsigned mask = %s;
+        for (int l = 0; l < 16; l += 1) {
+            if (((mask >> l) & 1) != 0) {
+                y[r * 16 + l] = x[r * 16 + l];
+            }
+        }
+    }
+}
+"""
+
+
+def _copy_sizes(code: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(r"size_t (\w+)_bytes = (.*);", code)}
+
+
+def test_a_tail_mask_sizes_the_copies_exactly() -> None:
+    """A mask of (1 << tail) - 1 lanes enables lanes < tail: the extent is exact, so it is the copy's size
+    on its own (not the smaller of it and a looser count from elsewhere)."""
+    from kernel_ir.extents import infer_extents
+
+    module = loop_form(MASKED_ROWS % "r + 1 < rows ? 65535u : (1u << tail) - 1u")
+    x = infer_extents(module, "masked_rows")["x"]
+    assert x.exact and [x.evaluate({"rows": 3, "tail": t}) for t in (0, 5, 16, 40)] == [32, 37, 48, 48]
+    looser = tuple((name, 16 * param_symbol("rows")) for name in ("x", "y"))
+    sizes = _copy_sizes(print_module(bind(module, "cuda", BindOptions(buffer_elements=looser))))
+    assert set(sizes) == {"x", "y"} and all("tail" in size and "std::max<long long>(std::min" not in size
+                                            for size in sizes.values()), sizes
+
+
+def test_a_mask_of_unknown_lanes_is_refused_not_over_read() -> None:
+    """Copying all 16 lanes of every row would read past a caller's array of rows*16 - 16 + popcount
+    elements: bind says the size is only bounded (XP524) instead."""
+    with pytest.raises(PassRefused) as refusal:
+        bind(loop_form(MASKED_ROWS % "(unsigned)bits"), "cuda")
+    assert refusal.value.code == "XP524" and "only bounded, not known" in refusal.value.message
+    assert "explicit sizes" in refusal.value.diagnostic.hint
+
+
+def test_a_known_size_from_the_source_is_copied_when_the_loop_form_overcounts() -> None:
+    known = tuple((name, 16 * param_symbol("rows")) for name in ("x", "y"))
+    code = print_module(bind(loop_form(MASKED_ROWS % "(unsigned)bits"), "hip", BindOptions(buffer_elements=known)))
+    sizes = _copy_sizes(code)
+    assert set(sizes) == {"x", "y"} and all("16LL * (long long)rows" in size for size in sizes.values()), sizes
