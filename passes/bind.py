@@ -22,17 +22,20 @@ What it produces, per target (later passes, `cache` and `tensorize`, make it fas
   `<entry>_on_device` taking the device pointers, with its launches in program order), copies of every writable
   parameter back, frees. Scratch `malloc`/`free`/`memcpy`/`memset` become their device runtime calls; arrays
   filled by parallel loops become device buffers; constant arrays the loop form hoisted are recomputed in the
-  kernels that read them, and `const int` values known at translation time become literals there. Host
-  statements that touch device memory outside a parallel loop run as one-thread kernels. Code a kernel runs
-  calls `xp_min`/`xp_max`/`xp_copy_n`/`xp_fill_n`... for `std::min`/`std::max`/`std::copy_n`/`std::fill_n`...
-  (host functions to nvcc).
+  kernels that read them, and `const int` values known at translation time become literals there; initialized
+  tables of const elements that kernels read become `__constant__` data. Host statements that touch device
+  memory outside a parallel loop run as one-thread kernels; one that assigns a host variable declared in its
+  block (a serial reduction into a scalar) runs in one such kernel with that declaration and every later
+  statement of the block reading what they declare. Code a kernel runs calls `xp_min`/`xp_max`/`xp_copy_n`/
+  `xp_fill_n`... for `std::min`/`std::max`/`std::copy_n`/`std::fill_n`... (host functions to nvcc).
 - bang: the entry becomes `__mlu_global__`; each outermost parallel loop is split cyclically over tasks
   (`v = start + taskId * step; v += taskDim * step`); other statements that write memory run on task 0; a
   `__sync_all()` separates a write from the next statement that touches memory. Scratch buffers of a size known
   at translation time become `__mlu_device__` GDRAM arrays (`_static_scratch`); `memset(p, 0, n * sizeof(T))`
   and `memcpy` between `T*` buffers become element loops split over tasks; arrays of a constant size filled by
   parallel loops become `__mlu_device__` arrays too (`_shared_arrays_in_gdram`); other scratch buffers (sized by
-  the arguments) are refused with XP521, since a `__mlu_global__` function cannot allocate GDRAM.
+  the arguments) are refused with XP521, since a `__mlu_global__` function cannot allocate GDRAM. Initialized
+  tables of const elements become `__mlu_const__` data.
 """
 from __future__ import annotations
 
@@ -648,6 +651,8 @@ def _bind_bang(module: Module, entries: set[str]) -> Module:
                                    body=_serialize_inner(fn.body))
 
     bound = module.map_functions(convert)
+    # every function is device code here: const tables become __mlu_const__ data (a host global is out of reach)
+    bound = _in_constant_memory(bound, {g.name for g in module.globals if _const_table(g)})
     first_function = next(i for i, item in enumerate(bound.items) if isinstance(item, Function))
     items = bound.items[:first_function] + tuple(arrays) + bound.items[first_function:]
     return _drop_spellings(dataclasses.replace(bound, items=items, dialect="bang",
@@ -928,6 +933,7 @@ def _bind_simt(module: Module, entries: set[str], target: str, options: BindOpti
         else:
             items.append(item)
     items = [_device_std(item) if isinstance(item, Function) else item for item in items]
+    items = _device_tables(items, module)
     if any(isinstance(n, Call) and n.name == FLOOR_DIV for item in items for n in walk(item)):
         first_function = next(i for i, item in enumerate(items) if isinstance(item, Function))
         items.insert(first_function, _floor_div_helper())
@@ -959,6 +965,47 @@ _DEVICE_STD = {  # std function -> (device helper, arguments, its definition): t
 }
 
 
+def _const_table(g: GlobalVar) -> bool:
+    """An initialized array of const elements: what an initialized `__constant__` table is in the loop form."""
+    element = g.type
+    while isinstance(element, ArrayType):
+        element = element.element
+    return isinstance(g.type, ArrayType) and g.init is not None and isinstance(element, ScalarType) and element.const
+
+
+def _table_read_indices(node: Node, tables: frozenset[str]) -> Node | None:
+    """`table[i][j]` of a const table as a call of its indices (what `_touches_memory` then sees): reading the
+    host's own table is no device access, while its indices may be."""
+    indices, base = [], node
+    while isinstance(base, Index):
+        indices.append(base.index)
+        base = base.base
+    if indices and isinstance(base, Var) and base.name in tables:
+        return Call("table_read", tuple(reversed(indices)))
+    return None
+
+
+def _device_tables(items: list, module: Module) -> list:
+    """The const tables device code reads (kernels, __device__ helpers) as `__constant__` data, which the kernels
+    read directly; a host global cannot be read there. A table the host code reads too would need two copies."""
+    tables = {g.name for g in module.globals if _const_table(g)}
+    functions = [item for item in items if isinstance(item, Function) and item.body is not None]
+    device = tables & {name for f in functions if f.qualifiers & {FuncQual.global_, FuncQual.device}
+                       for name in _used(f.body)}
+    host = device & {name for f in functions if not f.qualifiers & {FuncQual.global_, FuncQual.device}
+                     for name in _used(f.body)}
+    if host:
+        raise PassRefused("XP523", f"bind: const tables {', '.join(sorted(host))} are read by both host code and "
+                                   "kernels", hint="read the table only in parallel loops")
+    return [_in_constant_memory(item, device) for item in items]
+
+
+def _in_constant_memory(node: Node, tables: set[str]) -> Node:
+    """`node` with the globals `tables` in the target's constant memory (`__constant__`, `__mlu_const__`)."""
+    return transform(node, lambda n: dataclasses.replace(n, scope=MemScope.constant)
+                     if isinstance(n, GlobalVar) and n.name in tables else None)
+
+
 def _device_std(fn: Function) -> Function:
     """Calls of the std functions above in code a kernel runs, as their device helpers."""
     if not fn.qualifiers & {FuncQual.global_, FuncQual.device} or fn.body is None:
@@ -979,9 +1026,10 @@ class _SimtLauncher:
         self.taken = {f.name for f in module.functions} | _used(fn) | _declared(fn) | {p.name for p in fn.params}
         self.globals = {g.name for g in module.globals}
         # compile-time constants are usable in device code; other host globals are not
-        self.host_globals = {g.name for g in module.globals
-                             if not (g.init is not None and (VarQual.constexpr in g.qualifiers or
-                                                             getattr(g.type, "const", False)))}
+        # (and so are initialized tables of const elements: _bind_simt makes the ones kernels read device constants)
+        self.tables = frozenset(g.name for g in module.globals if _const_table(g))
+        self.host_globals = {g.name for g in module.globals if g.name not in self.tables and not (
+            g.init is not None and (VarQual.constexpr in g.qualifiers or getattr(g.type, "const", False)))}
         self.constants: dict[str, int] = {}  # host `const` integers known at translation time
         # a variable assigned after its declaration varies (also through its address), and one declared twice
         # is two variables
@@ -1068,9 +1116,9 @@ class _SimtLauncher:
                                        f"not known ({extent.overcount})",
                               hint="write the kernel with explicit sizes (masks of (1 << n) - 1 lanes, indices in the "
                                    "size parameters), or give it a host launcher that copies the buffers")
-        # an exact extent is the size itself; otherwise the smaller of the bounds
-        exact = [count for count, known in written if not known and extent.exact]
-        written = exact or [count for count, _ in written]
+        # the smaller of the bounds, even beside an extent marked exact: each bound is sound on its own, and the
+        # source's own size is the truth about the caller's array (an exactness flag can be wrong, a minimum not)
+        written = [count for count, _ in written]
         count = written[0] if len(written) == 1 else Call("std::min", tuple(written), (_LONG,))
         pointee = p.type.pointee
         element = dataclasses.replace(pointee, const=False) if hasattr(pointee, "const") else pointee
@@ -1080,9 +1128,42 @@ class _SimtLauncher:
     # -- host statements --
     def block(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:
         out: list[Stmt] = []
-        for s in stmts:
-            out += self.stmt(s)
+        start = 0
+        while start < len(stmts):
+            end = self.device_scalar_run(stmts, start)
+            if end is None:
+                out += self.stmt(stmts[start])
+                start += 1
+                continue
+            run = _serialize_inner(Block(stmts[start:end]))
+            out += self.launch(self.kernel(run), Const(1, DType.int32), Const(1, DType.int32))
+            start = end
         return out
+
+    def device_scalar_run(self, stmts: tuple[Stmt, ...], start: int) -> int | None:
+        """The end of the statements from `stmts[start]` on that run as one one-thread kernel, or None: when a
+        host variable declared there is assigned by a later statement that touches device memory (a serial
+        reduction `s += a[i]` that OpenMP split), the host cannot hold it, so the declaration, that statement
+        and every later one of the block using a variable the run declares become one kernel with the variables
+        inside. Only code run once qualifies (no parallel loops, allocations, copies, returns or stores to the
+        host's arrays, which the kernel would only change in its own copy)."""
+        first = stmts[start]
+        if not isinstance(first, Decl) or first.name in self.shared_arrays or _malloc_size(first.init) is not None \
+                or not any(first.name in _assigned_vars(s) and self.touches_device(s) for s in stmts[start + 1:]):
+            return None
+        end = start + 1
+        while True:
+            declared = _declared(Block(stmts[start:end]))
+            last = max((k for k in range(end, len(stmts)) if _used(stmts[k]) & declared), default=end - 1)
+            if last < end:
+                break
+            end = last + 1
+        run = Block(stmts[start:end])
+        host_arrays_written = {_root(t) for t in store_targets(run)} & set(self.host_arrays) - _declared(run)
+        if _has_parallel(run) or host_arrays_written or any(
+                isinstance(n, Return) or isinstance(n, Call) and n.name in _SCRATCH_CALLS for n in walk(run)):
+            return None
+        return end
 
     def stmt(self, s: Stmt) -> list[Stmt]:
         if isinstance(s, For) and s.kind == ForKind.parallel:
@@ -1133,6 +1214,7 @@ class _SimtLauncher:
     def touches_device(self, node: Node) -> bool:
         """Whether host code `node` reads or writes device memory (itself, or through a helper it passes a pointer)."""
         pointers = {name for name, t in self.scope.items() if isinstance(t, PointerType)}
+        node = transform(node, lambda n: _table_read_indices(n, self.tables), top_down=True)
         return _touches_memory(node, frozenset(self.host_arrays)) \
             or _passes_pointer_to(node, self.memory_helpers, pointers)
 

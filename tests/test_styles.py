@@ -15,18 +15,11 @@ from tests.styles.specs import SPECS, style_kernels
 
 KERNELS = style_kernels()
 # (source dialect, kernel, target) -> (code, why): constructs the translator refuses today, each for a stated reason.
-_INITIALIZED_CONSTANT = "an initialized __constant__ table is a host global in the loop form, and bind does not " \
-    "yet re-emit it as device constant data for a SIMT target"
 _RUNTIME_SCRATCH = "a scratch buffer sized at run time (a device buffer between two kernels, a std::vector) " \
     "needs memory the BANG kernel cannot allocate: BANG kernels get all GDRAM from the host"
-_HOST_SCALAR_REDUCTION = "an OpenMP reduction stays a serial loop into a host scalar that a later host statement " \
-    "reads, and bind does not yet put the loop and its reader into one device kernel"
 KNOWN_REFUSALS: dict[tuple[str, str, str], tuple[str, str]] = {
-    ("cuda", "constant_taps", "hip"): ("XP523", _INITIALIZED_CONSTANT),
     ("cuda", "softmax_two_pass", "bang"): ("XP521", _RUNTIME_SCRATCH),
     ("cuda", "sum_multipass", "bang"): ("XP521", _RUNTIME_SCRATCH),
-    ("cpp", "dot_reduction_omp", "cuda"): ("XP523", _HOST_SCALAR_REDUCTION),
-    ("cpp", "dot_reduction_omp", "hip"): ("XP523", _HOST_SCALAR_REDUCTION),
     ("cpp", "softmax_avx2", "bang"): ("XP521", _RUNTIME_SCRATCH),
 }
 

@@ -299,6 +299,34 @@ extern "C" void through_pointer(const float* x, float* y, int n) {
 """
 
 
+# An initialized table of const elements (an initialized __constant__ array in the loop form) that kernels read.
+CONST_TABLE = """
+static const float kTaps[2][3] = {{0.25f, 0.5f, 0.25f}, {1.0f, -1.0f, 2.0f}};
+extern "C" void tapped(const float* x, float* y, int n) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = kTaps[i % 2][i % 3] * x[i];
+    }
+}
+"""
+
+
+# A serial reduction into a host scalar (what an OpenMP reduction clause leaves) that a later statement stores.
+HOST_SCALAR_SUM = """
+extern "C" void summed(const float* x, float* y, int n) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = 2.0f * x[i];
+    }
+    double total = 0.0;
+    for (int i = 0; i < n; i += 1) {
+        total += y[i];
+    }
+    y[0] = (float)total;
+}
+"""
+
+
 def vector_args(n: int = 45) -> list:
     return [("x", rng.standard_normal(n).astype(np.float32)), ("y", np.ones(n, np.float32)), ("n", np.int32(n))]
 
@@ -311,6 +339,8 @@ CASES = {
     "helper_allocation": (HELPER_ALLOCATION, "copied_twice", vector_args),
     "aliased_array": (ALIASED_ARRAY, "through_pointer", vector_args),
     "guarded_copy": (GUARDED_COPY, "doubled", vector_args),
+    "const_table": (CONST_TABLE, "tapped", vector_args),
+    "host_scalar_sum": (HOST_SCALAR_SUM, "summed", vector_args),
     "guarded_output": (GUARDED_OUTPUT, "halved", vector_args),
     "fixed_scratch": (FIXED_SCRATCH, "weighted", vector_args),
     "elementwise": (ELEMENTWISE, "axpb", lambda: [
@@ -416,6 +446,23 @@ def test_helpers_with_parallel_loops_become_kernels_and_task_loops() -> None:
     assert "accumulate(" not in bang[bang.index("__mlu_global__"):]
 
 
+def test_const_tables_are_device_constants_kernels_read() -> None:
+    cuda = print_module(bind(loop_form(CONST_TABLE), "cuda"))
+    assert "__constant__ const float kTaps[2][3]" in cuda and "kTaps" not in cuda[cuda.index("static void"):]
+    assert "__mlu_const__ const float kTaps[2][3]" in print_module(bind(loop_form(CONST_TABLE), "bang"))
+    host_reads_too = CONST_TABLE.replace("int n) {", "int n) {\n    float w = kTaps[1][2];").replace("x[i];", "w;")
+    with pytest.raises(PassRefused, match="read by both host code and kernels"):
+        bind(loop_form(host_reads_too), "hip")
+
+
+def test_host_scalar_reduction_and_its_reader_are_one_kernel() -> None:
+    code = print_module(bind(loop_form(HOST_SCALAR_SUM), "cuda"))
+    host = code[code.index("static void summed_on_device"):]
+    assert "total" not in host and host.count("<<<dim3(1), dim3(1)>>>") == 1
+    kernel = code[code.index("double total"):code.index("static void")]
+    assert "total +=" in kernel and "y[0] = (float)total" in kernel
+
+
 def test_memory_helper_on_the_host_runs_in_a_one_thread_kernel() -> None:
     code = print_module(bind(loop_form(HELPER_BETWEEN_NESTS), "cuda"))
     host = code[code.index("static void bumped_on_device"):]
@@ -473,8 +520,8 @@ def _copy_sizes(code: str) -> dict[str, str]:
 
 
 def test_a_tail_mask_sizes_the_copies_exactly() -> None:
-    """A mask of (1 << tail) - 1 lanes enables lanes < tail: the extent is exact, so it is the copy's size
-    on its own (not the smaller of it and a looser count from elsewhere)."""
+    """A mask of (1 << tail) - 1 lanes enables lanes < tail: the extent is exact, and it takes part in the
+    copy's size beside a looser count from elsewhere (their minimum)."""
     from kernel_ir.extents import infer_extents
 
     module = loop_form(MASKED_ROWS % "r + 1 < rows ? 65535u : (1u << tail) - 1u")
@@ -482,8 +529,7 @@ def test_a_tail_mask_sizes_the_copies_exactly() -> None:
     assert x.exact and [x.evaluate({"rows": 3, "tail": t}) for t in (0, 5, 16, 40)] == [32, 37, 48, 48]
     looser = tuple((name, 16 * param_symbol("rows")) for name in ("x", "y"))
     sizes = _copy_sizes(print_module(bind(module, "cuda", BindOptions(buffer_elements=looser))))
-    assert set(sizes) == {"x", "y"} and all("tail" in size and "std::max<long long>(std::min" not in size
-                                            for size in sizes.values()), sizes
+    assert set(sizes) == {"x", "y"} and all("tail" in size for size in sizes.values()), sizes
 
 
 def test_a_mask_of_unknown_lanes_is_refused_not_over_read() -> None:
