@@ -216,7 +216,10 @@ class Call(Node):
 
     name: str
     args: tuple[Expr, ...] = ()
-    template_args: tuple[TemplateArg, ...] = ()
+    template_args: tuple[TemplateArg, ...] = ()  # as written (and printed)
+    # every template argument, those clang deduced from the arguments included (`warp_sum(v)`): what inlining
+    # instantiates a helper with; never printed, since a builtin may be a template only in our declarations
+    deduced_template_args: tuple[TemplateArg, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,8 +213,9 @@ class ExprConverter:
             return MethodCall(self.expr(members[0]), self.member_name(callee), args,
                               self._is_arrow(callee, members[0]))
         if callee_kind in (K.DECL_REF_EXPR, K.OVERLOADED_DECL_REF):
+            written = self.template_args(callee)
             return Call(self.ref_name(callee) if callee_kind == K.DECL_REF_EXPR else callee.spelling, args,
-                        self.template_args(callee))
+                        written, self.deduced_template_args(callee, len(written)))
         raise ConversionError("call through an expression is not supported", c)
 
     def _operator_of(self, cursor: ci.Cursor) -> str | None:
@@ -297,6 +298,27 @@ class ExprConverter:
             for i in range(min(count, len(texts))):
                 semantic.append(self._semantic_template_arg(specialization, i, texts[i]))
         return tuple(semantic) if len(semantic) == len(texts) else tuple(_template_arg_from_text(t) for t in texts)
+
+    def deduced_template_args(self, ref: ci.Cursor, written: int) -> tuple[TemplateArg, ...]:
+        """All template arguments of the function a call resolved to, when clang deduced some of them (types,
+        and integers such as an array's extent), else (); written ones come first, as `template_args` has them."""
+        specialization = ref.referenced
+        if specialization is None or specialization.kind != K.FUNCTION_DECL:
+            return ()
+        count = specialization.get_num_template_arguments()
+        deduced = []
+        for index in range(written, max(count, 0)):
+            try:
+                kind = specialization.get_template_argument_kind(index)
+            except ValueError:  # a kind the Python binding does not name (a parameter pack)
+                return ()
+            if kind == ci.TemplateArgumentKind.TYPE:
+                deduced.append(convert_type(specialization.get_template_argument_type(index)))
+            elif kind == ci.TemplateArgumentKind.INTEGRAL:
+                deduced.append(Const(specialization.get_template_argument_value(index), DType.int32))
+            else:
+                return ()
+        return (*self.template_args(ref), *deduced) if deduced else ()
 
     def _semantic_template_arg(self, specialization: ci.Cursor, index: int, text: str) -> TemplateArg:
         kind = specialization.get_template_argument_kind(index)

@@ -268,7 +268,7 @@ def _lvalue_without_effects(e: Expr) -> bool:
 
 def inline_body(fn: Function, call: Call, result: str | None, namer: Namer) -> tuple[Stmt, ...]:
     """Statements computing `call` (into variable `result` unless void); the callee is instantiated first."""
-    fn = fold(instantiate(fn, call.template_args))
+    fn = fold(instantiate(fn, call.deduced_template_args or call.template_args))
     if len(call.args) > len(fn.params) or any(p.default is None for p in fn.params[len(call.args):]):
         raise PassRefused("XP513", f"cannot inline {fn.name}: wrong number of arguments")
     args = list(call.args) + [p.default for p in fn.params[len(call.args):]]

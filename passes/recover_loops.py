@@ -1301,7 +1301,7 @@ def _inline_helpers(body: Block, functions: dict[str, Function], needs_inline, n
     """Inline every call of a helper `needs_inline` selects, repeatedly (helpers calling helpers)."""
 
     def result_type(c: Call) -> Type:
-        return instantiate(functions[c.name], c.template_args).return_type
+        return instantiate(functions[c.name], c.deduced_template_args or c.template_args).return_type
 
     def expand_call(c: Call, result: str | None) -> tuple:
         return inline_body(functions[c.name], c, result, namer)

@@ -310,6 +310,26 @@ def test_a_stream_handed_to_a_helper_is_refused():
     assert refused.value.code == "XP514" and "stream or event s" in refused.value.message
 
 
+def test_template_arguments_deduced_from_the_call_are_bound():
+    """`lanes<3>(v)` names W and leaves T to deduction, `warp_sum(v)` names nothing: helpers with warp
+    shuffles must be inlined, so they are instantiated with clang's deduced arguments."""
+    kernel = """
+template <class T> __device__ T warp_sum(T v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+template <int W, class T> __device__ T lanes(T v) { return __shfl_sync(0xffffffffu, v, W) * (T)W; }
+__global__ void k(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    float v = i < n ? x[i] : 0.0f;
+    float s = lanes<3>(warp_sum(v)) + (float)warp_sum(i & 7);
+    if (i < n) y[i] = s;
+}
+"""
+    text = print_module(run_simt(kernel, "k<<<(n + 63) / 64, 64>>>(dx, dy, n);"), "cpp")
+    assert "warp_sum" not in text and "lanes" not in text, text
+
+
 def test_atomics_become_helpers():
     kernel = """
 __global__ void k(const float* x, float* y, int n) {
