@@ -774,16 +774,17 @@ def _byte_calls_as_loops(fn: Function) -> Block:
         return factors(e.lhs) + factors(e.rhs) if isinstance(e, BinOp) and e.op == "*" else [e]
 
     def count(size: Expr, dtype: DType) -> Expr | None:
-        """`size` / sizeof(T) when `size` is a product with one sizeof(T) factor, or sizeof of a `T[n]` array."""
+        """`size` / sizeof(T) when `size` is sizeof(T) or a product with one sizeof(T) factor, or sizeof of a
+        `T[n]` array."""
         whole = types.get(size.arg.name) if isinstance(size, SizeOf) and isinstance(size.arg, Var) else None
         if isinstance(whole, ArrayType) and isinstance(whole.element, ScalarType) and whole.element.dtype == dtype:
             return whole.size
         parts = factors(size)
         units = [i for i, f in enumerate(parts) if isinstance(f, SizeOf) and isinstance(f.arg, ScalarType)]
-        if len(units) != 1 or len(parts) < 2 or parts[units[0]].arg.dtype != dtype:
+        if len(units) != 1 or parts[units[0]].arg.dtype != dtype:
             return None
         rest = [f for i, f in enumerate(parts) if i != units[0]]
-        n = rest[0]
+        n = rest[0] if rest else Const(1, DType.int32)
         for f in rest[1:]:
             n = BinOp("*", n, f)
         return n

@@ -164,6 +164,7 @@ FIXED_SCRATCH = """
 extern "C" void weighted(const float* x, float* y, int n) {
     float* table = (float*)malloc(4 * sizeof(float));
     memset(table, 0, 4 * sizeof(float));
+    memset(y, 0, sizeof(float));
     memset(y, 0, n * sizeof(float));
     #pragma omp parallel for
     for (int k = 1; k < 4; k += 1) {
