@@ -215,7 +215,7 @@ class ExprConverter:
         if callee_kind in (K.DECL_REF_EXPR, K.OVERLOADED_DECL_REF):
             written = self.template_args(callee)
             return Call(self.ref_name(callee) if callee_kind == K.DECL_REF_EXPR else callee.spelling, args,
-                        written, self.deduced_template_args(callee, len(written)))
+                        written, self.deduced_template_args(callee, written))
         raise ConversionError("call through an expression is not supported", c)
 
     def _operator_of(self, cursor: ci.Cursor) -> str | None:
@@ -299,7 +299,7 @@ class ExprConverter:
                 semantic.append(self._semantic_template_arg(specialization, i, texts[i]))
         return tuple(semantic) if len(semantic) == len(texts) else tuple(_template_arg_from_text(t) for t in texts)
 
-    def deduced_template_args(self, ref: ci.Cursor, written: int) -> tuple[TemplateArg, ...]:
+    def deduced_template_args(self, ref: ci.Cursor, written: tuple[TemplateArg, ...]) -> tuple[TemplateArg, ...]:
         """All template arguments of the function a call resolved to, when clang deduced some of them (types,
         and integers such as an array's extent), else (); written ones come first, as `template_args` has them."""
         specialization = ref.referenced
@@ -307,7 +307,7 @@ class ExprConverter:
             return ()
         count = specialization.get_num_template_arguments()
         deduced = []
-        for index in range(written, max(count, 0)):
+        for index in range(len(written), max(count, 0)):
             try:
                 kind = specialization.get_template_argument_kind(index)
             except ValueError:  # a kind the Python binding does not name (a parameter pack)
@@ -318,7 +318,7 @@ class ExprConverter:
                 deduced.append(Const(specialization.get_template_argument_value(index), DType.int32))
             else:
                 return ()
-        return (*self.template_args(ref), *deduced) if deduced else ()
+        return (*written, *deduced) if deduced else ()
 
     def _semantic_template_arg(self, specialization: ci.Cursor, index: int, text: str) -> TemplateArg:
         kind = specialization.get_template_argument_kind(index)
