@@ -30,12 +30,13 @@ What it produces, per target (later passes, `cache` and `tensorize`, make it fas
   `xp_fill_n`... for `std::min`/`std::max`/`std::copy_n`/`std::fill_n`... (host functions to nvcc).
 - bang: the entry becomes `__mlu_global__`; each outermost parallel loop is split cyclically over tasks
   (`v = start + taskId * step; v += taskDim * step`); other statements that write memory run on task 0; a
-  `__sync_all()` separates a write from the next statement that touches memory. Scratch buffers of a size known
-  at translation time become `__mlu_device__` GDRAM arrays (`_static_scratch`); `memset(p, 0, n * sizeof(T))`
-  and `memcpy` between `T*` buffers become element loops split over tasks; arrays of a constant size filled by
-  parallel loops become `__mlu_device__` arrays too (`_shared_arrays_in_gdram`); other scratch buffers (sized by
-  the arguments) are refused with XP521, since a `__mlu_global__` function cannot allocate GDRAM. Initialized
-  tables of const elements become `__mlu_const__` data.
+  `__sync_all()` separates a write from the next statement that touches memory. A `__mlu_global__` function
+  cannot allocate, so scratch buffers become fixed arrays (`_scratch_as_arrays`): `__mlu_device__` GDRAM arrays
+  for buffers allocated in code every task runs (of the exact size when it is known at translation time, else of
+  a capacity checked at run time), `__nram__` arrays of a checked capacity for buffers allocated inside a
+  parallel loop; `memset(p, 0, n * sizeof(T))` and `memcpy` between `T*` buffers become element loops (split
+  over tasks on GDRAM); arrays of a constant size filled by parallel loops become `__mlu_device__` arrays too
+  (`_shared_arrays_in_gdram`). Initialized tables of const elements become `__mlu_const__` data.
 """
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ import dataclasses
 from collections import Counter
 import re
 from dataclasses import dataclass
-from typing import Callable
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping
 
 import sympy as sp
 
@@ -53,8 +55,8 @@ from kernel_ir.ir import (
     ArrayType, Assign, Barrier, BarrierKind, BinOp, Block, Break, BuiltinVar, Call, Cast, Const, Construct,
     Continue, Decl, DoWhile, DType, Expr, ExprStmt, For, ForKind, FuncQual, Function, GlobalVar, If, Index,
     KernelLaunch, LaunchConfig, Member, MemScope, MethodCall, Module, NamedType, Node, Param, PointerType, RawExpr,
-    Return, ScalarType, Select, SizeOf, Stmt, Type, UnaryOp, Var, VarQual, VectorType, Verbatim, While, children,
-    transform, walk,
+    Return, ScalarType, Select, SizeOf, Stmt, StringLit, Type, UnaryOp, Var, VarQual, VectorType, Verbatim, While,
+    children, transform, walk,
 )
 from kernel_ir.parse_clang import type_from_text
 from passes.base import PassRefused
@@ -75,10 +77,15 @@ class BindOptions:
     """block_size: CUDA/HIP threads per block of every kernel (the grid is computed from the loop extents).
     buffer_elements: (pointer parameter, element count as a SymPy expression of the integer parameters) known
     from elsewhere, e.g. the source's host launcher; a host launcher copies the smaller of it and what the loop
-    form's indices reach (both bound the accesses; index analysis alone can overshoot masked tails)."""
+    form's indices reach (both bound the accesses; index analysis alone can overshoot masked tails).
+    bang_gdram_scratch_bytes / bang_nram_scratch_bytes: the capacity of each BANG scratch array whose size is only
+    known at run time, in GDRAM (allocated in code every task runs) or NRAM (allocated per parallel iteration);
+    the kernel checks it and reports a larger request instead of running."""
 
     block_size: int = 256
     buffer_elements: tuple[tuple[str, sp.Expr], ...] = ()
+    bang_gdram_scratch_bytes: int = 64 << 20
+    bang_nram_scratch_bytes: int = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,8 @@ def bind(module: Module, target: str, options: BindOptions | None = None) -> Mod
         raise PassRefused("XP520", "bind: the loop form has no extern \"C\" entry function")
     module = module.map_functions(lambda f: _alias_device_copies(f) if f.name in entries and f.body else f)
     if target != "cpp":  # a device target needs the host's buffers and helper loops in forms it can place
+        module = module.map_functions(lambda f: _plain_allocations(_allocating_helpers_inlined(f, module))
+                                      if f.name in entries and f.body else f)
         for fn in module.functions:
             if fn.name in entries and fn.body is not None:
                 _check_helper_allocations(fn, module, target)
@@ -126,7 +135,7 @@ def bind(module: Module, target: str, options: BindOptions | None = None) -> Mod
         bound = module.map_functions(_bind_cpp_function)
         return dataclasses.replace(bound, includes=_cpp_includes(module))
     if target == "bang":
-        return _bind_bang(module, entries)
+        return _bind_bang(module, entries, options)
     return _bind_simt(module, entries, target, options)
 
 
@@ -217,11 +226,37 @@ def _assigns(node: Node, var: str) -> bool:
     return var in _assigned_vars(node)
 
 
-def _touches_memory(node: Node, host_arrays: frozenset[str] = frozenset()) -> bool:
-    """Whether a statement reads or writes through a pointer (arrays it declares, or `host_arrays`, do not count)."""
-    local_arrays = host_arrays | {n.name for n in walk(node) if isinstance(n, Decl) and isinstance(n.type, ArrayType)}
+def _array_ranks(decls: Iterable[Node]) -> dict[str, int]:
+    """Index levels that stay inside each declared array: its rank for an array of pointers (a further index
+    reads through a stored pointer), unlimited otherwise."""
+    ranks = {}
+    for d in decls:
+        if isinstance(d, Decl) and not isinstance(d.type, PointerType):
+            rank, element = 0, d.type
+            while isinstance(element, ArrayType):
+                rank, element = rank + 1, element.element
+            ranks[d.name] = rank if isinstance(element, PointerType) else 1 << 30
+    return ranks
+
+
+def _own_array_access(target: Expr, arrays: Mapping[str, int]) -> bool:
+    """Whether an index (or member) chain stays inside one of `arrays` instead of reaching memory through a pointer."""
+    depth = 0
+    while isinstance(target, (Index, Member)):
+        depth += isinstance(target, Index)
+        if isinstance(target, Member) and target.arrow:
+            return False
+        target = target.base
+    return isinstance(target, Var) and target.name in arrays and depth <= arrays[target.name]
+
+
+def _touches_memory(node: Node, host_arrays: Mapping[str, int] = MappingProxyType({})) -> bool:
+    """Whether a statement reads or writes through a pointer (arrays it declares, or `host_arrays` (ranks by
+    `_array_ranks`), do not count)."""
+    arrays = {**host_arrays, **_array_ranks(n for n in walk(node) if isinstance(n, Decl)
+                                            and isinstance(n.type, ArrayType))}
     for n in walk(node):
-        if isinstance(n, Index) and not (isinstance(n.base, Var) and n.base.name in local_arrays):
+        if isinstance(n, Index) and not _own_array_access(n, arrays):
             return True
         if isinstance(n, UnaryOp) and n.op == "*" or isinstance(n, Member) and n.arrow:
             return True
@@ -236,13 +271,14 @@ def _root(target: Expr) -> str | None:
     return target.name if isinstance(target, Var) else None
 
 
-def _writes_memory(node: Node, host_arrays: frozenset[str] = frozenset()) -> bool:
+def _writes_memory(node: Node, host_arrays: Mapping[str, int] = MappingProxyType({})) -> bool:
     """Whether a statement stores through a pointer (or calls memcpy/memset); its own arrays (and
-    `host_arrays`) do not count."""
-    local_arrays = host_arrays | {n.name for n in walk(node) if isinstance(n, Decl) and isinstance(n.type, ArrayType)}
+    `host_arrays`, ranks by `_array_ranks`) do not count."""
+    arrays = {**host_arrays, **_array_ranks(n for n in walk(node) if isinstance(n, Decl)
+                                            and isinstance(n.type, ArrayType))}
     for target in store_targets(node):
         through_pointer = isinstance(target, (Index, Member)) or isinstance(target, UnaryOp) and target.op == "*"
-        if through_pointer and _root(target) not in local_arrays:
+        if through_pointer and not _own_array_access(target, arrays):
             return True
     return any(isinstance(n, Call) and n.name in ("memcpy", "memset") for n in walk(node))
 
@@ -282,7 +318,8 @@ def _shared_arrays(body: Block, with_loaded: bool = True) -> set[str]:
             shared |= {array for root in roots for array in pointing.get(root, ())}
     for node in outside if with_loaded else ():
         if isinstance(node, Assign) and _root(node.target) in names \
-                and _touches_memory(ExprStmt(node.value), frozenset(names)):
+                and _touches_memory(ExprStmt(node.value), _array_ranks(n for n in outside if isinstance(n, Decl)
+                                                                        and n.name in names)):
             shared.add(_root(node.target))
     return shared
 
@@ -385,7 +422,7 @@ def _vectors_as_scratch(fn: Function) -> Function:
     `v.size()`, as the scratch buffer bind already places: `T* v = (T*)malloc(n * sizeof(T))`, its elements set
     to x (or T(0), as the vector does) by a parallel loop, `free(v)` where the vector's scope ends and before each
     return in it. A device cannot hold a std::vector: on a GPU the buffer becomes device memory the kernels take
-    as a pointer, on BANG a GDRAM array when n is a constant (`_static_scratch`)."""
+    as a pointer, on BANG a GDRAM array (`_scratch_as_arrays`)."""
     taken = _used(fn.body) | _declared(fn.body) | {p.name for p in fn.params}
 
     def fresh(base: str) -> str:
@@ -484,6 +521,56 @@ def _parallel_helpers_inlined(fn: Function, module: Module) -> Function:
         return pasted
 
     return dataclasses.replace(fn, body=_map_host_statements(fn.body, paste))
+
+
+def _allocating_helpers_inlined(fn: Function, module: Module) -> Function:
+    """`T* p = helper(args);` (or `p = helper(args);`) in the entry's code run once, where the helper allocates
+    (`alloc_floats(n)` rounding a size up for an aligned_alloc), replaced by the helper's body computing p: the
+    allocation is then the entry's own scratch, which bind places on the device."""
+    allocating = _helpers_where(module, _allocates)
+    helpers = {f.name: f for f in module.functions if f.body is not None and f.name in allocating}
+    namer = Namer(_used(fn.body) | _declared(fn.body) | {p.name for p in fn.params} | set(helpers))
+
+    def paste(s: Stmt) -> Stmt | None:
+        target, value = _variable_set(s)
+        callee = helpers.get(value.name) if isinstance(value, Call) else None
+        if callee is None or callee.name == fn.name or not isinstance(callee.return_type, PointerType):
+            return None
+        pasted = inline_body(callee, value, target, namer)
+        return Block(((dataclasses.replace(s, init=None),) if isinstance(s, Decl) else ()) + pasted)
+
+    def splice(n: Node) -> Node | None:  # the declaration stays in its scope: `T* p; { ...; p = ...; }`
+        if not isinstance(n, Block):
+            return None
+        pasted = [(x, paste(x)) for x in n.body]
+        if all(p is None for _, p in pasted):
+            return None
+        return Block(tuple(y for x, p in pasted for y in ((x,) if p is None else p.body)))
+
+    return dataclasses.replace(fn, body=transform(fn.body, splice))
+
+
+def _variable_set(s: Stmt) -> tuple[str | None, Expr | None]:
+    """(variable, value) when `s` is `T v = value;` or `v = value;`."""
+    if isinstance(s, Decl):
+        return s.name, s.init
+    if isinstance(s, Assign) and isinstance(s.target, Var) and s.op == "":
+        return s.target.name, s.value
+    return None, None
+
+
+def _plain_allocations(fn: Function) -> Function:
+    """`std::malloc`/`std::free`/... spelled plainly, and `aligned_alloc(a, n)` as `malloc(n)`: the scratch calls
+    bind places (device allocations are aligned more strictly than any `a` a host kernel asks)."""
+    def plain(n: Node) -> Node | None:
+        if not isinstance(n, Call):
+            return None
+        name = n.name.removeprefix("std::")
+        if name == "aligned_alloc" and len(n.args) == 2:
+            return Call("malloc", (n.args[1],))
+        return dataclasses.replace(n, name=name) if name in _SCRATCH_CALLS and name != n.name else None
+
+    return dataclasses.replace(fn, body=transform(fn.body, plain))
 
 
 def _map_host_statements(s: Stmt, leaf: Callable[[Stmt], Stmt | None]) -> Stmt:
@@ -624,14 +711,14 @@ def _rectangular(outer: For, inner: For) -> bool:
 
 # ------------------------------------------------------------------------------------------------ bang --------
 
-def _bind_bang(module: Module, entries: set[str]) -> Module:
+def _bind_bang(module: Module, entries: set[str], options: BindOptions) -> Module:
     arrays: list[GlobalVar] = []
 
     def convert(fn: Function) -> Function:
         if fn.body is None:
             return fn
         if fn.name in entries:
-            body, found = _static_scratch(fn)
+            body, found = _scratch_as_arrays(fn, options)
             arrays.extend(found)
             fn = dataclasses.replace(fn, body=body)
             fn = dataclasses.replace(fn, body=_byte_calls_as_loops(fn))
@@ -673,35 +760,95 @@ def _constant_bytes(e: Expr) -> int | None:
     return None
 
 
-def _static_scratch(fn: Function) -> tuple[Block, list[GlobalVar]]:
-    """Scratch buffers of a size known at translation time, allocated at the entry's top level, become
-    `__mlu_device__` GDRAM arrays: a `__mlu_global__` function cannot allocate, and a static array is what a
-    BANG programmer declares for a fixed workspace. Such an array is shared by concurrent launches of the
-    kernel, like the `__constant__`/`__device__` arrays a SIMT source would have used. Buffers whose size
-    depends on the arguments are left for the scratch check to refuse (XP521)."""
+def _scratch_as_arrays(fn: Function, options: BindOptions) -> tuple[Block, list[GlobalVar]]:
+    """Scratch buffers as the fixed arrays a BANG programmer declares for a workspace (a `__mlu_global__`
+    function cannot allocate):
+    - allocated in the code every task runs: a `__mlu_device__` GDRAM array, of the malloc's size when that is
+      known at translation time, else of `options.bang_gdram_scratch_bytes`;
+    - allocated inside a parallel loop (a CUDA block's dynamic shared memory, a per-row vector), so private to
+      an iteration and hence to the task running it: an `__nram__` array of `options.bang_nram_scratch_bytes`.
+    A capacity is checked where the size is known, before the parallel loop for the second kind. Every task
+    evaluates the same condition, prints the shortfall with `__bang_printf` and returns before touching the
+    buffer, the way a CUDA launch that asks for more shared memory than there is fails without running. GDRAM
+    arrays are shared by concurrent launches, like a SIMT source's `__device__` arrays. (Pointers to them may be
+    swapped, as ping-pong buffers are.) Buffers allocated more than once, and per-iteration buffers whose size
+    changes with the iteration, are left for the scratch check to refuse (XP521)."""
     arrays: list[GlobalVar] = []
-    replaced: dict[str, str] = {}
+    replaced: set[str] = set()
     taken = _used(fn.body) | _declared(fn.body) | {p.name for p in fn.params}
-    stmts = []
-    for s in fn.body.body:
-        target, value = (s.name, s.init) if isinstance(s, Decl) else (
-            s.target.name, s.value) if isinstance(s, Assign) and isinstance(s.target, Var) and s.op == "" else (None, None)
-        size = _malloc_size(value)
-        types = {d.name: d.type for d in fn.body.body if isinstance(d, Decl)}
-        pointer = types.get(target)
-        count = _constant_bytes(size) if size is not None else None
-        if count is None or not isinstance(pointer, PointerType) or not isinstance(pointer.pointee, ScalarType) \
-                or count % max(pointer.pointee.dtype.bits // 8, 1) or sum(
-                    1 for n in walk(fn.body) if isinstance(n, Assign) and n.target == Var(target)) > 1:
-            stmts.append(s)
-            continue
-        name = _gdram_name(target, taken)
-        element = dataclasses.replace(pointer.pointee, const=False)
-        arrays.append(GlobalVar(name, ArrayType(element, Const(count // (element.dtype.bits // 8), DType.int32)),
-                                MemScope.global_))
-        replaced[target] = name
-        stmts.append(dataclasses.replace(s, init=Var(name)) if isinstance(s, Decl)
-                     else dataclasses.replace(s, value=Var(name)))
+    types = {d.name: d.type for d in walk(fn.body) if isinstance(d, Decl)}
+    allocations = Counter(n.name if isinstance(n, Decl) else n.target.name for n in walk(fn.body)
+                          if isinstance(n, Decl) and _malloc_size(n.init) is not None
+                          or isinstance(n, Assign) and isinstance(n.target, Var) and _malloc_size(n.value) is not None)
+
+    def allocation(s: Stmt) -> tuple[str, Expr, ScalarType] | None:
+        """(buffer, bytes, element type) when `s` is `T* p = (T*)malloc(bytes)` or `p = (T*)malloc(bytes)`."""
+        target, value = _variable_set(s)
+        size, pointer = _malloc_size(value), types.get(target)
+        if size is None or not isinstance(pointer, PointerType) or not isinstance(pointer.pointee, ScalarType) \
+                or not pointer.pointee.dtype.bits or allocations[target] > 1:
+            return None
+        return target, size, dataclasses.replace(pointer.pointee, const=False)
+
+    def place(s: Stmt, buffer: str, element: ScalarType, elements: int, scope: MemScope) -> Stmt:
+        name = _gdram_name(buffer, taken) if scope == MemScope.global_ else _gdram_name(buffer, taken, "xp_nram_")
+        arrays.append(GlobalVar(name, ArrayType(element, Const(elements, DType.int32)), scope))
+        replaced.add(buffer)
+        return dataclasses.replace(s, init=Var(name)) if isinstance(s, Decl) \
+            else dataclasses.replace(s, value=Var(name))
+
+    def check(buffer: str, size: Expr, capacity: int, memory: str) -> If:
+        message = StringLit(f'"xpile: {fn.name} needs %llu bytes of {memory} for {buffer}, more than the {capacity} '
+                            f'this translation reserves\\n"')
+        wanted = Cast(ScalarType(DType.uint64), size)
+        return If(BinOp(">", wanted, Const(capacity, DType.int64)),
+                  Block((ExprStmt(Call("__bang_printf", (message, wanted))), Return())))
+
+    def in_gdram(s: Stmt, buffer: str, size: Expr, element: ScalarType) -> list[Stmt]:
+        width = element.dtype.bits // 8
+        count = _constant_bytes(size)
+        if count is not None and count % width == 0:
+            return [place(s, buffer, element, count // width, MemScope.global_)]
+        capacity = options.bang_gdram_scratch_bytes
+        return [check(buffer, size, capacity, "GDRAM scratch"),
+                place(s, buffer, element, capacity // width, MemScope.global_)]
+
+    def per_iteration(loop: For) -> list[Stmt]:
+        """The loop with its own buffers in NRAM, after their capacity checks."""
+        inside = _declared(loop) | _assigned_vars(loop)
+        checks: list[Stmt] = []
+
+        def in_nram(n: Node) -> Node | None:
+            found = allocation(n) if isinstance(n, (Decl, Assign)) else None
+            if found is None or found[0] not in _declared(loop) or _used(found[1]) & inside:
+                return None
+            buffer, size, element = found
+            capacity = options.bang_nram_scratch_bytes
+            checks.append(check(buffer, size, capacity, "NRAM"))
+            return place(n, buffer, element, capacity // (element.dtype.bits // 8), MemScope.nram)
+
+        placed = transform(loop, in_nram)
+        return checks + [placed]
+
+    def host_block(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for s in stmts:
+            found = allocation(s)
+            out += in_gdram(s, *found) if found is not None else per_iteration(s) \
+                if isinstance(s, For) and s.kind == ForKind.parallel else [host_statement(s)]
+        return tuple(out)
+
+    def host_statement(s: Stmt) -> Stmt:
+        if isinstance(s, Block):
+            return Block(host_block(s.body))
+        if isinstance(s, If):
+            return dataclasses.replace(s, then=Block(host_block(s.then.body)), otherwise=Block(
+                host_block(s.otherwise.body)) if s.otherwise is not None else None)
+        if isinstance(s, (For, While, DoWhile)):
+            return dataclasses.replace(s, body=Block(host_block(s.body.body)))
+        return s
+
+    body = Block(host_block(fn.body.body))
 
     def drop_free(n: Node) -> Node | None:
         if isinstance(n, ExprStmt) and isinstance(n.expr, Call) and n.expr.name == "free" \
@@ -709,11 +856,12 @@ def _static_scratch(fn: Function) -> tuple[Block, list[GlobalVar]]:
             return Block(())
         return None
 
-    return _without_empty_blocks(transform(Block(tuple(stmts)), drop_free)), arrays
+    return _without_empty_blocks(transform(body, drop_free)), arrays
 
 
-def _gdram_name(buffer: str, taken: set[str]) -> str:
-    name = next(f"xp_gdram_{buffer}{k or ''}" for k in range(len(taken) + 1) if f"xp_gdram_{buffer}{k or ''}" not in taken)
+def _gdram_name(buffer: str, taken: set[str], prefix: str = "xp_gdram_") -> str:
+    name = next(f"{prefix}{buffer}{k or ''}" for k in range(len(taken) + 1)
+                if f"{prefix}{buffer}{k or ''}" not in taken)
     taken.add(name)
     return name
 
@@ -721,7 +869,7 @@ def _gdram_name(buffer: str, taken: set[str]) -> str:
 def _shared_arrays_in_gdram(fn: Function) -> tuple[Block, list[GlobalVar]]:
     """Arrays of a constant size, declared without an initializer outside the parallel loops and filled by them,
     become `__mlu_device__` GDRAM arrays: every task must read the one copy all tasks filled, while an array
-    declared in the entry is each task's own. (Shared by concurrent launches, like `_static_scratch`'s.)"""
+    declared in the entry is each task's own. (Shared by concurrent launches, like `_scratch_as_arrays`'s.)"""
     taken = _used(fn.body) | _declared(fn.body) | {p.name for p in fn.params}
     declarations = Counter(n.name for n in walk(fn.body) if isinstance(n, Decl))
     arrays: list[GlobalVar] = []
@@ -752,9 +900,11 @@ def _without_empty_blocks(body: Block) -> Block:
 
 
 def _byte_calls_as_loops(fn: Function) -> Block:
-    """`memset(p, 0, n * sizeof(T))` and `memcpy(d, s, n * sizeof(T))` on `T*` variables, outside the parallel
-    loops, as parallel element loops: BANG device code has no byte calls on GDRAM, and a loop splits over tasks.
-    Other byte calls are left for the scratch check to refuse."""
+    """`memset(p, 0, n * sizeof(T))` and `memcpy(d, s, n * sizeof(T))` as element loops (BANG device code has no
+    byte calls on GDRAM), on `T*` pointers (`p`, `p + k`, `&a[i]`; a byte count is an element count for 1-byte T).
+    Outside the parallel loops a loop filling GDRAM is parallel, so it splits over tasks; one filling a task's own
+    array, or inside a parallel loop, is serial. A call on exactly one element (`memset(&x, 0, sizeof(x))`) is an
+    assignment. Other byte calls are left for the scratch check to refuse."""
     types = {p.name: p.type for p in fn.params} | {d.name: d.type for d in walk(fn.body) if isinstance(d, Decl)}
     taken = _used(fn.body) | _declared(fn.body) | set(types)
 
@@ -789,23 +939,66 @@ def _byte_calls_as_loops(fn: Function) -> Block:
             n = BinOp("*", n, f)
         return n
 
-    def as_loop(s: Stmt) -> Stmt | None:
+    def object_type(e: Expr) -> Type | None:
+        if isinstance(e, Index):
+            t = object_type(e.base)
+            return t.pointee if isinstance(t, PointerType) else t.element if isinstance(t, ArrayType) else None
+        return types.get(e.name) if isinstance(e, Var) else None
+
+    def pointee(e: Expr) -> DType | None:
+        if isinstance(e, UnaryOp) and e.op == "&":
+            t = object_type(e.operand)
+            while isinstance(t, ArrayType):
+                t = t.element
+            return t.dtype if isinstance(t, ScalarType) else None
+        return element(e) if isinstance(e, Var) else pointee(e.lhs) if isinstance(e, BinOp) and e.op in "+-" else None
+
+    def whole_object(dst: Expr, src: Expr | None) -> Stmt | None:
+        """`dst = 0` (or `= *src`), element by element through serial loops when dst is an array."""
+        t = object_type(dst)
+        if isinstance(t, ScalarType):
+            return Assign(dst, Cast(ScalarType(t.dtype), Const(0, DType.int32)) if src is None else UnaryOp("*", src))
+        if not isinstance(t, ArrayType) or t.size is None or src is not None and not (
+                isinstance(src, UnaryOp) and src.op == "&" and object_type(src.operand) == t):
+            return None
+        var = next(f"xp_e{k}" for k in range(len(taken) + 1) if f"xp_e{k}" not in taken)
+        taken.add(var)
+        inner = whole_object(Index(dst, Var(var)), None if src is None else UnaryOp("&", Index(src.operand, Var(var))))
+        return None if inner is None else For((Decl(var, _LONG, Const(0, DType.int32)),), BinOp("<", Var(var), t.size),
+                                              Assign(Var(var), Const(1, DType.int32), "+"), Block((inner,)),
+                                              ForKind.serial, None)
+
+    def as_loop(s: Stmt, kind: ForKind) -> Stmt | None:
         call = s.expr if isinstance(s, ExprStmt) and isinstance(s.expr, Call) else None
         if call is None or call.name not in ("memset", "memcpy") or len(call.args) != 3:
             return None
         dst, src, size = call.args
-        dtype = element(dst) if isinstance(types.get(getattr(dst, "name", None)), PointerType) else None  # GDRAM
-        n = count(size, dtype) if dtype is not None else None
-        if n is None or call.name == "memset" and not _is_zero(src) or call.name == "memcpy" and element(src) != dtype:
+        dtype = pointee(dst)
+        one = isinstance(dst, UnaryOp) and dst.op == "&" and size == SizeOf(dst.operand)
+        n = None if dtype is None else Const(1, DType.int32) if one else count(size, dtype) or (
+            size if dtype.bits == 8 and not any(isinstance(f, SizeOf) for f in factors(size)) else None)
+        if n is None or call.name == "memset" and not _is_zero(src) or call.name == "memcpy" and pointee(src) != dtype:
             return None
+        if one:
+            return whole_object(dst.operand, src if call.name == "memcpy" else None)
         var = next(f"xp_e{k}" for k in range(len(taken) + 1) if f"xp_e{k}" not in taken)
         taken.add(var)
         value = Cast(ScalarType(dtype), Const(0, DType.int32)) if call.name == "memset" else Index(src, Var(var))
+        if not isinstance(types.get(_root_var(dst)), PointerType):
+            kind = ForKind.serial  # a task's own array: every task fills its copy
         return For((Decl(var, _LONG, Const(0, DType.int32)),), BinOp("<", Var(var), n),
                    Assign(Var(var), Const(1, DType.int32), "+"), Block((Assign(Index(dst, Var(var)), value),)),
-                   ForKind.parallel, call.name)
+                   kind, call.name)
 
-    return _map_host_statements(fn.body, as_loop)  # byte calls inside a parallel loop are left to the scratch check
+    outside = _map_host_statements(fn.body, lambda s: as_loop(s, ForKind.parallel))
+    return transform(outside, lambda n: as_loop(n, ForKind.serial) if isinstance(n, ExprStmt) else None)
+
+
+def _root_var(e: Expr) -> str | None:
+    """The variable a pointer expression (`p`, `p + k`, `&a[i]`) is based on."""
+    while isinstance(e, (UnaryOp, BinOp, Index)):
+        e = e.operand if isinstance(e, UnaryOp) else e.lhs if isinstance(e, BinOp) else e.base
+    return e.name if isinstance(e, Var) else None
 
 
 class _BangBody:
@@ -816,8 +1009,7 @@ class _BangBody:
         self.dirty = False  # memory written since the last __sync_all
         # arrays declared outside the parallel loops: each task has its own copy and sets it up itself
         # (and any other object that is not a pointer into memory)
-        self.private = frozenset(n.name for n in _host_level(fn.body)
-                                 if isinstance(n, Decl) and not isinstance(n.type, PointerType))
+        self.private = _array_ranks(_host_level(fn.body))
         self.pointers = {p.name for p in fn.params if isinstance(p.type, PointerType)} | {
             n.name for n in walk(fn.body) if isinstance(n, Decl) and isinstance(n.type, PointerType)}
         self.reading_helpers, self.writing_helpers = _memory_helpers(module), _memory_helpers(module, writing=True)
@@ -857,7 +1049,7 @@ class _BangBody:
         out = self.sync_before(s)
         if not _writes_memory(s, self.private) and not _passes_pointer_to(s, self.writing_helpers, self.pointers):
             return out + [s]  # every task computes the same private values
-        outer_scalars = (_assigned_vars(s) | {_root(t) for t in store_targets(s)} & self.private) - _declared(s)
+        outer_scalars = (_assigned_vars(s) | {_root(t) for t in store_targets(s)} & self.private.keys()) - _declared(s)
         if any(isinstance(n, Return) for n in walk(s)):
             raise PassRefused("XP522", f"bind: {self.fn.name} returns from code that writes memory outside the "
                                        "parallel loops (task 0 would leave the others waiting at __sync_all)")
@@ -1216,7 +1408,7 @@ class _SimtLauncher:
         """Whether host code `node` reads or writes device memory (itself, or through a helper it passes a pointer)."""
         pointers = {name for name, t in self.scope.items() if isinstance(t, PointerType)}
         node = transform(node, lambda n: _table_read_indices(n, self.tables), top_down=True)
-        return _touches_memory(node, frozenset(self.host_arrays)) \
+        return _touches_memory(node, _array_ranks(stmts[0] for stmts in self.host_arrays.values())) \
             or _passes_pointer_to(node, self.memory_helpers, pointers)
 
     def container(self, s: Stmt) -> Stmt:

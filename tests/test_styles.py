@@ -15,13 +15,7 @@ from tests.styles.specs import SPECS, style_kernels
 
 KERNELS = style_kernels()
 # (source dialect, kernel, target) -> (code, why): constructs the translator refuses today, each for a stated reason.
-_RUNTIME_SCRATCH = "a scratch buffer sized at run time (a device buffer between two kernels, a std::vector) " \
-    "needs memory the BANG kernel cannot allocate: BANG kernels get all GDRAM from the host"
-KNOWN_REFUSALS: dict[tuple[str, str, str], tuple[str, str]] = {
-    ("cuda", "softmax_two_pass", "bang"): ("XP521", _RUNTIME_SCRATCH),
-    ("cuda", "sum_multipass", "bang"): ("XP521", _RUNTIME_SCRATCH),
-    ("cpp", "softmax_avx2", "bang"): ("XP521", _RUNTIME_SCRATCH),
-}
+KNOWN_REFUSALS: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
 @pytest.mark.parametrize("dialect,name,path", KERNELS, ids=[f"{d}-{n}" for d, n, _ in KERNELS])

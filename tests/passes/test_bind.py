@@ -144,7 +144,8 @@ extern "C" void doubled(const float* x, float* y, int n) {
 }
 """
 
-# The same guard on a buffer the kernels write and the host copies out: no alias (XP521 on BANG).
+# The same guard on a buffer the kernels write and the host copies out: no alias (on BANG a GDRAM array of a
+# fixed capacity, checked at run time).
 GUARDED_OUTPUT = """
 #include <cstring>
 extern "C" void halved(const float* x, float* y, int n) {
@@ -179,8 +180,9 @@ extern "C" void weighted(const float* x, float* y, int n) {
 """
 
 
-# Host scratch a device cannot hold: a std::vector sized by the arguments (a device buffer on a GPU, refused on
-# BANG, which cannot allocate GDRAM), filled by a parallel loop and read through .data() and .size() later.
+# Host scratch a device cannot hold: a std::vector sized by the arguments (a device buffer on a GPU, a GDRAM array
+# of a fixed capacity on BANG, which cannot allocate), filled by a parallel loop and read through .data() and
+# .size() later.
 VECTOR_SCRATCH = """
 #include <vector>
 extern "C" void reversed_pairs(const float* x, float* y, int n) {
@@ -265,7 +267,7 @@ extern "C" void rotations(const float* x, float* y, int n) {
 """
 
 
-# A buffer from a helper that allocates it: host memory on a GPU, each task's own on BANG: refused there.
+# A buffer a helper allocates and returns: the helper is pasted into the entry, whose scratch bind places.
 HELPER_ALLOCATION = """
 static float* floats(int n) { return (float*)malloc((n > 0 ? n : 1) * sizeof(float)); }
 extern "C" void copied_twice(const float* x, float* y, int n) {
@@ -282,6 +284,24 @@ extern "C" void copied_twice(const float* x, float* y, int n) {
 }
 """
 
+
+# A buffer a helper allocates into an out-parameter: host memory on a GPU, each task's own on BANG: refused there.
+HELPER_OUT_ALLOCATION = """
+static void make(float** p, int n) { *p = (float*)malloc((n > 0 ? n : 1) * sizeof(float)); }
+extern "C" void copied_out(const float* x, float* y, int n) {
+    float* tmp;
+    make(&tmp, n);
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        tmp[i] = 2.0f * x[i];
+    }
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = tmp[n - 1 - i];
+    }
+    free(tmp);
+}
+"""
 
 # An array filled by a parallel loop through a host pointer into it: still the one array every iteration shares.
 ALIASED_ARRAY = """
@@ -328,6 +348,59 @@ extern "C" void summed(const float* x, float* y, int n) {
 """
 
 
+# Scratch each parallel iteration allocates for itself (a CUDA block's dynamic shared memory in the loop form):
+# on BANG an NRAM array of the task running the iteration, with its capacity checked before the loop.
+PER_ITERATION_SCRATCH = """
+extern "C" void window_sums(const float* x, float* y, int n) {
+    const int width = 3;
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        float* window = (float*)malloc(width * sizeof(float) + 16);
+        for (int k = 0; k < width; k += 1) {
+            window[k] = i + k < n ? x[i + k] : 0.0f;
+        }
+        y[i] = window[0] + window[1] + window[2];
+        free(window);
+    }
+}
+"""
+
+# Rows reached through an array of pointers, written by one nest and read by the next: the stores go to memory
+# (BANG needs a __sync_all between the nests) although the array holding the pointers is the iteration's own.
+POINTER_ROWS = """
+extern "C" void row_pairs(const float* x, float* y, int n) {
+    float* scratch = (float*)malloc(2 * n * sizeof(float));
+    #pragma omp parallel for
+    for (int r = 0; r < 2; r += 1) {
+        float* rows[1];
+        rows[0] = scratch + r * n;
+        for (int i = 0; i < n; i += 1) {
+            rows[0][i] = (r + 1) * x[i];
+        }
+    }
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        y[i] = scratch[i] + scratch[n + n - 1 - i];
+    }
+    free(scratch);
+}
+"""
+
+# Per-iteration accumulator rows zeroed with memset (how recover_loops writes `T acc[K] = {}` of each thread).
+ZEROED_ROWS = """
+#include <cstring>
+extern "C" void pair_sums(const float* x, float* y, int n) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        float acc[1][2];
+        memset(&acc[0], 0, sizeof(acc[0]));
+        acc[0][0] += x[i];
+        acc[0][1] += 2.0f * x[i];
+        y[i] = acc[0][0] + acc[0][1];
+    }
+}
+"""
+
 def vector_args(n: int = 45) -> list:
     return [("x", rng.standard_normal(n).astype(np.float32)), ("y", np.ones(n, np.float32)), ("n", np.int32(n))]
 
@@ -338,12 +411,16 @@ CASES = {
     "helper_between_nests": (HELPER_BETWEEN_NESTS, "bumped", vector_args),
     "vector_per_step": (VECTOR_PER_STEP, "rotations", vector_args),
     "helper_allocation": (HELPER_ALLOCATION, "copied_twice", vector_args),
+    "helper_out_allocation": (HELPER_OUT_ALLOCATION, "copied_out", vector_args),
     "aliased_array": (ALIASED_ARRAY, "through_pointer", vector_args),
     "guarded_copy": (GUARDED_COPY, "doubled", vector_args),
     "const_table": (CONST_TABLE, "tapped", vector_args),
     "host_scalar_sum": (HOST_SCALAR_SUM, "summed", vector_args),
     "guarded_output": (GUARDED_OUTPUT, "halved", vector_args),
     "fixed_scratch": (FIXED_SCRATCH, "weighted", vector_args),
+    "per_iteration_scratch": (PER_ITERATION_SCRATCH, "window_sums", vector_args),
+    "pointer_rows": (POINTER_ROWS, "row_pairs", vector_args),
+    "zeroed_rows": (ZEROED_ROWS, "pair_sums", vector_args),
     "elementwise": (ELEMENTWISE, "axpb", lambda: [
         ("x", rng.standard_normal(N).astype(np.float32)), ("b", rng.standard_normal(N).astype(np.float32)),
         ("y", np.zeros(N, np.float32)), ("n", np.int32(N)), ("alpha", np.float32(1.5))]),
@@ -367,9 +444,8 @@ CASES = {
         ("b", rng.integers(-128, 128, COLS).astype(np.int8)), ("c", np.zeros(ROWS, np.int32)),
         ("rows", np.int32(ROWS)), ("k", np.int32(COLS))]),
 }
-REFUSED = {("scratch", "bang"): "XP521", ("guarded_output", "bang"): "XP521", ("vector_scratch", "bang"): "XP521",
-           ("vector_per_step", "bang"): "XP521", ("helper_allocation", "bang"): "XP521",
-           ("helper_allocation", "cuda"): "XP523", ("helper_allocation", "hip"): "XP523"}
+REFUSED = {("helper_out_allocation", "bang"): "XP521", ("helper_out_allocation", "cuda"): "XP523",
+           ("helper_out_allocation", "hip"): "XP523"}
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -431,6 +507,40 @@ def test_bang_fixed_scratch_is_a_device_array() -> None:
     assert "__mlu_device__ float xp_gdram_table[4];" in code
     assert "malloc" not in code and "memset" not in code and "free" not in code
 
+
+
+def test_bang_run_time_scratch_is_a_checked_device_array() -> None:
+    code = print_module(bind(loop_form(SCRATCH), "bang", BindOptions(bang_gdram_scratch_bytes=1024)))
+    assert "__mlu_device__ float xp_gdram_mean[256];" in code and "malloc" not in code and "free" not in code
+    check = code[code.index("if ((unsigned long long)"):code.index("mean = xp_gdram_mean")]
+    assert "> 1024" in check and "__bang_printf" in check and "return;" in check
+    x = rng.standard_normal(4 * 5).astype(np.float32)
+    args = lambda rows: [("x", x), ("y", np.full(4 * 5, 7.0, np.float32)), ("rows", np.int32(rows)),
+                         ("cols", np.int32(5))]
+    small = execute(code, "bang", "centered", args(4))["y"]
+    np.testing.assert_allclose(small, (x.reshape(4, 5) - x.reshape(4, 5).mean(1, keepdims=True)).ravel(), atol=1e-6)
+    # 300 rows need 1200 bytes: every task returns before writing (y keeps its contents), as a launch asking too
+    # much shared memory fails without running
+    big = [("x", rng.standard_normal(300 * 5).astype(np.float32)), ("y", np.full(300 * 5, 7.0, np.float32)),
+           ("rows", np.int32(300)), ("cols", np.int32(5))]
+    assert (execute(code, "bang", "centered", big)["y"] == 7.0).all()
+
+
+def test_bang_per_iteration_scratch_is_nram_checked_before_the_loop() -> None:
+    code = print_module(bind(loop_form(PER_ITERATION_SCRATCH), "bang"))
+    assert "__nram__ float xp_nram_window[16384];" in code and "malloc" not in code and "free" not in code
+    assert code.index("> 65536") < code.index("taskId")  # checked once, before the task loop
+
+
+def test_bang_syncs_after_stores_through_an_array_of_pointers() -> None:
+    code = print_module(bind(loop_form(POINTER_ROWS), "bang"))
+    body = code[code.index("__mlu_global__"):]
+    assert body.index("__sync_all()") < body.rindex("taskId")  # between the nests
+
+
+def test_byte_calls_on_one_object_are_assignments() -> None:
+    code = print_module(bind(loop_form(ZEROED_ROWS), "bang"))
+    assert "memset" not in code and "acc[0][xp_e0] = (float)0;" in code
 
 def test_simt_host_vector_is_a_device_buffer() -> None:
     code = print_module(bind(loop_form(VECTOR_SCRATCH), "cuda"))

@@ -6,6 +6,7 @@
 // up = toward +inf; dn = toward -inf; rd = nearest, ties away from zero; rm = nearest, ties toward +inf.
 #pragma once
 #include <cmath>
+#include <math.h>  // before the half overloads below: its `using std::fmax;` would clash with them if a kernel included it later
 #include <cstdint>
 #include <cstring>
 #include <limits>

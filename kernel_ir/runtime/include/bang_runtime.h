@@ -68,6 +68,9 @@ inline thread_local int taskId, taskIdX, taskIdY, taskIdZ;
 inline thread_local int taskDim = 1, taskDimX = 1, taskDimY = 1, taskDimZ = 1;
 inline thread_local int coreId, coreDim = 1, clusterId, clusterDim = 1;
 
+// Device printf. The emulator writes to stderr, where a run's diagnostics go.
+#define __bang_printf(...) std::fprintf(stderr, __VA_ARGS__)
+
 namespace xp_bang {
 
 inline thread_local bool in_task = false;
