@@ -122,7 +122,8 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
     Returns the final contents of every pointer argument by name. The input arrays are not modified.
     `native=True` runs the kernel for real: cpp built with the real intrinsics for this CPU instead of the
     portable emulation, CUDA/HIP built by nvcc/hipcc and run on this machine's GPU (XP005 where there is none).
-    `reverse_order=True` runs the blocks and threads of every CUDA/HIP launch in the opposite order (emulation only).
+    `reverse_order=True` runs the blocks and threads of every CUDA/HIP launch in the opposite order (emulation only),
+    and the OpenMP loops of cpp code on one thread: in their written order, where a parallel run interleaves them.
     """
     if not timeout_s > 0:
         raise XpilerError("XP002", f"the time limit must be a positive number of seconds, got {timeout_s}")
@@ -130,6 +131,7 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH")]))}
     if reverse_order:
         env["XP_THREAD_ORDER"] = "reverse"
+        env["OMP_NUM_THREADS"] = "1"
     if native and dialect in GPU_TOOLCHAINS:
         library = build_gpu_library(source, dialect, entry, args, cache_dir())
         return run_library(library, args, gpu_limits(timeout_s), env)

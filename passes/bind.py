@@ -61,6 +61,7 @@ from kernel_ir.ir import (
 from kernel_ir.parse_clang import type_from_text
 from passes.base import PassRefused
 from passes.bind_blocks import BlockKernel, block_kernel
+from passes.bind_probe import extent_probe, touch_helper
 from passes.inline import Namer, inline_body
 from passes.loops import ASSIGN_OPS, store_targets
 from passes.recover_loops import GPU_SPELLINGS_ERASED
@@ -1244,6 +1245,7 @@ class _SimtLauncher:
         self.shared_arrays = _shared_arrays(fn.body)
         self.scratch: list[str] = []  # device buffers made from shared arrays, freed at the end
         self.memory_helpers = _memory_helpers(module)
+        self.probes: list[Function] = []  # host functions measuring buffers (bind_probe)
 
     def fresh(self, base: str) -> str:
         name, n = base, 1
@@ -1276,7 +1278,7 @@ class _SimtLauncher:
         run = ExprStmt(Call(host.name, tuple(Var(device.get(p.name, p.name)) for p in self.fn.params)))
         launcher = dataclasses.replace(self.fn, body=Block(tuple(setup + [run] + teardown)),
                                        qualifiers=self.fn.qualifiers | {FuncQual.extern_c})
-        return [host, launcher]
+        return ([touch_helper()] if self.probes else []) + self.probes + [host, launcher]
 
     def call(self, what: str, *args: Expr) -> ExprStmt:
         return ExprStmt(Call(self.api[what], tuple(args)))
@@ -1292,31 +1294,46 @@ class _SimtLauncher:
         if len(counts) > 1 and any(c == 0 for c, _ in counts):
             # "never touched" in the loop form can mean "reached another way"
             counts = [(c, known) for c, known in counts if c != 0]
-        written, unwritten = [], []
+        written, unwritten, measured = [], [], None
         for count, known in counts:
             try:
                 written.append((_size_to_expr(count, p.name), known))
             except PassRefused as refusal:
                 unwritten.append(refusal.message.removeprefix("bind: "))
-        if not written:
+        overcount_only = extent is not None and extent.overcount and not any(known for _, known in written)
+        if not written or overcount_only:
+            # no formula, or only one reaching past what the kernel touches (copying it would read past the
+            # caller's array): the launcher measures the extent by running the index arithmetic (bind_probe)
+            measured = self.measured_count(p)
+        if not written and measured is None:
             reason = extent.reason if extent is not None and extent.reason else \
                 (unwritten[0] if unwritten else "its size has no C form")
             raise PassRefused("XP524", f"bind: cannot size the device copy of {p.name!r}: {reason}",
                               hint="index the buffer with expressions of the size parameters")
-        if extent is not None and extent.overcount and not any(known for _, known in written):
-            # the only size there is reaches past what the kernel touches: copying it reads past the caller's array
+        if overcount_only and measured is None:
             raise PassRefused("XP524", f"bind: cannot size the device copy of {p.name!r}: its size is only bounded, "
                                        f"not known ({extent.overcount})",
                               hint="write the kernel with explicit sizes (masks of (1 << n) - 1 lanes, indices in the "
                                    "size parameters), or give it a host launcher that copies the buffers")
-        # the smaller of the bounds, even beside an extent marked exact: each bound is sound on its own, and the
-        # source's own size is the truth about the caller's array (an exactness flag can be wrong, a minimum not)
-        written = [count for count, _ in written]
-        count = written[0] if len(written) == 1 else Call("std::min", tuple(written), (_LONG,))
+        count = measured
+        if count is None:
+            # the smaller of the bounds, even beside an extent marked exact: each bound is sound on its own, and the
+            # source's own size is the truth about the caller's array (an exactness flag can be wrong, a minimum not)
+            written = [count for count, _ in written]
+            count = written[0] if len(written) == 1 else Call("std::min", tuple(written), (_LONG,))
         pointee = p.type.pointee
         element = dataclasses.replace(pointee, const=False) if hasattr(pointee, "const") else pointee
         count = Call("std::max", (count, Const(0, DType.int64)), (_LONG,))
         return BinOp("*", Cast(_SIZE_T, count), SizeOf(element))
+
+    def measured_count(self, p: Param) -> Expr | None:
+        """A call of a host function measuring how many elements of p the entry touches (None: not measurable
+        without values only the kernels produce)."""
+        probe = extent_probe(self.fn, self.module, p.name, self.fresh(f"{self.fn.name}_extent_of_{p.name}"))
+        if probe is None:
+            return None
+        self.probes.append(probe)
+        return Call(probe.name, tuple(Var(q.name) for q in self.fn.params))
 
     # -- host statements --
     def block(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:

@@ -33,7 +33,7 @@ import numpy as np
 from kernel_ir.diagnostics import XpilerError
 from kernel_ir.entry import NUMPY_DTYPE, find_entry
 from kernel_ir.executor import execute
-from kernel_ir.ir import DType, Function, PointerType, ScalarType
+from kernel_ir.ir import Const, DType, Function, PointerType, ScalarType
 from kernel_ir.lower_cpu import DEFAULT_BANG_LAUNCH
 from kernel_ir.native_gpu import find_gpu
 from kernel_ir.parse import parse
@@ -45,7 +45,7 @@ DEFAULT_FLOAT_SCALAR = 0.5
 FLOAT_RANGE = (-1.0, 1.0)
 NONNEGATIVE_FLOAT_RANGE = (0.1, 1.0)  # for math defined on non-negative data only (sqrt of a variance, log)
 MAX_ELEMENTS = 1 << 24  # per buffer: more is a sign the default sizes do not fit this kernel
-REORDERABLE_DIALECTS = ("cuda", "hip")  # the executor can run their threads in reverse order
+REORDERABLE_DIALECTS = ("cuda", "hip", "cpp")  # the executor can run their threads in another order
 
 
 @dataclass(frozen=True)
@@ -120,15 +120,31 @@ def _check_generated(source: str, source_dialect: str, result: str, target_diale
                      sizes: dict | None, defaults: Sequence[int], common: dict) -> _Attempt:
     """One attempt on inputs generated with `defaults` for the sizes the caller did not give."""
     try:
-        scalars, elements = plan_inputs(source, source_dialect, result, target_dialect, entry, sizes, defaults)
-        first = fill_inputs(entry, scalars, elements, common["seed"], FLOAT_RANGE)
+        scalars, elements, unsized = _plan(source, source_dialect, result, target_dialect, entry, sizes, defaults)
+        measured = measure_buffers(source, source_dialect, entry.name,
+                                   fill_inputs(entry, scalars, elements, common["seed"]), unsized) if unsized else {}
+        _check_counts(measured, scalars)
+
+        def fill(float_range: tuple[float, float]) -> list:
+            """The inputs; measured buffers (empty while they were measured, so the other buffers' data is what
+            the measurement saw) drawn from a stream of their own."""
+            args = fill_inputs(entry, scalars, elements, common["seed"], float_range)
+            if not measured:
+                return args
+            rng = np.random.default_rng([common["seed"], 1])
+            smallest = min([int(v) for v in scalars.values() if float(v).is_integer() and v > 0], default=1)
+            dtypes = {p.name: p.type.pointee.dtype for p in entry.params if isinstance(p.type, PointerType)}
+            return [(name, random_buffer(rng, measured[name], dtypes[name], smallest, float_range)
+                     if name in measured else value) for name, value in args]
+
+        first = fill(FLOAT_RANGE)
     except XpilerError as err:
         return _Attempt(Verification("unverified", err.message, **common), try_other_sizes=True)
     floats = {p.name for p in entry.params if isinstance(p.type, PointerType)
               and isinstance(p.type.pointee, ScalarType) and p.type.pointee.dtype.is_float}
+
     def inputs(float_range: tuple[float, float]) -> list:  # the non-negative redraw only when a run needs it
-        return first if float_range == FLOAT_RANGE else fill_inputs(entry, scalars, elements, common["seed"],
-                                                                   float_range)
+        return first if float_range == FLOAT_RANGE else fill(float_range)
 
     return _check(source, source_dialect, result, target_dialect, entry.name, inputs, scalars, common, floats)
 
@@ -182,19 +198,20 @@ def _check(source: str, source_dialect: str, result: str, target_dialect: str, e
 
 
 def order_dependence(source: str, dialect: str, entry: str, args: list, expected: dict, evidence: dict) -> str:
-    """What changes when the source runs with its threads in reverse order ("" when nothing does, or when the
-    executor cannot reorder this dialect): threads racing to write one place make the outcome undefined."""
+    """What changes when the source runs with its threads in another order (CUDA/HIP threads reversed, OpenMP
+    loops on one thread; "" when nothing does, or when the executor cannot reorder this dialect): threads racing
+    to write one place make the outcome undefined."""
     if dialect not in REORDERABLE_DIALECTS:
         return ""
     try:
         reordered = execute(source, dialect, entry, args, launch=_launch(dialect), reverse_order=True)
     except XpilerError as err:
-        return f"in reverse order it did not run: {err.message}"
+        return f"in another thread order it did not run: {err.message}"
     check = compare(expected, reordered, evidence, {})
     if check.verified:
         return ""
     changed = ", ".join(name for name, output in check.outputs.items() if not output["agree"])
-    return f"{changed} changes by up to {check.max_abs_error:.3g} in reverse order"
+    return f"{changed} changes by up to {check.max_abs_error:.3g} in another thread order"
 
 
 def non_finite(args: list[tuple[str, object]], outputs: dict) -> tuple[int, int]:
@@ -244,6 +261,16 @@ def plan_inputs(source: str, source_dialect: str, result: str, target_dialect: s
     """(scalar values, elements of every buffer). Buffers are sized by what the source touches: it defines what
     the caller must pass. The result's extents only size a buffer the source cannot (an index the analysis does
     not follow); a result that reads more than the source faults at the argument's guard page, as it should."""
+    scalars, elements, unsized = _plan(source, source_dialect, result, target_dialect, entry, sizes, defaults)
+    for name, why in unsized.items():
+        raise XpilerError("XP411", f"cannot size buffer {name!r} {why}",
+                          hint="give the sizes with `sizes=` / --size, or the arguments themselves")
+    return scalars, elements
+
+
+def _plan(source: str, source_dialect: str, result: str, target_dialect: str, entry: Function,
+          sizes: dict | None, defaults: Sequence[int]) -> tuple[dict, dict[str, int], dict[str, str]]:
+    """plan_inputs, with the buffers no extent sizes (name -> why) returned instead of refused."""
     from kernel_ir.extents import infer_extents
 
     scalars = choose_scalars(entry, sizes, defaults)
@@ -268,14 +295,43 @@ def plan_inputs(source: str, source_dialect: str, result: str, target_dialect: s
                 continue
             elements[name] = extent.evaluate(int_sizes, _launch(dialect))
             unsized.pop(name, None)
-    for name, why in unsized.items():
-        raise XpilerError("XP411", f"cannot size buffer {name!r} {why}",
-                          hint="give the sizes with `sizes=` / --size, or the arguments themselves")
+    _check_counts(elements, scalars)
+    return scalars, elements, unsized
+
+
+def _check_counts(elements: dict[str, int], scalars: dict) -> None:
     for name, count in elements.items():
         if count < 0 or count > MAX_ELEMENTS:
             raise XpilerError("XP411", f"buffer {name!r} would hold {count} elements with sizes {scalars}",
                               hint="choose sizes that fit this kernel with `sizes=` / --size")
-    return scalars, elements
+
+
+def measure_buffers(source: str, source_dialect: str, entry: str, args: list[tuple[str, object]],
+                    unsized: dict[str, str]) -> dict[str, int]:
+    """Elements of the `unsized` buffers (name -> why no extent sizes them) the source touches on `args`
+    (where those buffers are empty): its index arithmetic run on the CPU executor (passes/bind_probe), as a
+    host launcher measures a gather's table. XpilerError when a probe would need values only the kernels make."""
+    from kernel_ir.dialects import print_module
+    from kernel_ir.ir import Assign, Block, Call, FuncQual, Index, Param, Var
+    from passes.bind_probe import extent_probe, touch_helper
+    from passes.translate import front_half
+
+    module, _ = front_half(parse(source, source_dialect))
+    fn = find_entry(module, entry)
+    names = list(unsized)
+    probes = [extent_probe(fn, module, name, f"xp_extent_of_{name}") for name in names]
+    for name, probe in zip(names, probes):
+        if probe is None:
+            raise XpilerError("XP411", f"cannot size buffer {name!r} {unsized[name]}",
+                              hint="give the sizes with `sizes=` / --size, or the arguments themselves")
+    out = Param("xp_extents", PointerType(ScalarType(DType.int64)))
+    calls = tuple(Assign(Index(Var(out.name), Const(i, DType.int32)), Call(p.name, tuple(Var(q.name) for q in fn.params)))
+                  for i, p in enumerate(probes))
+    wrapper = Function("xp_measure", ScalarType(DType.void), fn.params + (out,), Block(calls),
+                       frozenset({FuncQual.extern_c}))
+    code = print_module(dataclasses.replace(module, items=module.items + (touch_helper(), *probes, wrapper)))
+    measured = execute(code, "cpp", "xp_measure", list(args) + [(out.name, np.zeros(len(names), np.int64))])
+    return {name: int(measured[out.name][i]) for i, name in enumerate(names)}
 
 
 def choose_scalars(entry: Function, sizes: dict | None, defaults: Sequence[int]) -> dict[str, int | float]:

@@ -161,3 +161,31 @@ def test_a_wrong_result_is_still_a_mismatch_when_the_source_races() -> None:
     wrong = REVERSED.replace("= src[i]", "= src[i] + 1.0f")
     check = verify(SCATTER, "cuda", wrong, "cuda", "scatter")
     assert check.status == "mismatch", check.reason
+
+
+# Rows picked by indices in memory: no extent sizes `table`; verify measures it by running the source's index
+# arithmetic on the generated indices (passes/bind_probe), and sizes it to exactly the rows they pick.
+GATHER = """
+extern "C" void gather(const float* table, const int* idx, float* out, int n, int cols) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        for (int c = 0; c < cols; c += 1) {
+            out[i * cols + c] = table[idx[i] * cols + c];
+        }
+    }
+}
+"""
+
+
+def test_a_buffer_indexed_through_memory_is_measured_on_the_generated_indices() -> None:
+    result = GATHER.replace("for (int c = 0; c < cols; c += 1)", "for (int c = cols - 1; c >= 0; c -= 1)")
+    check = verify(GATHER, "cpp", result, "cpp", "gather")
+    assert check.status == "verified", check.reason
+    n, cols = DEFAULT_SIZES[0], DEFAULT_SIZES[1]
+    assert check.inputs["idx"]["shape"] == [n] and check.inputs["out"]["shape"] == [n * cols]
+    assert check.inputs["table"]["shape"][0] % cols == 0 and check.inputs["table"]["shape"][0] > 0
+
+
+def test_a_result_gathering_past_the_picked_rows_fails() -> None:
+    beyond = GATHER.replace("table[idx[i] * cols + c]", "table[(idx[i] + 1) * cols + c]")
+    assert verify(GATHER, "cpp", beyond, "cpp", "gather").status == "failed"

@@ -401,6 +401,39 @@ extern "C" void pair_sums(const float* x, float* y, int n) {
 }
 """
 
+# Rows picked by indices loaded from memory: no formula sizes `table`, so the launcher measures it (bind_probe)
+# by running the index arithmetic on the host; a helper's out-parameter feeds the row bound.
+GATHER_ROWS = """
+static void row_span(int cols, int* first, int* count) { *first = 0; *count = cols; }
+extern "C" void gathered(const float* table, const int* idx, float* y, int n, int cols) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        int first = 0;
+        int count = 0;
+        row_span(cols, &first, &count);
+        for (int c = first; c < count; c += 1) {
+            y[i * cols + c] = table[idx[i] * cols + c];
+        }
+    }
+}
+"""
+
+# The same rows, picked by indices a first nest computes: the host cannot know them before the kernels run.
+GATHER_COMPUTED = """
+extern "C" void gathered_twice(const float* table, const int* idx, float* y, int* picked, int n, int cols) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        picked[i] = idx[n - 1 - i];
+    }
+    #pragma omp parallel for
+    for (int i = 0; i < n; i += 1) {
+        for (int c = 0; c < cols; c += 1) {
+            y[i * cols + c] = table[picked[i] * cols + c];
+        }
+    }
+}
+"""
+
 def vector_args(n: int = 45) -> list:
     return [("x", rng.standard_normal(n).astype(np.float32)), ("y", np.ones(n, np.float32)), ("n", np.int32(n))]
 
@@ -421,6 +454,9 @@ CASES = {
     "per_iteration_scratch": (PER_ITERATION_SCRATCH, "window_sums", vector_args),
     "pointer_rows": (POINTER_ROWS, "row_pairs", vector_args),
     "zeroed_rows": (ZEROED_ROWS, "pair_sums", vector_args),
+    "gather_rows": (GATHER_ROWS, "gathered", lambda: [
+        ("table", rng.standard_normal(7 * 5).astype(np.float32)), ("idx", np.array([3, 6, 0, 6], np.int32)),
+        ("y", np.zeros(4 * 5, np.float32)), ("n", np.int32(4)), ("cols", np.int32(5))]),
     "elementwise": (ELEMENTWISE, "axpb", lambda: [
         ("x", rng.standard_normal(N).astype(np.float32)), ("b", rng.standard_normal(N).astype(np.float32)),
         ("y", np.zeros(N, np.float32)), ("n", np.int32(N)), ("alpha", np.float32(1.5))]),
@@ -542,6 +578,20 @@ def test_byte_calls_on_one_object_are_assignments() -> None:
     code = print_module(bind(loop_form(ZEROED_ROWS), "bang"))
     assert "memset" not in code and "acc[0][xp_e0] = (float)0;" in code
 
+
+def test_launcher_measures_what_no_formula_sizes() -> None:
+    code = print_module(bind(loop_form(GATHER_ROWS), "cuda"))
+    probe = code[code.index("static size_t gathered_extent_of_table"):]
+    probe = probe[:probe.index("\n}\n")]
+    assert "xp_touch(&xp_extent" in probe and "row_span" not in probe and "y[" not in probe  # pasted; no stores
+    assert "gathered_extent_of_table(table, idx, y, n, cols)" in code[code.index('extern "C" void gathered'):]
+
+
+def test_launcher_does_not_measure_with_values_the_kernels_write() -> None:
+    with pytest.raises(PassRefused) as err:
+        bind(loop_form(GATHER_COMPUTED), "cuda")
+    assert err.value.code == "XP524" and "'table'" in err.value.message
+
 def test_simt_host_vector_is_a_device_buffer() -> None:
     code = print_module(bind(loop_form(VECTOR_SCRATCH), "cuda"))
     assert "std::vector" not in code and "cudaMalloc((void**)&pairs" in code and "cudaFree(pairs)" in code
@@ -643,13 +693,17 @@ def test_a_tail_mask_sizes_the_copies_exactly() -> None:
     assert set(sizes) == {"x", "y"} and all("tail" in size for size in sizes.values()), sizes
 
 
-def test_a_mask_of_unknown_lanes_is_refused_not_over_read() -> None:
-    """Copying all 16 lanes of every row would read past a caller's array of rows*16 - 16 + popcount
-    elements: bind says the size is only bounded (XP524) instead."""
-    with pytest.raises(PassRefused) as refusal:
-        bind(loop_form(MASKED_ROWS % "(unsigned)bits"), "cuda")
-    assert refusal.value.code == "XP524" and "only bounded, not known" in refusal.value.message
-    assert "explicit sizes" in refusal.value.diagnostic.hint
+def test_a_mask_of_unknown_lanes_is_measured_not_over_read() -> None:
+    """Copying all 16 lanes of every row would read past a caller's array of rows*16 - 16 + popcount elements
+    (the extent is only bounded): the launcher measures what the lanes reach instead, and copies exactly that."""
+    module = loop_form(MASKED_ROWS % "(unsigned)bits")
+    code = print_module(bind(module, "cuda"))
+    assert "masked_rows_extent_of_x(x, y, rows, tail, bits) " in code.replace("), 0LL", ") ")
+    rows, bits = 3, 0b1011
+    args = [("x", rng.standard_normal(rows * 16 - 16 + 4).astype(np.float32)), ("y", np.zeros(rows * 16, np.float32)),
+            ("rows", np.int32(rows)), ("tail", np.int32(0)), ("bits", np.int32(bits))]
+    expected = execute(print_module(module), "cpp", "masked_rows", args)
+    np.testing.assert_array_equal(execute(code, "cuda", "masked_rows", args)["y"], expected["y"])
 
 
 def test_a_known_size_from_the_source_is_copied_when_the_loop_form_overcounts() -> None:
