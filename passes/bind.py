@@ -63,7 +63,7 @@ from passes.base import PassRefused
 from passes.bind_blocks import BlockKernel, block_kernel
 from passes.bind_probe import extent_probe, touch_helper
 from passes.inline import Namer, inline_body
-from passes.loops import ASSIGN_OPS, store_targets
+from passes.loops import ASSIGN_OPS, store_targets, variable_set
 from passes.recover_loops import GPU_SPELLINGS_ERASED
 
 TARGETS = ("cpp", "cuda", "hip", "bang")
@@ -533,7 +533,7 @@ def _allocating_helpers_inlined(fn: Function, module: Module) -> Function:
     namer = Namer(_used(fn.body) | _declared(fn.body) | {p.name for p in fn.params} | set(helpers))
 
     def paste(s: Stmt) -> Stmt | None:
-        target, value = _variable_set(s)
+        target, value = variable_set(s)
         callee = helpers.get(value.name) if isinstance(value, Call) else None
         if callee is None or callee.name == fn.name or not isinstance(callee.return_type, PointerType):
             return None
@@ -549,15 +549,6 @@ def _allocating_helpers_inlined(fn: Function, module: Module) -> Function:
         return Block(tuple(y for x, p in pasted for y in ((x,) if p is None else p.body)))
 
     return dataclasses.replace(fn, body=transform(fn.body, splice))
-
-
-def _variable_set(s: Stmt) -> tuple[str | None, Expr | None]:
-    """(variable, value) when `s` is `T v = value;` or `v = value;`."""
-    if isinstance(s, Decl):
-        return s.name, s.init
-    if isinstance(s, Assign) and isinstance(s.target, Var) and s.op == "":
-        return s.target.name, s.value
-    return None, None
 
 
 def _plain_allocations(fn: Function) -> Function:
@@ -784,7 +775,7 @@ def _scratch_as_arrays(fn: Function, options: BindOptions) -> tuple[Block, list[
 
     def allocation(s: Stmt) -> tuple[str, Expr, ScalarType] | None:
         """(buffer, bytes, element type) when `s` is `T* p = (T*)malloc(bytes)` or `p = (T*)malloc(bytes)`."""
-        target, value = _variable_set(s)
+        target, value = variable_set(s)
         size, pointer = _malloc_size(value), types.get(target)
         if size is None or not isinstance(pointer, PointerType) or not isinstance(pointer.pointee, ScalarType) \
                 or not pointer.pointee.dtype.bits or allocations[target] > 1:

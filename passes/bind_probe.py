@@ -19,13 +19,13 @@ import typing
 from collections import Counter
 
 from kernel_ir.ir import (
-    ArrayType, Assign, BinOp, Block, Break, Call, Case, Cast, Const, Continue, Decl, DoWhile, DType, Expr, ExprStmt, For,
-    ForKind, FuncQual, Function, If, Index, Member, Module, NamedType, Node, Param, PointerType, ReferenceType, Return,
-    ScalarType, Select, SizeOf, Stmt, Switch, Type, UnaryOp, Var, While, transform, walk,
+    ArrayType, Assign, BinOp, Block, Break, Call, Case, Cast, Const, Continue, Decl, DoWhile, DType, Expr, ExprStmt,
+    For, ForKind, FuncQual, Function, If, Index, Member, Module, NamedType, Node, Param, PointerType, ReferenceType,
+    Return, ScalarType, Select, SizeOf, Stmt, Switch, Type, UnaryOp, Var, While, transform, walk,
 )
 from passes.base import PassRefused
 from passes.inline import Namer, inline_body
-from passes.loops import ASSIGN_OPS
+from passes.loops import ASSIGN_OPS, variable_set
 
 TOUCH = "xp_touch"
 _UNKNOWN = "xp_unknown"  # a value the host cannot know before the kernels run (0 in the finished probe)
@@ -67,8 +67,8 @@ def _helpers_inlined(fn: Function, module: Module, rounds: int = 8) -> Function:
     namer = Namer({n.name for n in walk(fn) if isinstance(n, (Var, Decl))} | set(helpers))
 
     def paste(s: Stmt) -> tuple[Stmt, ...] | None:
-        call, target = (s.expr, None) if isinstance(s, ExprStmt) else (s.init, s.name) if isinstance(s, Decl) else (
-            s.value, s.target.name) if isinstance(s, Assign) and isinstance(s.target, Var) and s.op == "" else (None, None)
+        target, call = variable_set(s) if isinstance(s, (Decl, Assign)) else (None, s.expr) \
+            if isinstance(s, ExprStmt) else (None, None)
         if not isinstance(call, Call) or call.name not in helpers:
             return None
         pasted = inline_body(helpers[call.name], call, target, namer)
@@ -108,8 +108,9 @@ class _Probe:
         # pointer variables -> the values they are given (their roots decide what a read through them is)
         self.definitions: dict[str, list[Expr]] = {}
         for n in walk(fn.body):
-            target, value = (n.name, n.init) if isinstance(n, Decl) else (
-                n.target.name, n.value) if isinstance(n, Assign) and isinstance(n.target, Var) else (None, None)
+            target, value = variable_set(n) if isinstance(n, (Decl, Assign)) else (None, None)
+            if isinstance(n, Assign) and isinstance(n.target, Var) and n.op:
+                target, value = n.target.name, BinOp(n.op, n.target, n.value)  # `p += k`: still where p was
             if target is not None and isinstance(self.types.get(target), PointerType):
                 self.definitions.setdefault(target, []).append(value)
         written = {self.root(t) for t in _stored_pointers(fn.body)}
@@ -125,7 +126,8 @@ class _Probe:
         self.extent = _fresh(_EXTENT, taken)
         self.unknown_arrays: set[str] = set()  # local objects filled from memory the probe cannot read
         self.aliasable = {d.name for d in decls if isinstance(d.type, ArrayType)} | {
-            n.operand.name for n in walk(fn.body) if isinstance(n, UnaryOp) and n.op == "&" and isinstance(n.operand, Var)}
+            n.operand.name for n in walk(fn.body)
+            if isinstance(n, UnaryOp) and n.op == "&" and isinstance(n.operand, Var)}
 
     # -- what a pointer expression points into --
     def root(self, e: Expr | None, seen: frozenset[str] = frozenset()) -> str | None:
@@ -206,7 +208,8 @@ class _Probe:
             # a pointer into the buffer used as a value (stored, compared, passed on, mixed with other pointers):
             # where it goes, the probe cannot follow its accesses
             raise _Unprobeable
-        if isinstance(e, UnaryOp) and e.op in ("++", "--") and isinstance(e.operand, Var) and e.operand.name in self.offsets:
+        if isinstance(e, UnaryOp) and e.op in ("++", "--") and isinstance(e.operand, Var) \
+                and e.operand.name in self.offsets:
             return dataclasses.replace(e, operand=Var(self.offsets[e.operand.name]))
         if isinstance(e, UnaryOp) and e.op == "&" and isinstance(e.operand, Index):
             return dataclasses.replace(e, operand=dataclasses.replace(e.operand, index=self.expr(e.operand.index)))
@@ -227,7 +230,8 @@ class _Probe:
     def read(self, base: Expr, index: Expr) -> Expr:
         kind = self.read_kind(base)
         if kind == "buffer":
-            return Call(TOUCH + "_read", (self.touch(BinOp("+", self.offset(base), self.expr(index)), Const(1, DType.int32)),))
+            first = BinOp("+", self.offset(base), self.expr(index))
+            return Call(TOUCH + "_read", (self.touch(first, Const(1, DType.int32)),))
         if kind == "unknown":
             return Var(_UNKNOWN)
         return Index(self.expr(base), self.expr(index))
@@ -289,7 +293,8 @@ class _Probe:
                 return []  # an unknown pointer stays unknown, and nothing is allocated
             return [Assign(s.target, value, s.op)]
         base, index = (s.target.base, s.target.index) if isinstance(s.target, Index) else (
-            s.target.operand, Const(0, DType.int32)) if isinstance(s.target, UnaryOp) and s.target.op == "*" else (None, None)
+            s.target.operand, Const(0, DType.int32)) if isinstance(s.target, UnaryOp) and s.target.op == "*" \
+            else (None, None)
         if base is None:
             raise _Unprobeable
         kind = self.read_kind(base)
@@ -414,12 +419,13 @@ class _Steering:
         """Definitions of unknown values go (keeping the accesses they note); branches and loops left empty go."""
         out: list[Stmt] = []
         for s in block.body:
-            touches = [n for n in walk(s) if isinstance(n, Call) and n.name == TOUCH]
+            touches = [ExprStmt(t) for e in _expressions(s) if (t := _touches_only(e)) is not None] \
+                if isinstance(s, (Decl, Assign, ExprStmt)) else []
             if isinstance(s, Decl) and s.name in self.tainted:
-                out += [dataclasses.replace(s, init=None)] + [ExprStmt(t) for t in touches]
+                out += [dataclasses.replace(s, init=None)] + touches
             elif isinstance(s, Assign) and _root_name(s.target) in self.tainted or \
                     isinstance(s, ExprStmt) and self.unknown(s.expr):
-                out += [ExprStmt(t) for t in touches]
+                out += touches
             elif isinstance(s, Block):
                 out.append(self.prune(s))
             elif isinstance(s, (If, For, While, DoWhile, Switch)) and not self.unknown(_condition(s)):
@@ -430,6 +436,35 @@ class _Steering:
             else:
                 out.append(s)
         return Block(tuple(out))
+
+
+def _touches_only(e: Expr) -> Expr | None:
+    """An expression making the touches `e` makes, under the same conditions (`c ? a : b`, `&&`, `||`) and in the
+    same order, and computing nothing else; None when `e` touches nothing."""
+    if isinstance(e, Call) and e.name == TOUCH:
+        return e
+    zero = Const(0, DType.int32)
+    if isinstance(e, Select):
+        then, otherwise = _touches_only(e.then), _touches_only(e.otherwise)
+        if then is None and otherwise is None:
+            return _touches_only(e.cond)
+        return _sequence([_touches_only(e.cond), Select(e.cond, then or zero, otherwise or zero)])
+    if isinstance(e, BinOp) and e.op in ("&&", "||"):
+        right = _touches_only(e.rhs)
+        if right is None:
+            return _touches_only(e.lhs)
+        return BinOp(e.op, e.lhs, BinOp(",", right, Const(e.op == "||", DType.int32)))  # lhs: known (checked)
+    return _sequence([_touches_only(c) for c in _expressions(e)])
+
+
+def _sequence(parts: list[Expr | None]) -> Expr | None:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    out = parts[0]
+    for p in parts[1:]:
+        out = BinOp(",", out, p)
+    return out
 
 
 def _condition(node: Node) -> Expr | None:

@@ -302,6 +302,15 @@ def declared_names(node: Node) -> set[str]:
     return {n.name for n in walk(node) if isinstance(n, Decl)}
 
 
+def variable_set(s: Stmt) -> tuple[str | None, Expr | None]:
+    """(variable, value) when `s` is `T v = value;` or `v = value;`."""
+    if isinstance(s, Decl):
+        return s.name, s.init
+    if isinstance(s, Assign) and isinstance(s.target, Var) and s.op == "":
+        return s.target.name, s.value
+    return None, None
+
+
 def store_targets(node: Node) -> list[Expr]:
     """Every lvalue under node that is stored to (assignments, compound assignments, ++/--)."""
     targets = []

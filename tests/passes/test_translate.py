@@ -117,7 +117,18 @@ def test_verify_reports_a_result_that_does_not_run() -> None:
     assert check.status == "failed"
 
 
-def test_verify_never_verifies_without_sized_inputs() -> None:
+def test_verify_measures_a_table_indexed_through_memory() -> None:
     gather = source_of("cpp", "gather")  # the table's extent depends on index values loaded from memory
     check = verify(gather, "cpp", gather, "cpp", "gather")
+    assert check.status == "verified", check.reason
+
+
+def test_verify_never_verifies_without_sized_inputs() -> None:
+    # the index comes from a buffer the entry writes first: neither a formula nor a measurement sizes `table`
+    picked = """
+    extern "C" void picked(const float* table, int* at, float* y, int n) {
+        for (int i = 0; i < n; i += 1) { at[i] = (i * 7) % n; }
+        for (int i = 0; i < n; i += 1) { y[i] = table[at[i] * 2]; }
+    }"""
+    check = verify(picked, "cpp", picked, "cpp", "picked")
     assert check.status == "unverified" and "table" in check.reason
