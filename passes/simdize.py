@@ -48,7 +48,7 @@ import sympy
 from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call, Case, Cast, Const, Continue, Decl,
                           DoWhile, DType, Expr, For, ForKind, Function, If, Index, KernelLaunch, MethodCall, Module,
                           Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Stmt, Switch, UnaryOp, Var,
-                          VectorType, While, transform, walk)
+                          VectorType, Verbatim, While, transform, walk)
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
                           store_targets, substitute, symbol, to_sympy, written_names)
 
@@ -94,7 +94,60 @@ def simdize_and_report(module: Module, options: SimdizeOptions = SimdizeOptions(
             notes.append(f"{fn.name}: {counts[0]} thread loop nest(s) made innermost")
         return dataclasses.replace(fn, body=body) if counts[0] else fn
 
-    return module.map_functions(rewrite), notes
+    rewritten = module.map_functions(rewrite)
+    if rewritten is not module:
+        rewritten = rewritten.map_functions(lambda f: f if f.body is None else dataclasses.replace(
+            f, body=transform(f.body, _full_tile_version)))
+    return _vector_math_declared(rewritten), notes
+
+
+def _full_tile_version(node: Node) -> Node | None:
+    """A SIMD loop over L lanes whose lanes guard their work by a grid-stride tail test (`int c = c0 + t;
+    bool a = c < n;`) runs in two versions: when the whole tile is inside (c0 + L <= n) the guard is `true`, so
+    g++ neither masks the loads and stores nor gives up on calls that only have unmasked vector versions (expf);
+    the last, partial tile keeps the guard. Same statements, so the same results."""
+    shape = canonical(node) if isinstance(node, For) and node.kind == ForKind.vectorized else None
+    if shape is None or shape.start != Const(0, DType.int32) or shape.step != 1 or not isinstance(shape.stop, Const):
+        return None
+    body = node.body.body
+    index = next((d for d in body if isinstance(d, Decl) and isinstance(d.init, BinOp) and d.init.op == "+"
+                  and d.init.rhs == Var(shape.var)), None)
+    guard = next((d for d in body if isinstance(d, Decl) and index is not None and isinstance(d.init, BinOp)
+                  and d.init.op == "<" and d.init.lhs == Var(index.name)), None)
+    if guard is None:
+        return None
+    written = written_names(node.body) | {d.name for d in walk(node.body) if isinstance(d, Decl)}
+    first, end = index.init.lhs, guard.init.rhs
+    if (names_in(first) | names_in(end)) & written or shape.var in names_in(first) | names_in(end):
+        return None
+    full = BinOp("<=", BinOp("+", first, shape.stop), end)
+    unguarded = dataclasses.replace(node, body=Block(tuple(
+        dataclasses.replace(d, init=Const(True, DType.bool)) if d is guard else d for d in body)))
+    return If(full, Block((unguarded,)), Block((node,)))
+
+
+# glibc's libmvec (x86-64, glibc >= 2.22) has vector versions of these, without a mask ("notinbranch"); declared
+# `simd`, g++ calls them from vectorized loops instead of calling the scalar function once per lane, as glibc's
+# own <math.h> arranges under -ffast-math. Accuracy: within 4 ulp, as the scalar functions.
+_VECTOR_MATH = ("expf", "logf", "sinf", "cosf", "powf", "exp", "log", "sin", "cos", "pow")
+
+
+def _vector_math_declared(module: Module) -> Module:
+    """The module with libmvec's functions declared `simd` when its SIMD loops call them."""
+    called = sorted({n.name for f in module.functions for loop in walk(f)
+                     if isinstance(loop, For) and loop.kind == ForKind.vectorized
+                     for n in walk(loop) if isinstance(n, Call) and n.name in _VECTOR_MATH})
+    if not called:
+        return module
+    lines = ["#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__FAST_MATH__)"]
+    for name in called:
+        kind = "float" if name.endswith("f") else "double"
+        arguments = ", ".join([kind] * (2 if name.startswith("pow") else 1))
+        lines.append(f'extern "C" {kind} {name}({arguments}) throw() __attribute__((__simd__("notinbranch")));')
+    lines.append("#endif")
+    first = next(i for i, item in enumerate(module.items) if isinstance(item, Function))
+    return dataclasses.replace(module, items=module.items[:first] + (Verbatim("\n".join(lines)),)
+                               + module.items[first:])
 
 
 def _known_constants(module: Module, fn: Function) -> dict[str, int]:

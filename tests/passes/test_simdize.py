@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+from kernel_ir.dialects import print_module
 from kernel_ir.ir import ArrayType, Assign, Decl, DType, For, ForKind, Module, ScalarType, While, walk
 from kernel_ir.parse import parse
 from passes.simdize import SimdizeOptions, simdize, simdize_and_report
@@ -265,3 +266,39 @@ def test_the_translation_records_the_pass_and_the_knob_turns_it_off():
 def _corpus(op: str) -> str:
     from pathlib import Path
     return (Path(__file__).resolve().parent.parent / "corpus" / "cuda" / f"{op}.cu").read_text()
+
+
+# a grid-stride loop over a row with a tail (cols not a multiple of the 64 lanes) calling expf
+ROW_EXP = """
+#include <cuda_runtime.h>
+__global__ void row_exp_kernel(const float* x, float* y, int cols) {
+    const float* in = x + blockIdx.x * cols;
+    for (int c = threadIdx.x; c < cols; c += 64) {
+        y[blockIdx.x * cols + c] = expf(in[c]);
+    }
+}
+extern "C" void row_exp(const float* x, float* y, int rows, int cols) {
+    float *dx, *dy;
+    cudaMalloc(&dx, rows * cols * sizeof(float));
+    cudaMalloc(&dy, rows * cols * sizeof(float));
+    cudaMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice);
+    row_exp_kernel<<<rows, 64>>>(dx, dy, cols);
+    cudaMemcpy(y, dy, rows * cols * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+
+
+def test_full_tiles_drop_the_lane_guard_and_vector_math_is_declared():
+    """A whole tile runs without the tail's lane guard (so g++ may call libmvec's unmasked expf), the last tile
+    keeps it, and expf is declared `simd` for glibc's vector versions: same results either way."""
+    before = loop_form(ROW_EXP)
+    module = simdize(before)
+    code = print_module(module)
+    assert re.search(r"if \(\w+ \+ 64 <= cols\w*\)", code), code
+    assert 'expf(float) throw() __attribute__((__simd__("notinbranch")))' in code
+    rng = np.random.default_rng(3)
+    args = [("x", rng.standard_normal(3 * 150).astype(np.float32)), ("y", np.zeros(3 * 150, np.float32)),
+            ("rows", np.int32(3)), ("cols", np.int32(150))]
+    assert_same(print_cuda_loop_form(before), module, "row_exp", args)
