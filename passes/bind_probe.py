@@ -233,8 +233,17 @@ class _Probe:
             first = BinOp("+", self.offset(base), self.expr(index))
             return Call(TOUCH + "_read", (self.touch(first, Const(1, DType.int32)),))
         if kind == "unknown":
+            self.check_dropped(base, index)
             return Var(_UNKNOWN)
         return Index(self.expr(base), self.expr(index))
+
+    def check_dropped(self, *parts: Expr) -> None:
+        """An access the probe drops (memory it cannot read, a store) must not hide one of the buffer (`*p++`
+        with p into it) or a side effect (`a[i++]`) that later indices depend on."""
+        for n in (n for part in parts for n in walk(part)):
+            if isinstance(n, Var) and (n.name in self.offsets or n.name == self.buffer) or \
+                    isinstance(n, UnaryOp) and n.op in ("++", "--") or isinstance(n, BinOp) and n.op in ASSIGN_OPS:
+                raise _Unprobeable
 
     # -- statements --
     def block(self, stmts: tuple[Stmt, ...]) -> Block:
@@ -298,6 +307,8 @@ class _Probe:
         if base is None:
             raise _Unprobeable
         kind = self.read_kind(base)
+        if kind != "local" and kind != "buffer":
+            self.check_dropped(base, index)
         if kind == "unknown" and self.root(base) is None:
             self.unknown_arrays |= self.aliasable  # a store to who knows where: any local object may change
         if kind == "local":
@@ -318,8 +329,10 @@ class _Probe:
         count = BinOp("/", BinOp("+", Cast(_LONG, self.expr(size)), Const(self.element_bytes - 1, DType.int32)),
                       Const(self.element_bytes, DType.int32))
         memset = call.name.removeprefix("std::") == "memset"
-        touched = [ExprStmt(self.touch(self.offset(p), count)) for p in ((dst,) if memset else (dst, src))
+        pointers = (dst,) if memset else (dst, src)
+        touched = [ExprStmt(self.touch(self.offset(p), count)) for p in pointers
                    if self.is_pointer(p) and self.root(p) == self.buffer]
+        self.check_dropped(*(p for p in pointers if not (self.is_pointer(p) and self.root(p) == self.buffer)))
         if self.read_kind(dst) == "local":
             if memset or self.read_kind(src) in ("local", "readable"):
                 return touched + [ExprStmt(_map_children(call, self.expr))]

@@ -111,3 +111,13 @@ def test_verify_reports_a_buffer_it_cannot_measure() -> None:
                                              ("y", np.zeros(4, np.float32)), ("n", np.int32(4))],
                         {"x": "(cpp): loaded index"})
     assert err.value.code == "XP411" and "'x'" in err.value.message
+
+
+def test_a_pointer_walking_through_the_buffer_in_an_expression_refuses() -> None:
+    # `*q++ = *p++` moves p inside the access the probe would drop: never measured as zero
+    source = """extern "C" void k(const float* x, float* y, int n) {
+        const float* p = x;
+        float* q = y;
+        for (int i = 0; i < n; ++i) *q++ = *p++ * 2.0f;
+    }"""
+    assert probe_of(source, "k", "x") is None and probe_of(source, "k", "y") is None
