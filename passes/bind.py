@@ -64,7 +64,7 @@ from passes.bind_blocks import BlockKernel, block_kernel
 from passes.bind_probe import extent_probe, touch_helper
 from passes.inline import Namer, inline_body
 from passes.loops import ASSIGN_OPS, store_targets, variable_set
-from passes.recover_loops import GPU_SPELLINGS_ERASED
+from passes.recover_loops import ATOMIC_HELPERS, GPU_SPELLINGS_ERASED
 
 TARGETS = ("cpp", "cuda", "hip", "bang")
 _LONG = ScalarType(DType.int64)
@@ -136,8 +136,42 @@ def bind(module: Module, target: str, options: BindOptions | None = None) -> Mod
         bound = module.map_functions(_bind_cpp_function)
         return dataclasses.replace(bound, includes=_cpp_includes(module))
     if target == "bang":
-        return _bind_bang(module, entries, options)
-    return _bind_simt(module, entries, target, options)
+        return _native_atomics(_bind_bang(module, entries, options), target)
+    return _native_atomics(_bind_simt(module, entries, target, options), target)
+
+
+_BANG_ATOMIC_REDUCE = {"xp_atomic_add": "__bang_atomic_reduce_add", "xp_atomic_max": "__bang_atomic_reduce_max",
+                       "xp_atomic_min": "__bang_atomic_reduce_min", "xp_atomic_exch": "__bang_atomic_reduce_exch",
+                       "xp_atomic_and": "__bang_atomic_reduce_and", "xp_atomic_or": "__bang_atomic_reduce_or",
+                       "xp_atomic_xor": "__bang_atomic_reduce_xor"}
+
+
+def _native_atomics(module: Module, target: str) -> Module:
+    """The loop form's `xp_atomic_*` helpers (OpenMP critical sections: host code) as the target's own atomics:
+    CUDA/HIP `atomicAdd`... (same arguments, same returned old value), BANG `__bang_atomic_reduce_*` on one
+    element where the old value is not used; the helpers' definitions go once nothing calls them."""
+    native = {helper: name for name, helper in ATOMIC_HELPERS.items()}
+
+    def replace(n: Node) -> Node | None:
+        if target != "bang":
+            return dataclasses.replace(n, name=native[n.name]) if isinstance(n, Call) and n.name in native else None
+        call = n.expr if isinstance(n, ExprStmt) and isinstance(n.expr, Call) else None
+        if call is not None and call.name in _BANG_ATOMIC_REDUCE and len(call.args) == 2:
+            return ExprStmt(Call(_BANG_ATOMIC_REDUCE[call.name], (*call.args, Const(1, DType.int32))))
+        if call is not None and call.name == "xp_atomic_sub" and len(call.args) == 2:
+            return ExprStmt(Call("__bang_atomic_reduce_add", (call.args[0], UnaryOp("-", call.args[1]),
+                                                              Const(1, DType.int32))))
+        if isinstance(n, Call) and n.name in native:
+            raise PassRefused("XP526", f"bind: {native[n.name]} whose old value is used has no BANG translation yet",
+                              hint="use the atomic as a statement (its old value unused)")
+        return None
+
+    items = tuple(transform(item, replace, top_down=True) if isinstance(item, Function) else item
+                  for item in module.items)
+    still_called = any(isinstance(n, Call) and n.name in native for item in items for n in walk(item))
+    items = tuple(item for item in items if still_called or not (
+        isinstance(item, Verbatim) and all(f"{helper}(" in item.text for helper in native)))
+    return dataclasses.replace(module, items=items)
 
 
 # ------------------------------------------------------------------------------------------------ checks ------

@@ -371,4 +371,10 @@ def translate_checked(source: str, target: str, source_dialect: str | None = Non
     if not verify_result:
         return CheckedTranslation(translation, None)
     verification = verify(source, translation.source_dialect, translation.code, target, translation.entry, sizes=sizes)
+    rejected = [c for c in translation.compile_results if c.ok is False]
+    if rejected and verification.status == "verified":
+        # agreement on the executor does not make code the target's own compiler rejects a translation
+        first = next((line for line in rejected[0].output.splitlines() if "error" in line), rejected[0].output[:200])
+        verification = dataclasses.replace(verification, status="failed", reason=f"{rejected[0].tool} rejects the "
+                                           f"result ({first.strip()}); on the CPU executor: {verification.reason}")
     return CheckedTranslation(translation, verification)

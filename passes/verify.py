@@ -25,6 +25,7 @@ that). Generated inputs are a guess, so a few are tried before giving up:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -41,7 +42,9 @@ from kernel_ir.parse import parse
 DEFAULT_SIZES = (37, 19, 13, 7, 5, 3, 3, 2, 1, 1)  # not multiples of tile sizes; later parameters are usually small
 # tried in turn when the source cannot run on DEFAULT_SIZES: equal sizes meet "a multiple of b" preconditions
 FALLBACK_SIZES = ((16,) * len(DEFAULT_SIZES), (8,) * len(DEFAULT_SIZES), tuple(sorted(DEFAULT_SIZES)))
-DEFAULT_FLOAT_SCALAR = 0.5
+# float scalars in parameter order: distinct (a clamp's lo and hi both 0.5 make its output a constant, a check of
+# nothing), positive (an eps, a scale), the first two increasing (lo < hi as usually written); cycled past six
+DEFAULT_FLOAT_SCALARS = (0.5, 1.25, 0.75, 1.5, 0.25, 2.0)
 FLOAT_RANGE = (-1.0, 1.0)
 NONNEGATIVE_FLOAT_RANGE = (0.1, 1.0)  # for math defined on non-negative data only (sqrt of a variance, log)
 MAX_ELEMENTS = 1 << 24  # per buffer: more is a sign the default sizes do not fit this kernel
@@ -335,10 +338,11 @@ def measure_buffers(source: str, source_dialect: str, entry: str, args: list[tup
 
 
 def choose_scalars(entry: Function, sizes: dict | None, defaults: Sequence[int]) -> dict[str, int | float]:
-    """Values of the scalar parameters: the caller's, else 0.5 for floats and `defaults` in turn for integers."""
+    """Values of the scalar parameters: the caller's, else DEFAULT_FLOAT_SCALARS in turn for floats and `defaults`
+    in turn for integers."""
     sizes = dict(sizes or {})
     scalars: dict[str, int | float] = {}
-    remaining = iter(defaults)
+    remaining, floats = iter(defaults), itertools.cycle(DEFAULT_FLOAT_SCALARS)
     for p in entry.params:
         if isinstance(p.type, PointerType):
             continue
@@ -346,7 +350,7 @@ def choose_scalars(entry: Function, sizes: dict | None, defaults: Sequence[int])
         if p.name in sizes:
             scalars[p.name] = sizes.pop(p.name)
         elif dtype is not None and dtype.is_float:
-            scalars[p.name] = DEFAULT_FLOAT_SCALAR
+            scalars[p.name] = next(floats)
         elif dtype is not None and dtype.is_int:
             scalars[p.name] = next(remaining, 1)
         else:

@@ -189,3 +189,19 @@ def test_a_buffer_indexed_through_memory_is_measured_on_the_generated_indices() 
 def test_a_result_gathering_past_the_picked_rows_fails() -> None:
     beyond = GATHER.replace("table[idx[i] * cols + c]", "table[(idx[i] + 1) * cols + c]")
     assert verify(GATHER, "cpp", beyond, "cpp", "gather").status == "failed"
+
+
+CLAMP = """
+extern "C" void clamp(const float* x, float* y, int n, float lo, float hi) {
+    for (int i = 0; i < n; i += 1) {
+        y[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+    }
+}
+"""
+
+
+def test_float_parameters_get_distinct_values_so_a_clamp_is_checked() -> None:
+    """With lo == hi every clamp is the constant lo, and a result returning lo would pass."""
+    check = verify(CLAMP, "cpp", CLAMP.replace("x[i] < lo ? lo : x[i] > hi ? hi : x[i]", "lo"), "cpp", "clamp")
+    assert check.status == "mismatch", check.reason
+    assert check.inputs["lo"]["value"] < check.inputs["hi"]["value"]

@@ -132,3 +132,44 @@ def test_verify_never_verifies_without_sized_inputs() -> None:
     }"""
     check = verify(picked, "cpp", picked, "cpp", "picked")
     assert check.status == "unverified" and "table" in check.reason
+
+
+HISTOGRAM = """
+#include <cuda_runtime.h>
+__global__ void count_kernel(const int* v, int* counts, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) atomicAdd(&counts[v[i]], 1);
+}
+extern "C" void histogram(const int* v, int* counts, int n, int bins) {
+    int *dv, *dc;
+    cudaMalloc(&dv, n * sizeof(int));
+    cudaMalloc(&dc, bins * sizeof(int));
+    cudaMemcpy(dv, v, n * sizeof(int), cudaMemcpyHostToDevice);
+    cudaMemset(dc, 0, bins * sizeof(int));
+    count_kernel<<<(n + 127) / 128, 128>>>(dv, dc, n);
+    cudaMemcpy(counts, dc, bins * sizeof(int), cudaMemcpyDeviceToHost);
+    cudaFree(dv);
+    cudaFree(dc);
+}
+"""
+
+
+@pytest.mark.parametrize("target,atomic", [("hip", "atomicAdd(&"), ("bang", "__bang_atomic_reduce_add(&")])
+def test_atomics_are_the_targets_own(target: str, atomic: str) -> None:
+    """Not the loop form's OpenMP helper, which a device compiler rejects (host code) or which is not atomic
+    across MLU cores."""
+    result = translate(HISTOGRAM, target, "cuda", native_compile=False)
+    assert atomic in result.code and "xp_atomic" not in result.code
+    check = verify(HISTOGRAM, "cuda", result.code, target, "histogram", sizes={"n": 300, "bins": 7})
+    assert check.status == "verified", check.reason
+
+
+def test_a_result_the_targets_compiler_rejects_is_not_verified(monkeypatch) -> None:
+    import passes.translate as translation
+    from passes.translate import CompileResult, translate_checked
+
+    monkeypatch.setattr(translation, "toolchain_compile", lambda code, dialect: CompileResult(
+        "hipcc", "hipcc kernel", False, "kernel:3:1: error: call to __host__ function from __global__ function"))
+    monkeypatch.setattr(translation, "_TOOLCHAINS", {"hip": ("hipcc", (), {})})
+    checked = translate_checked(source_of("cuda", "relu"), "hip", "cuda")
+    assert checked.status == "failed" and "hipcc rejects" in checked.verification.reason
