@@ -44,3 +44,26 @@ def test_no_translation_exits_non_zero_with_a_diagnostic(tmp_path: Path, capsys)
     assert rc != 0 and not out.exists()
     err = capsys.readouterr().err
     assert "XP1" in err and "Traceback" not in err
+
+
+def test_a_refusal_still_writes_the_report(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "bits.cu"
+    source.write_text("""
+__global__ void k(const float* x, int* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = __float_as_int(x[i]) >> 23;
+}
+extern "C" void bits(const float* x, int* y, int n) {
+    float* dx; int* dy;
+    cudaMalloc(&dx, n * sizeof(float)); cudaMalloc(&dy, n * sizeof(int));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    k<<<(n + 127) / 128, 128>>>(dx, dy, n);
+    cudaMemcpy(y, dy, n * sizeof(int), cudaMemcpyDeviceToHost);
+    cudaFree(dx); cudaFree(dy);
+}
+""")
+    report = tmp_path / "report.json"
+    rc = main(["translate", str(source), "--target", "cpp", "-o", str(tmp_path / "out.cpp"), "--report", str(report)])
+    assert rc != 0 and "XP527" in capsys.readouterr().err
+    written = json.loads(report.read_text())
+    assert written["status"] == "refused" and written["code"] == "XP527" and "__float_as_int" in written["message"]

@@ -266,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except XpilerError as err:
         print(render(err.diagnostic, str(getattr(args, "kernel", "") or "")), file=sys.stderr)
+        report = getattr(args, "report", None)
+        if report is not None and args.handler is command_translate:  # the report says why there is no result
+            report.write_text(json.dumps({"source": str(args.kernel), "status": "refused", "code": err.code,
+                                          "message": err.message, "line": err.diagnostic.line,
+                                          "column": err.diagnostic.column, "hint": err.diagnostic.hint},
+                                         indent=2) + "\n")
         if err.diagnostic.detail and getattr(args, "verbose", False):
             print(err.diagnostic.detail, file=sys.stderr)
         return EXIT_USAGE if err.code.startswith(("XP0", "XP4")) else EXIT_FAILED

@@ -226,6 +226,8 @@ __m512i _mm512_cvtepi32_epi64(__m256i);
 __m128i _mm512_cvtepi32_epi8(__m512i);
 __m128i _mm512_cvtsepi32_epi8(__m512i);
 __m128i _mm512_cvtusepi32_epi8(__m512i);
+void _mm512_mask_cvtsepi32_storeu_epi8(void*, __mmask16, __m512i);
+void _mm512_mask_cvtepi32_storeu_epi8(void*, __mmask16, __m512i);
 __m256i _mm512_cvtepi32_epi16(__m512i);
 __m256i _mm512_cvtepi16_epi8(__m512i);
 __m512i _mm512_slli_epi32(__m512i, unsigned int);
