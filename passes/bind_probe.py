@@ -25,13 +25,15 @@ from kernel_ir.ir import (
 )
 from passes.base import PassRefused
 from passes.inline import Namer, inline_body
-from passes.loops import ASSIGN_OPS, variable_set
+from passes.loops import ASSIGN_OPS, PURE_CALLS, variable_set
+from passes.recover_loops import ATOMIC_HELPERS
 
 TOUCH = "xp_touch"
 _UNKNOWN = "xp_unknown"  # a value the host cannot know before the kernels run (0 in the finished probe)
 _LONG = ScalarType(DType.int64)
 _SIZE_T = NamedType("size_t")
 _EXTENT = "xp_extent"
+_ATOMICS = frozenset(ATOMIC_HELPERS.values())
 _SELF = "<self>"
 _HEAP = "<heap>"  # the root of pointers to allocations: scratch, which no local variable aliases
 _ALLOCATORS = frozenset({"malloc", "calloc", "aligned_alloc"})
@@ -219,8 +221,12 @@ class _Probe:
             return self.read(e.base, e.index)
         if isinstance(e, Member) and e.arrow:
             return Var(_UNKNOWN)
-        if isinstance(e, Call) and e.name in self.pointer_helpers:
-            raise _Unprobeable
+        if isinstance(e, Call) and e.name in _ATOMICS and len(e.args) == 2:
+            return self.atomic(*e.args)
+        if isinstance(e, Call) and (e.name in self.pointer_helpers or e.name not in PURE_CALLS and any(
+                isinstance(n, UnaryOp) and n.op == "&" or isinstance(n, Var) and isinstance(
+                    self.types.get(n.name), (PointerType, ArrayType)) for a in e.args for n in walk(a))):
+            raise _Unprobeable  # a call that may write memory the probe cannot follow (or the caller's)
         if isinstance(e, BinOp) and e.op in ASSIGN_OPS or isinstance(e, UnaryOp) and e.op in ("++", "--"):
             target = e.lhs if isinstance(e, BinOp) else e.operand
             if not isinstance(target, Var):
@@ -236,6 +242,18 @@ class _Probe:
             self.check_dropped(base, index)
             return Var(_UNKNOWN)
         return Index(self.expr(base), self.expr(index))
+
+    def atomic(self, target: Expr, value: Expr) -> Expr:
+        """The loop form's atomic update of *target: a store (noted when into the buffer, never made on the
+        caller's memory); its old value is unknown."""
+        parts = [self.expr(value)]
+        if self.is_pointer(target) and self.root(target) == self.buffer:
+            parts.append(self.touch(self.offset(target), Const(1, DType.int32)))
+        else:
+            self.check_dropped(target)
+            if self.root(target) is None:
+                self.unknown_arrays |= self.aliasable
+        return _sequence(parts + [Var(_UNKNOWN)])
 
     def check_dropped(self, *parts: Expr) -> None:
         """An access the probe drops (memory it cannot read, a store) must not hide one of the buffer (`*p++`

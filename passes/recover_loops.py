@@ -108,6 +108,10 @@ def recover_loops(module: Module, options: RecoverOptions | None = None) -> Modu
     if module.dialect == "cpp":
         recovered = module.map_functions(_recover_omp)
         extra = tuple(i for i in ("<cstdlib>", "<cstring>") if i not in module.includes)
+        if any(isinstance(n, Call) and n.name in _ATOMIC_UPDATES for n in walk(recovered)):
+            first = next(i for i, item in enumerate(recovered.items) if isinstance(item, Function))
+            recovered = dataclasses.replace(recovered, items=recovered.items[:first] + (
+                Verbatim(_atomic_helpers_text()),) + recovered.items[first:])
         return dataclasses.replace(recovered, includes=module.includes + extra)
     raise PassRefused("XP510", f"recover_loops does not know dialect {module.dialect!r}")
 
@@ -1654,11 +1658,35 @@ def _recover_omp(fn: Function) -> Function:
         if isinstance(n, Pragma) and n.text.startswith("omp"):
             if n.text.split()[:2] in (["omp", "simd"],) and n.body is not None:
                 return n.body
+            if n.text.split() in (["omp", "atomic"], ["omp", "atomic", "update"]) and n.body is not None:
+                atomic = _omp_atomic_update(n.body)
+                if atomic is not None:
+                    return atomic
             raise PassRefused("XP517", f"OpenMP construct '#pragma {n.text}' is not translated",
                               hint="only '#pragma omp parallel for' loops are recovered")
         return None
 
     return dataclasses.replace(fn, body=transform(body, visit))
+
+
+_OMP_ATOMIC_OPS = {"+": "xp_atomic_add", "-": "xp_atomic_sub", "&": "xp_atomic_and", "|": "xp_atomic_or",
+                   "^": "xp_atomic_xor"}
+
+
+def _omp_atomic_update(s: Stmt) -> Stmt | None:
+    """`#pragma omp atomic [update]` over `x op= v`, `x = x op v`, `x++`/`++x`/`x--`/`--x` as the loop form's
+    atomic helper call (what a CUDA atomic becomes), which each back half spells as its own atomic."""
+    target, op, value = None, None, None
+    if isinstance(s, Assign) and s.op in _OMP_ATOMIC_OPS:
+        target, op, value = s.target, s.op, s.value
+    elif isinstance(s, Assign) and s.op == "" and isinstance(s.value, BinOp) and s.value.lhs == s.target \
+            and s.value.op in _OMP_ATOMIC_OPS:
+        target, op, value = s.target, s.value.op, s.value.rhs
+    elif isinstance(s, ExprStmt) and isinstance(s.expr, UnaryOp) and s.expr.op in ("++", "--"):
+        target, op, value = s.expr.operand, "+" if s.expr.op == "++" else "-", Const(1, DType.int32)
+    if target is None:
+        return None
+    return ExprStmt(Call(_OMP_ATOMIC_OPS[op], (UnaryOp("&", target), value)))
 
 
 # `#pragma omp parallel` clauses that leave what a team-size-independent region computes unchanged.

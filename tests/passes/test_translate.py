@@ -173,3 +173,26 @@ def test_a_result_the_targets_compiler_rejects_is_not_verified(monkeypatch) -> N
     monkeypatch.setattr(translation, "_TOOLCHAINS", {"hip": ("hipcc", (), {})})
     checked = translate_checked(source_of("cuda", "relu"), "hip", "cuda")
     assert checked.status == "failed" and "hipcc rejects" in checked.verification.reason
+
+
+OMP_HISTOGRAM = """
+extern "C" void binned(const float* x, int* counts, int n, int bins) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; ++i) {
+        int b = (int)((x[i] + 1.0f) * 0.5f * bins);
+        b = b < 0 ? 0 : (b >= bins ? bins - 1 : b);
+        #pragma omp atomic
+        counts[b] += 1;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("target,atomic", [("cuda", "atomicAdd(&"), ("bang", "__bang_atomic_reduce_add(&")])
+def test_an_openmp_atomic_is_the_targets_atomic(target: str, atomic: str) -> None:
+    """`#pragma omp atomic` becomes the target's atomic; `counts`, indexed by data, is measured by the launcher
+    (its probe notes the update, and never makes it on the caller's array)."""
+    result = translate(OMP_HISTOGRAM, target, "cpp", native_compile=False)
+    assert atomic in result.code and "omp atomic" not in result.code
+    check = verify(OMP_HISTOGRAM, "cpp", result.code, target, "binned")
+    assert check.status == "verified", check.reason
