@@ -1062,9 +1062,48 @@ class _BangBody:
 
     def block(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:
         out: list[Stmt] = []
-        for s in stmts:
-            out += self.stmt(s)
+        start = 0
+        while start < len(stmts):
+            end = self.task0_run(stmts, start)
+            if end is None:
+                out += self.stmt(stmts[start])
+                start += 1
+                continue
+            run = Block(tuple(_serialize_inner(x) for x in stmts[start:end]))
+            out += self.sync_before(run) + [If(BinOp("==", BuiltinVar("taskId"), Const(0, DType.int32)), run)]
+            self.dirty = True
+            start = end
         return out
+
+    def outer_scalars(self, s: Stmt) -> set[str]:
+        """Variables declared before `s` that it sets (its own task's copies)."""
+        return (_assigned_vars(s) | {_root(t) for t in store_targets(s)} & self.private.keys()) - _declared(s)
+
+    def task0_run(self, stmts: tuple[Stmt, ...], start: int) -> int | None:
+        """The end of a run of statements task 0 makes alone, from stmts[start] on, when that statement writes
+        memory and sets variables of this block (a serial scan's running sum, then `last[0] = run;`): every later
+        statement of the block that uses what the run sets joins it, so no task needs values only task 0 has."""
+        first = stmts[start]
+        if not self.writes(first) or _has_parallel(first) or isinstance(first, Decl):
+            return None
+        live = self.outer_scalars(first)
+        declared_here = {x.name for x in stmts[:start] if isinstance(x, Decl)}
+        if not live or not live <= declared_here:
+            return None  # nothing to carry, or a variable of an enclosing block (used who knows where after it)
+        end = start + 1
+        for k in range(start + 1, len(stmts)):
+            if (_used(stmts[k]) | _assigned_vars(stmts[k])) & live:
+                end = k + 1
+                live |= self.outer_scalars(stmts[k]) | _declared(stmts[k])
+        run = stmts[start:end]
+        set_in_run = {name for x in run for name in self.outer_scalars(x) | _declared(x)}
+        if any(_has_parallel(x) or any(isinstance(n, Return) for n in walk(x)) for x in run) or any(
+                _used(x) & set_in_run for x in stmts[end:]):
+            return None  # a statement between them sets what later statements (on every task) need
+        return end
+
+    def writes(self, s: Stmt) -> bool:
+        return _writes_memory(s, self.private) or _passes_pointer_to(s, self.writing_helpers, self.pointers)
 
     def sync_before(self, s: Stmt) -> list[Stmt]:
         if self.dirty and (_touches_memory(s, self.private)
@@ -1090,9 +1129,9 @@ class _BangBody:
         if _is_container(s) and _has_parallel(s):
             return self.container(s)
         out = self.sync_before(s)
-        if not _writes_memory(s, self.private) and not _passes_pointer_to(s, self.writing_helpers, self.pointers):
+        if not self.writes(s):
             return out + [s]  # every task computes the same private values
-        outer_scalars = (_assigned_vars(s) | {_root(t) for t in store_targets(s)} & self.private.keys()) - _declared(s)
+        outer_scalars = self.outer_scalars(s)
         if any(isinstance(n, Return) for n in walk(s)):
             raise PassRefused("XP522", f"bind: {self.fn.name} returns from code that writes memory outside the "
                                        "parallel loops (task 0 would leave the others waiting at __sync_all)")

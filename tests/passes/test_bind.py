@@ -711,3 +711,25 @@ def test_a_known_size_from_the_source_is_copied_when_the_loop_form_overcounts() 
     code = print_module(bind(loop_form(MASKED_ROWS % "(unsigned)bits"), "hip", BindOptions(buffer_elements=known)))
     sizes = _copy_sizes(code)
     assert set(sizes) == {"x", "y"} and all("16LL * (long long)rows" in size for size in sizes.values()), sizes
+
+
+def test_bang_runs_a_serial_scan_and_its_readers_on_task_0() -> None:
+    scan = """
+    extern "C" void scan_last(const float* x, float* y, float* last, int n) {
+        float run = 0.0f;
+        for (int i = 0; i < n; ++i) {
+            run += x[i];
+            y[i] = run;
+        }
+        last[0] = run;
+    }"""
+    module = loop_form(scan)
+    code = print_module(bind(module, "bang"))
+    body = code[code.index("if (taskId == 0)"):]
+    assert "last[0] = run" in body and body.count("taskId") == 1
+    args = [("x", rng.standard_normal(9).astype(np.float32)), ("y", np.zeros(9, np.float32)),
+            ("last", np.zeros(1, np.float32)), ("n", np.int32(9))]
+    expected = execute(print_module(module), "cpp", "scan_last", args)
+    got = execute(code, "bang", "scan_last", args)
+    for name in ("y", "last"):
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-6)
