@@ -12,7 +12,9 @@ does with its may_alias vector types).
 Every result is the one of `kernel_ir/runtime/include/xp_intrin_*.h` (the executable spec): fused multiply-add
 with one rounding (fmaf), maxps returning the second operand unless a > b, reductions in GCC's tree order,
 round-to-nearest-even conversions with the integer indefinite value out of range, wrapping integer arithmetic
-(done in unsigned or 64-bit, then converted: modular in C++20), VNNI sums saturated for the `s` forms.
+(done in unsigned or 64-bit, then converted: modular in C++20), VNNI sums saturated for the `s` forms, AVX
+maskload/maskstore/blendv selecting by the sign bit of a lane, shuffles and parts reading other lanes (computed
+through a temporary when the result is also an operand).
 """
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ VECTORS = {v.name: v for v in (
     Vec("__m256", F32, 8), Vec("__m256d", F64, 4), Vec("__m256i", I32, 8),
     Vec("__m128", F32, 4), Vec("__m128d", F64, 2), Vec("__m128i", I32, 4))}
 MASKS = {"__mmask8": U8, "__mmask16": U16, "__mmask32": U32, "__mmask64": U64}
+SIGNED = {8: I8, 16: I16, 32: I32, 64: I64}  # the signed integer of each lane width (sign-bit selection)
 
 # Macro values from the Intel intrinsics guide (immediates the lowering needs as numbers).
 MACROS = {
@@ -126,6 +129,18 @@ def float_min_max(op: str, a: Expr, b: Expr) -> Expr:
 
 # ---------------------------------------------------------------- registration helpers -----------------------
 
+def lanewise(name: str, out: Vec, dtype: DType, fn: Callable[[LowerContext, Call, Expr], Expr],
+             in_place: bool = False) -> None:
+    """Register `name(args) -> out` computing lane i (of `dtype`) as fn(ctx, call, i).
+
+    fn may read any lane of the operands (shuffles, horizontal sums, parts), so by default the result goes
+    through a temporary when it is also an operand; in_place=True where lane i reads only lanes i."""
+    def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
+        return lanes_loop(ctx, out.count(dtype), lambda i: [Assign(lane(dst, out, dtype, i), fn(ctx, call, i))])
+
+    TABLE.add(name, lower, named(out.name), in_place)
+
+
 def elementwise(name: str, out: Vec, dtype: DType, inputs: list[Vec | tuple[Vec, DType] | None],
                 fn: Callable[..., Expr], mask: str | None = None) -> None:
     """Register `name(args) -> out` computing lane i (of `dtype`) as fn(lanes of the vector args, scalar args).
@@ -133,28 +148,29 @@ def elementwise(name: str, out: Vec, dtype: DType, inputs: list[Vec | tuple[Vec,
     inputs: per argument, its vector type (read as `dtype`), (vector type, lane type), or None for a scalar.
     mask: None (no mask), "mask" (args: src, k, ...; unselected lanes keep src) or "maskz" (args: k, ...;
     unselected lanes are zero)."""
-    n = out.count(dtype)
-
-    def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
+    def value(ctx: LowerContext, call: Call, i: Expr) -> Expr:
         args = list(call.args)
         src = k = None
         if mask == "mask":
             src, k, args = args[0], args[1], args[2:]
         elif mask == "maskz":
             k, args = args[0], args[1:]
+        values = [a if v is None else lane(a, v, dtype, i) if isinstance(v, Vec) else lane(a, v[0], v[1], i)
+                  for a, v in zip(args, inputs)]
+        result = fn(*values)
+        if mask is None:
+            return result
+        otherwise = lane(src, out, dtype, i) if mask == "mask" else cast(dtype, const(0))
+        return Select(mask_bit(k, i), result, otherwise)
 
-        def body(i: Expr) -> list[Stmt]:
-            values = [a if v is None else lane(a, v, dtype, i) if isinstance(v, Vec) else lane(a, v[0], v[1], i)
-                      for a, v in zip(args, inputs)]
-            value = fn(*values)
-            target = lane(dst, out, dtype, i)
-            if mask is None:
-                return [Assign(target, value)]
-            otherwise = lane(src, out, dtype, i) if mask == "mask" else cast(dtype, const(0))
-            return [Assign(target, Select(mask_bit(k, i), value, otherwise))]
-        return lanes_loop(ctx, n, body)
+    lanewise(name, out, dtype, value, in_place=True)
 
-    TABLE.add(name, lower, named(out.name))
+
+FLOAT_BINARY = {
+    "add": lambda a, b: BinOp("+", a, b), "sub": lambda a, b: BinOp("-", a, b),
+    "mul": lambda a, b: BinOp("*", a, b), "div": lambda a, b: BinOp("/", a, b),
+    "max": lambda a, b: float_min_max(">", a, b), "min": lambda a, b: float_min_max("<", a, b),
+}
 
 
 def arithmetic_families() -> None:
@@ -166,12 +182,7 @@ def arithmetic_families() -> None:
         for suffix, vname, dt in (("ps", ps, F32), ("pd", pd, F64)):
             v = vec_of(vname)
             fma = "fmaf" if dt == F32 else "fma"
-            binary = {
-                "add": lambda a, b: BinOp("+", a, b), "sub": lambda a, b: BinOp("-", a, b),
-                "mul": lambda a, b: BinOp("*", a, b), "div": lambda a, b: BinOp("/", a, b),
-                "max": lambda a, b: float_min_max(">", a, b), "min": lambda a, b: float_min_max("<", a, b),
-            }
-            for op, fn in binary.items():
+            for op, fn in FLOAT_BINARY.items():
                 elementwise(f"{prefix}_{op}_{suffix}", v, dt, [v, v], fn)
                 if width == 64:
                     elementwise(f"{prefix}_mask_{op}_{suffix}", v, dt, [v, v], fn, "mask")
@@ -235,6 +246,103 @@ def arithmetic_families() -> None:
             elementwise(f"{prefix}_{tag}", vec_of(dst_name), I32, [vec_of(src_name)], lambda a: a)
 
 
+def permute_families() -> None:
+    """Lanes computed from other lanes: shuffles, horizontal pairs, 128/256-bit parts, the scalar _ss/_sd forms,
+    blendv and the AVX2/SSE vector compares (all-ones lanes), as xp_intrin_{shuffle,float,int,memory}.h do."""
+    for prefix, width in PREFIXES.items():
+        ps = {16: "__m128", 32: "__m256", 64: "__m512"}[width]
+        vi = vec_of(ps + "i")
+        for tag, vname, dt in (("ps", ps, F32), ("pd", ps + "d", F64)):
+            v = vec_of(vname)
+            for op, c_op in (("hadd", "+"), ("hsub", "-")):
+                lanewise(f"{prefix}_{op}_{tag}", v, dt,
+                         lambda ctx, call, i, v=v, dt=dt, c_op=c_op: horizontal_pair(call, v, dt, i, c_op))
+            elementwise(f"{prefix}_blendv_{tag}", v, dt, [v, v, (v, SIGNED[dt.bits])], pick_by_sign)
+        lanewise(f"{prefix}_shuffle_ps", vec_of(ps), F32, shuffle_ps)
+        elementwise(f"{prefix}_blendv_epi8", vi, I8, [vi, vi, vi], pick_by_sign)
+        for tag, dt in (("epi8", I8), ("epi16", I16), ("epi32", I32), ("epi64", I64)):
+            for op, c_op in (("eq", "=="), ("gt", ">"), ("lt", "<")):
+                elementwise(f"{prefix}_cmp{op}_{tag}", vi, dt, [vi, vi], lambda a, b, dt=dt, c_op=c_op: cast(
+                    dt, Select(BinOp(c_op, a, b), const(-1), const(0))))
+    m128 = vec_of("__m128")
+    lanewise("_mm_movehl_ps", m128, F32, lambda ctx, call, i: Select(
+        BinOp("<", i, const(2)), Index(call.args[1], add(i, 2)), Index(call.args[0], i)))
+    lanewise("_mm_movelh_ps", m128, F32, lambda ctx, call, i: Select(
+        BinOp("<", i, const(2)), Index(call.args[0], i), Index(call.args[1], BinOp("-", i, const(2)))))
+    # _ss / _sd: lane 0 is op(a[0], b[0]), the other lanes are a's (lane 0 is written first: safe in place)
+    for tag, vname, dt in (("ss", "__m128", F32), ("sd", "__m128d", F64)):
+        for op, fn in {**FLOAT_BINARY, "move": lambda a, b: b}.items():
+            lanewise(f"_mm_{op}_{tag}", vec_of(vname), dt, lambda ctx, call, i, fn=fn: Select(
+                BinOp("==", i, const(0)), fn(index(call.args[0], 0), index(call.args[1], 0)), Index(call.args[0], i)),
+                in_place=True)
+    parts_family()
+
+
+def pick_by_sign(a: Expr, b: Expr, selector: Expr) -> Expr:
+    """blendv: b's lane where the selector lane's sign bit is set, else a's."""
+    return Select(BinOp("<", selector, const(0)), b, a)
+
+
+def horizontal_pair(call: Call, v: Vec, dt: DType, i: Expr, c_op: str) -> Expr:
+    """hadd/hsub: per 128-bit block, the first half of the lanes are a's adjacent pairs, the second half b's."""
+    block = 16 * 8 // dt.bits
+    j = BinOp("&", i, const(block - 1))
+    first = add(BinOp("&", i, const(-block)), mul(BinOp("&", j, const(block // 2 - 1)), 2))
+
+    def pair(x: Expr) -> Expr:
+        return BinOp(c_op, lane(x, v, dt, first), lane(x, v, dt, add(first, 1)))
+    return Select(BinOp("<", j, const(block // 2)), pair(call.args[0]), pair(call.args[1]))
+
+
+def shuffle_ps(ctx: LowerContext, call: Call, i: Expr) -> Expr:
+    """Per 128-bit block, lanes 0-1 from a and 2-3 from b, each picked by a 2-bit field of imm."""
+    imm = immediate(ctx, call, 2, "shuffle immediate")
+    j = BinOp("&", i, const(3))
+    at = add(BinOp("&", i, const(-4)), BinOp("&", BinOp(">>", const(imm), mul(j, 2)), const(3)))
+    return Select(BinOp("<", j, const(2)), Index(call.args[0], at), Index(call.args[1], at))
+
+
+def immediate(ctx: LowerContext, call: Call, position: int, what: str) -> int:
+    """A constant argument, also when spelled `_MM_SHUFFLE(z, y, x, w)` (a macro of the real headers)."""
+    arg = call.args[position]
+    if isinstance(arg, Call) and arg.name == "_MM_SHUFFLE" and len(arg.args) == 4:
+        z, y, x, w = (ctx.require_int(arg, k, "_MM_SHUFFLE field") for k in range(4))
+        return (z << 6) | (y << 4) | (x << 2) | w
+    return ctx.require_int(call, position, what)
+
+
+def parts_family() -> None:
+    """128/256-bit parts: extract (the index taken modulo the part count) and the resizing casts (narrowing keeps
+    the low lanes; widening and zext put zeros above, which is what the spec makes of "undefined")."""
+    extracts = {
+        ("__m256", "__m128"): ("_mm256_extractf128_ps", "_mm256_extractf32x4_ps"),
+        ("__m256d", "__m128d"): ("_mm256_extractf128_pd", "_mm256_extractf64x2_pd"),
+        ("__m256i", "__m128i"): ("_mm256_extractf128_si256", "_mm256_extracti128_si256", "_mm256_extracti32x4_epi32",
+                                 "_mm256_extracti64x2_epi64"),
+        ("__m512", "__m128"): ("_mm512_extractf32x4_ps",), ("__m512", "__m256"): ("_mm512_extractf32x8_ps",),
+        ("__m512d", "__m128d"): ("_mm512_extractf64x2_pd",), ("__m512d", "__m256d"): ("_mm512_extractf64x4_pd",),
+        ("__m512i", "__m128i"): ("_mm512_extracti32x4_epi32", "_mm512_extracti64x2_epi64"),
+        ("__m512i", "__m256i"): ("_mm512_extracti32x8_epi32", "_mm512_extracti64x4_epi64"),
+    }
+    for (wide_name, part_name), names in extracts.items():
+        wide, part = vec_of(wide_name), vec_of(part_name)
+
+        def extract(ctx: LowerContext, call: Call, i: Expr, wide: Vec = wide, part: Vec = part) -> Expr:
+            which = immediate(ctx, call, 1, "part index") & (wide.bytes // part.bytes - 1)
+            return lane(call.args[0], wide, part.dtype, add(i, which * part.lanes))
+        for name in names:
+            lanewise(name, part, part.dtype, extract)
+    for prefix, narrow_bits, wide_bits in (("_mm256", 128, 256), ("_mm512", 128, 512), ("_mm512", 256, 512)):
+        for kind, suffix in (("ps", ""), ("pd", "d"), ("si", "i")):
+            narrow, wide = vec_of(f"__m{narrow_bits}{suffix}"), vec_of(f"__m{wide_bits}{suffix}")
+            elementwise(f"{prefix}_cast{kind}{wide_bits}_{kind}{narrow_bits}", narrow, narrow.dtype, [wide],
+                        lambda a: a)
+            for cast_kind in ("cast", "zext"):
+                lanewise(f"{prefix}_{cast_kind}{kind}{narrow_bits}_{kind}{wide_bits}", wide, wide.dtype,
+                         lambda ctx, call, i, narrow=narrow, dt=wide.dtype: Select(
+                             BinOp("<", i, const(narrow.lanes)), Index(call.args[0], i), cast(dt, const(0))))
+
+
 def scalef(a: Expr, b: Expr, dt: DType) -> Expr:
     """VSCALEF: a * 2^floor(b) rounded once (ldexp is exact); NaNs propagate; the exponent is clamped."""
     suffix = "f" if dt == F32 else ""
@@ -278,17 +386,89 @@ def memory_families() -> None:
                     TABLE.add(f"{prefix}_mask_{kind}_{tag}", _load(v, dt, n, "mask"), named(vname))
                     TABLE.add(f"{prefix}_maskz_{kind}_{tag}", _load(v, dt, n, "maskz"), named(vname))
                 for kind in ("store", "storeu", "stream"):
-                    TABLE.add(f"{prefix}_{kind}_{tag}", _store(v, dt, n, False))
-                    TABLE.add(f"{prefix}_mask_{kind}_{tag}", _store(v, dt, n, True))
+                    TABLE.add(f"{prefix}_{kind}_{tag}", _store(v, dt, n, None))
+                    TABLE.add(f"{prefix}_mask_{kind}_{tag}", _store(v, dt, n, "mask"))
         vi = vec_of(ps + "i")
         for tag, dt in (("epi8", I8), ("epi16", I16), ("epi64", I64)):
             n = vi.count(dt)
             TABLE.add(f"{prefix}_mask_loadu_{tag}", _load(vi, dt, n, "mask"), named(vi.name))
             TABLE.add(f"{prefix}_maskz_loadu_{tag}", _load(vi, dt, n, "maskz"), named(vi.name))
-            TABLE.add(f"{prefix}_mask_storeu_{tag}", _store(vi, dt, n, True))
+            TABLE.add(f"{prefix}_mask_storeu_{tag}", _store(vi, dt, n, "mask"))
+        for vname, dt, tag in ((ps, F32, "ps"), (ps + "d", F64, "pd"), (ps + "i", I32, "epi32"),
+                               (ps + "i", I64, "epi64")):
+            v = vec_of(vname)
+            if width < 64:  # AVX maskload / maskstore: the sign bit of each lane of a vector selects
+                TABLE.add(f"{prefix}_maskload_{tag}", _load(v, dt, v.count(dt), "sign"), named(vname))
+                TABLE.add(f"{prefix}_maskstore_{tag}", _store(v, dt, v.count(dt), "sign"))
+            TABLE.add(f"{prefix}_set_{tag}", _set_lanes(v, dt, highest_first=True), named(vname), in_place=False)
+            TABLE.add(f"{prefix}_setr_{tag}", _set_lanes(v, dt, highest_first=False), named(vname), in_place=False)
+        for tag, dt in (("ss_f32", F32), ("sd_f64", F64), (f"si{width * 8}_si32", I32)):
+            v = vec_of({F32: ps, F64: ps + "d", I32: ps + "i"}[dt])
+            TABLE.add(f"{prefix}_cvt{tag}", _first_lane(v, dt), ScalarType(dt))
+        # narrowing stores of int32 lanes: truncated, saturated as signed, saturated as unsigned
+        for to in (I8, I16):
+            top = (1 << to.bits) - 1
+            for cvt, convert in (("cvt", lambda x, to=to: cast(to, x)), ("cvts", lambda x, to=to: _saturate(x, to)),
+                                 ("cvtus", lambda x, to=to, top=top: cast(to, Select(
+                                     BinOp(">", cast(U32, x), Const(top, U32)), Const(top, U32), cast(U32, x))))):
+                TABLE.add(f"{prefix}_mask_{cvt}epi32_storeu_epi{to.bits}",
+                          _store(vi, I32, vi.count(I32), "mask", to, convert))
+    for vname, dt, tag, index_name in (("__m512", F32, "ps", "__m512i"), ("__m512i", I32, "epi32", "__m512i"),
+                                       ("__m512d", F64, "pd", "__m256i"), ("__m512i", I64, "epi64", "__m256i")):
+        v, vi = vec_of(vname), vec_of(index_name)
+        TABLE.add(f"_mm512_i32gather_{tag}", _gather(v, dt, vi, False), named(vname))
+        TABLE.add(f"_mm512_mask_i32gather_{tag}", _gather(v, dt, vi, True), named(vname))
+
+
+def _set_lanes(v: Vec, dt: DType, highest_first: bool):
+    """_set (the first argument is the highest lane) and _setr (the lowest): one assignment per lane."""
+    def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
+        args = call.args[::-1] if highest_first else call.args
+        return [Assign(lane(dst, v, dt, const(j)), cast(dt, a)) for j, a in enumerate(args)]
+    return lower
+
+
+def _first_lane(v: Vec, dt: DType):
+    """cvtss_f32 and friends: lane 0 as a scalar."""
+    def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
+        return [Assign(dst, lane(call.args[0], v, dt, const(0)))] if dst is not None else []
+    return lower
+
+
+def _gather(v: Vec, dt: DType, vi: Vec, masked: bool):
+    """AVX-512 gathers (index, base, scale): lane i from base + index[i] * scale bytes; masked (src, k, ...)
+    reads only the selected lanes. A scale that is a multiple of the element size indexes `base` directly."""
+    def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
+        src, k = (call.args[0], call.args[1]) if masked else (None, None)
+        index_vec, base, _ = call.args[2:] if masked else call.args
+        scale = ctx.require_int(call, len(call.args) - 1, "scale")
+        size = dt.bits // 8
+
+        def body(i: Expr) -> list[Stmt]:
+            offset = cast(I64, lane(index_vec, vi, I32, i))
+            if scale % size == 0 and ctx.element_dtype(base) == dt:
+                value: Expr = Index(base, mul(offset, scale // size))
+            else:
+                address = BinOp("+", view(base, I8, const_=True), mul(offset, scale))
+                value = Index(view(address, dt, const_=True), const(0))
+            if masked:
+                value = Select(mask_bit(k, i), value, lane(src, v, dt, i))
+            return [Assign(lane(dst, v, dt, i), value)]
+        return lanes_loop(ctx, v.count(dt), body)
+    return lower
+
+
+def selected(kind: str, k: Expr, vec: Vec, dtype: DType, i: Expr) -> Expr:
+    """Whether lane i of a `vec` operation is selected: bit i of a mask register (AVX-512), or the sign bit of lane
+    i, read with `dtype`'s width, of an integer vector (AVX maskload / maskstore)."""
+    if kind == "sign":  # the mask is the integer vector of vec's width
+        mask_vec = vec_of(vec.name.removesuffix("d").removesuffix("i") + "i")
+        return BinOp("<", lane(k, mask_vec, SIGNED[dtype.bits], i), const(0))
+    return BinOp("!=", mask_bit(k, i), const(0))
 
 
 def _load(v: Vec, dt: DType, n: int, mask: str | None):
+    """mask: None, "mask" (src, k, p), "maskz" (k, p) or "sign" (p, vector mask; unselected lanes zero)."""
     def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
         args = call.args
         src = k = None
@@ -296,29 +476,34 @@ def _load(v: Vec, dt: DType, n: int, mask: str | None):
             src, k, p = args
         elif mask == "maskz":
             k, p = args
+        elif mask == "sign":
+            p, k = args
         else:
             (p,) = args
 
         def body(i: Expr) -> list[Stmt]:
             value = mem(ctx, p, dt, i)
             if mask is not None:  # ?: reads memory only for selected lanes, like the masked load
-                value = Select(mask_bit(k, i), value, lane(src, v, dt, i) if mask == "mask" else cast(dt, const(0)))
+                otherwise = lane(src, v, dt, i) if mask == "mask" else cast(dt, const(0))
+                value = Select(selected(mask, k, v, dt, i), value, otherwise)
             return [Assign(lane(dst, v, dt, i), value)]
         return lanes_loop(ctx, n, body)
     return lower
 
 
-def _store(v: Vec, dt: DType, n: int, masked: bool):
+def _store(v: Vec, dt: DType, n: int, mask: str | None, to: DType | None = None,
+           convert: Callable[[Expr], Expr] = lambda x: x):
+    """mask: None (p, a), "mask" (p, k, a) or "sign" (p, vector mask, a). Lane i (of `dt`) is stored as
+    convert(lane) into element i of type `to` (the narrowing stores), by default unchanged."""
     def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
-        if masked:
-            p, k, a = call.args
-        else:
+        if mask is None:
             p, a = call.args
-            k = None
+        else:
+            p, k, a = call.args
 
         def body(i: Expr) -> list[Stmt]:
-            store = Assign(mem(ctx, p, dt, i, writable=True), lane(a, v, dt, i))
-            return [If(BinOp("!=", mask_bit(k, i), const(0)), Block((store,)))] if masked else [store]
+            store = Assign(mem(ctx, p, to or dt, i, writable=True), convert(lane(a, v, dt, i)))
+            return [If(selected(mask, k, v, dt, i), Block((store,)))] if mask else [store]
         return lanes_loop(ctx, n, body)
     return lower
 
@@ -522,6 +707,7 @@ def _mask_op(dt: DType, fn: Callable[..., Expr]):
 
 
 arithmetic_families()
+permute_families()
 mask_family()
 memory_families()
 reduction_families()

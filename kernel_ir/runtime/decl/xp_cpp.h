@@ -119,6 +119,7 @@ __m512 _mm512_broadcast_f32x4(__m128);
 __m512 _mm512_broadcast_f32x8(__m256);
 __m512 _mm512_i32gather_ps(__m512i, const void*, int);
 __m512 _mm512_mask_i32gather_ps(__m512, __mmask16, __m512i, const void*, int);
+__m512d _mm512_i32gather_pd(__m256i, const void*, int);
 void _mm512_i32scatter_ps(void*, __m512i, __m512, int);
 void _mm512_mask_i32scatter_ps(void*, __mmask16, __m512i, __m512, int);
 __m512 _mm512_cvtepi32_ps(__m512i);
@@ -228,6 +229,8 @@ __m128i _mm512_cvtsepi32_epi8(__m512i);
 __m128i _mm512_cvtusepi32_epi8(__m512i);
 void _mm512_mask_cvtsepi32_storeu_epi8(void*, __mmask16, __m512i);
 void _mm512_mask_cvtepi32_storeu_epi8(void*, __mmask16, __m512i);
+void _mm512_mask_cvtusepi32_storeu_epi8(void*, __mmask16, __m512i);
+void _mm512_mask_cvtsepi32_storeu_epi16(void*, __mmask16, __m512i);
 __m256i _mm512_cvtepi32_epi16(__m512i);
 __m256i _mm512_cvtepi16_epi8(__m512i);
 __m512i _mm512_slli_epi32(__m512i, unsigned int);
@@ -307,6 +310,12 @@ __m256 _mm256_set_ps(float, float, float, float, float, float, float, float);
 __m256 _mm256_setr_ps(float, float, float, float, float, float, float, float);
 __m256 _mm256_maskload_ps(const float*, __m256i);
 void _mm256_maskstore_ps(float*, __m256i, __m256);
+__m256d _mm256_loadu_pd(const double*);
+void _mm256_storeu_pd(double*, __m256d);
+__m256d _mm256_maskload_pd(const double*, __m256i);
+__m256d _mm256_hsub_pd(__m256d, __m256d);
+__m256d _mm256_blendv_pd(__m256d, __m256d, __m256d);
+__m256d _mm256_castsi256_pd(__m256i);
 __m256 _mm256_maskz_loadu_ps(__mmask8, const void*);
 void _mm256_mask_storeu_ps(void*, __mmask8, __m256);
 __m256 _mm256_cmp_ps(__m256, __m256, int);
@@ -337,7 +346,7 @@ XP_SI256_2(_mm256_min_epi32) XP_SI256_2(_mm256_and_si256) XP_SI256_2(_mm256_or_s
 XP_SI256_2(_mm256_hadd_epi32) XP_SI256_2(_mm256_unpacklo_epi8) XP_SI256_2(_mm256_unpackhi_epi8)
 XP_SI256_2(_mm256_unpacklo_epi16) XP_SI256_2(_mm256_unpackhi_epi16) XP_SI256_2(_mm256_packs_epi32)
 XP_SI256_2(_mm256_packus_epi16) XP_SI256_2(_mm256_shuffle_epi8) XP_SI256_2(_mm256_permutevar8x32_epi32)
-XP_SI256_2(_mm256_cmpgt_epi32) XP_SI256_2(_mm256_cmpeq_epi32)
+XP_SI256_2(_mm256_cmpgt_epi32) XP_SI256_2(_mm256_cmpeq_epi32) XP_SI256_2(_mm256_cmpeq_epi8) XP_SI256_2(_mm256_cmpgt_epi16)
 __m256i _mm256_dpbusd_epi32(__m256i, __m256i, __m256i);
 __m256i _mm256_dpbusd_avx_epi32(__m256i, __m256i, __m256i);
 __m256i _mm256_dpbusds_epi32(__m256i, __m256i, __m256i);
@@ -353,6 +362,10 @@ void _mm256_mask_storeu_epi8(void*, __mmask32, __m256i);
 void _mm256_mask_storeu_epi16(void*, __mmask16, __m256i);
 void _mm256_mask_storeu_epi32(void*, __mmask8, __m256i);
 __m256i _mm256_maskload_epi32(const int*, __m256i);
+__m256i _mm256_maskload_epi64(const long long*, __m256i);
+void _mm256_maskstore_epi32(int*, __m256i, __m256i);
+__m256i _mm256_blendv_epi8(__m256i, __m256i, __m256i);
+int _mm256_cvtsi256_si32(__m256i);
 __m256i _mm256_setzero_si256();
 __m256i _mm256_set1_epi32(int);
 __m256i _mm256_set1_epi16(short);
@@ -382,7 +395,7 @@ int _mm256_movemask_epi8(__m256i);
 XP_PS128_2(_mm_add_ps) XP_PS128_2(_mm_sub_ps) XP_PS128_2(_mm_mul_ps) XP_PS128_2(_mm_div_ps) XP_PS128_2(_mm_max_ps)
 XP_PS128_2(_mm_min_ps) XP_PS128_2(_mm_hadd_ps) XP_PS128_2(_mm_add_ss) XP_PS128_2(_mm_mul_ss) XP_PS128_2(_mm_max_ss)
 XP_PS128_2(_mm_min_ss) XP_PS128_2(_mm_movehl_ps) XP_PS128_2(_mm_movelh_ps) XP_PS128_2(_mm_unpacklo_ps)
-XP_PS128_2(_mm_unpackhi_ps) XP_PS128_2(_mm_and_ps) XP_PS128_2(_mm_xor_ps)
+XP_PS128_2(_mm_unpackhi_ps) XP_PS128_2(_mm_and_ps) XP_PS128_2(_mm_xor_ps) XP_PS128_2(_mm_sub_ss)
 __m128 _mm_fmadd_ps(__m128, __m128, __m128);
 __m128 _mm_shuffle_ps(__m128, __m128, int);
 __m128 _mm_loadu_ps(const float*);
@@ -401,6 +414,11 @@ __m128 _mm_rsqrt_ps(__m128);
 __m128 _mm_sqrt_ss(__m128);
 __m128 _mm_rsqrt_ss(__m128);
 float _mm_cvtss_f32(__m128);
+__m128d _mm_loadu_pd(const double*);
+void _mm_storeu_pd(double*, __m128d);
+__m128d _mm_hadd_pd(__m128d, __m128d);
+__m128d _mm_max_sd(__m128d, __m128d);
+double _mm_cvtsd_f64(__m128d);
 __m128 _mm_cvtph_ps(__m128i);
 __m128i _mm_cvtps_ph(__m128, int);
 __m128 _mm_castsi128_ps(__m128i);
