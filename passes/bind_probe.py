@@ -74,9 +74,7 @@ def _helpers_inlined(fn: Function, module: Module, rounds: int = 8) -> Function:
         if not isinstance(call, Call) or call.name not in helpers:
             return None
         pasted = inline_body(helpers[call.name], call, target, namer)
-        declared = dataclasses.replace(s, init=None, type=dataclasses.replace(s.type, const=False)
-                                       if isinstance(s, Decl) and hasattr(s.type, "const") else s.type) \
-            if isinstance(s, Decl) else None  # set by the pasted body, so no longer const
+        declared = _uninitialized(s) if isinstance(s, Decl) else None  # set by the pasted body
         return ((declared,) if declared is not None else ()) + pasted
 
     def splice(n: Node) -> Node | None:  # a declaration stays in its block's scope
@@ -274,7 +272,7 @@ class _Probe:
             if isinstance(s.type, PointerType):
                 init = self.expr(s.init) if s.init is not None else None
                 unknown = self.root(Var(s.name)) in (None, _HEAP)  # and no allocation on the host
-                return [dataclasses.replace(s, init=None if unknown else init)]
+                return [_uninitialized(s) if unknown else dataclasses.replace(s, init=init)]
             return [dataclasses.replace(s, init=self.expr(s.init) if s.init is not None else None)]
         if isinstance(s, Assign):
             return self.assign(s)
@@ -453,7 +451,7 @@ class _Steering:
             touches = [ExprStmt(t) for e in _expressions(s) if (t := _touches_only(e)) is not None] \
                 if isinstance(s, (Decl, Assign, ExprStmt)) else []
             if isinstance(s, Decl) and s.name in self.tainted:
-                out += [dataclasses.replace(s, init=None)] + touches
+                out += [_uninitialized(s)] + touches
             elif isinstance(s, Assign) and _root_name(s.target) in self.tainted or \
                     isinstance(s, ExprStmt) and self.unknown(s.expr):
                 out += touches
@@ -496,6 +494,12 @@ def _sequence(parts: list[Expr | None]) -> Expr | None:
     for p in parts[1:]:
         out = BinOp(",", out, p)
     return out
+
+
+def _uninitialized(d: Decl) -> Decl:
+    """The declaration without its value (set later, or never needed), so no longer const."""
+    mutable = dataclasses.replace(d.type, const=False) if hasattr(d.type, "const") else d.type
+    return dataclasses.replace(d, init=None, type=mutable)
 
 
 def _condition(node: Node) -> Expr | None:

@@ -258,9 +258,11 @@ def permute_families() -> None:
                 lanewise(f"{prefix}_{op}_{tag}", v, dt,
                          lambda ctx, call, i, v=v, dt=dt, c_op=c_op: horizontal_pair(call, v, dt, i, c_op))
             elementwise(f"{prefix}_blendv_{tag}", v, dt, [v, v, (v, SIGNED[dt.bits])], pick_by_sign)
+            mask_blend(f"{prefix}_mask_blend_{tag}", v, dt)
         lanewise(f"{prefix}_shuffle_ps", vec_of(ps), F32, shuffle_ps)
         elementwise(f"{prefix}_blendv_epi8", vi, I8, [vi, vi, vi], pick_by_sign)
         for tag, dt in (("epi8", I8), ("epi16", I16), ("epi32", I32), ("epi64", I64)):
+            mask_blend(f"{prefix}_mask_blend_{tag}", vi, dt)
             for op, c_op in (("eq", "=="), ("gt", ">"), ("lt", "<")):
                 elementwise(f"{prefix}_cmp{op}_{tag}", vi, dt, [vi, vi], lambda a, b, dt=dt, c_op=c_op: cast(
                     dt, Select(BinOp(c_op, a, b), const(-1), const(0))))
@@ -276,6 +278,12 @@ def permute_families() -> None:
                 BinOp("==", i, const(0)), fn(index(call.args[0], 0), index(call.args[1], 0)), Index(call.args[0], i)),
                 in_place=True)
     parts_family()
+
+
+def mask_blend(name: str, v: Vec, dt: DType) -> None:
+    """mask_blend(k, a, b): b's lane where k's bit is set, else a's."""
+    lanewise(name, v, dt, lambda ctx, call, i: Select(mask_bit(call.args[0], i), lane(call.args[2], v, dt, i),
+                                                      lane(call.args[1], v, dt, i)), in_place=True)
 
 
 def pick_by_sign(a: Expr, b: Expr, selector: Expr) -> Expr:

@@ -121,3 +121,15 @@ def test_a_pointer_walking_through_the_buffer_in_an_expression_refuses() -> None
         for (int i = 0; i < n; ++i) *q++ = *p++ * 2.0f;
     }"""
     assert probe_of(source, "k", "x") is None and probe_of(source, "k", "y") is None
+
+
+def test_a_const_value_read_from_the_buffer_is_declared_without_it() -> None:
+    source = """extern "C" void k(const float* table, const int* idx, float* y, int n) {
+        for (int i = 0; i < n; ++i) {
+            const float t = table[idx[i]];
+            y[i] = t > 0.0f ? t : 0.0f;
+        }
+    }"""
+    args = [("table", np.zeros(0, np.float32)), ("idx", np.array([2, 7, 1], np.int32)), ("y", np.zeros(3, np.float32)),
+            ("n", np.int32(3))]
+    assert measured(source, "k", "table", args) == 8

@@ -201,3 +201,27 @@ def test_avx2_row_stats_translate_to_cuda_and_verify() -> None:
     assert "_mm" not in result.code
     check = verify(ROW_STATS, "cpp", result.code, "cuda", "row_stats", sizes={"rows": 6, "cols": 19})  # 3-lane tail
     assert check.status == "verified", check
+
+
+MASK_BLEND = """
+#include <immintrin.h>
+extern "C" void k(const float* a, const float* b, const int* c, float* y, int* z, int mask) {
+    __m512 r = _mm512_mask_blend_ps((__mmask16)mask, _mm512_loadu_ps(a), _mm512_loadu_ps(b));
+    _mm512_storeu_ps(y, r);
+    __m512i q = _mm512_mask_blend_epi32((__mmask16)(mask >> 3), _mm512_loadu_si512(c), _mm512_set1_epi32(7));
+    _mm512_storeu_si512(z, q);
+}
+"""
+
+
+def test_mask_blend_picks_b_where_the_mask_bit_is_set() -> None:
+    rng = np.random.default_rng(5)
+    args = [("a", rng.standard_normal(16).astype(np.float32)), ("b", rng.standard_normal(16).astype(np.float32)),
+            ("c", rng.integers(-9, 9, 16).astype(np.int32)), ("y", np.zeros(16, np.float32)),
+            ("z", np.zeros(16, np.int32)), ("mask", np.int32(0b1010011100101101))]
+    after = execute(lowered(MASK_BLEND, "cpp"), "cpp", "k", args)
+    before = execute(MASK_BLEND, "cpp", "k", args)
+    bits = np.array([(0b1010011100101101 >> i) & 1 for i in range(16)], bool)
+    np.testing.assert_array_equal(before["y"], np.where(bits, args[1][1], args[0][1]))
+    for name in ("y", "z"):
+        np.testing.assert_array_equal(after[name], before[name])
