@@ -1044,6 +1044,19 @@ def _root_var(e: Expr) -> str | None:
     return e.name if isinstance(e, Var) else None
 
 
+def _with_runs(stmts: tuple[Stmt, ...], run_end: Callable[[tuple[Stmt, ...], int], int | None],
+               one: Callable[[Stmt], list[Stmt]], run: Callable[[tuple[Stmt, ...]], list[Stmt]]) -> list[Stmt]:
+    """stmts mapped one by one, except the runs `run_end` finds (the end of a run starting at a statement, or
+    None), which are mapped whole: a BANG task-0 run, a SIMT one-thread kernel."""
+    out: list[Stmt] = []
+    start = 0
+    while start < len(stmts):
+        end = run_end(stmts, start)
+        out += one(stmts[start]) if end is None else run(stmts[start:end])
+        start = start + 1 if end is None else end
+    return out
+
+
 class _BangBody:
     """The entry body run by every task: parallel loops split over tasks, writes elsewhere done by task 0."""
 
@@ -1061,18 +1074,12 @@ class _BangBody:
         return Block(tuple(self.block(stmts)))
 
     def block(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:
-        out: list[Stmt] = []
-        start = 0
-        while start < len(stmts):
-            end = self.task0_run(stmts, start)
-            if end is None:
-                out += self.stmt(stmts[start])
-                start += 1
-                continue
-            run = Block(tuple(_serialize_inner(x) for x in stmts[start:end]))
-            out += self.sync_before(run) + [If(BinOp("==", BuiltinVar("taskId"), Const(0, DType.int32)), run)]
-            self.dirty = True
-            start = end
+        return _with_runs(stmts, self.task0_run, self.stmt, self.on_task0)
+
+    def on_task0(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:
+        run = Block(tuple(_serialize_inner(x) for x in stmts))
+        out = self.sync_before(run) + [If(BinOp("==", BuiltinVar("taskId"), Const(0, DType.int32)), run)]
+        self.dirty = True
         return out
 
     def outer_scalars(self, s: Stmt) -> set[str]:
@@ -1418,18 +1425,8 @@ class _SimtLauncher:
 
     # -- host statements --
     def block(self, stmts: tuple[Stmt, ...]) -> list[Stmt]:
-        out: list[Stmt] = []
-        start = 0
-        while start < len(stmts):
-            end = self.device_scalar_run(stmts, start)
-            if end is None:
-                out += self.stmt(stmts[start])
-                start += 1
-                continue
-            run = _serialize_inner(Block(stmts[start:end]))
-            out += self.launch(self.kernel(run), Const(1, DType.int32), Const(1, DType.int32))
-            start = end
-        return out
+        return _with_runs(stmts, self.device_scalar_run, self.stmt, lambda run: self.launch(
+            self.kernel(_serialize_inner(Block(run))), Const(1, DType.int32), Const(1, DType.int32)))
 
     def device_scalar_run(self, stmts: tuple[Stmt, ...], start: int) -> int | None:
         """The end of the statements from `stmts[start]` on that run as one one-thread kernel, or None: when a

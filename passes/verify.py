@@ -135,7 +135,7 @@ def _check_generated(source: str, source_dialect: str, result: str, target_diale
             if not measured:
                 return args
             rng = np.random.default_rng([common["seed"], 1])
-            smallest = min([int(v) for v in scalars.values() if float(v).is_integer() and v > 0], default=1)
+            smallest = smallest_size(scalars)
             dtypes = {p.name: p.type.pointee.dtype for p in entry.params if isinstance(p.type, PointerType)}
             return [(name, random_buffer(rng, measured[name], dtypes[name], smallest, float_range)
                      if name in measured else value) for name, value in args]
@@ -364,7 +364,7 @@ def fill_inputs(entry: Function, scalars: dict, elements: dict[str, int], seed: 
                 float_range: tuple[float, float] = FLOAT_RANGE) -> list[tuple[str, object]]:
     """The arguments, in parameter order: the scalars, and random buffers of the planned sizes."""
     rng = np.random.default_rng(seed)
-    smallest = min([int(v) for v in scalars.values() if float(v).is_integer() and v > 0], default=1)
+    smallest = smallest_size(scalars)
     args: list[tuple[str, object]] = []
     for p in entry.params:
         if not isinstance(p.type, PointerType):
@@ -377,6 +377,12 @@ def fill_inputs(entry: Function, scalars: dict, elements: dict[str, int], seed: 
             raise XpilerError("XP410", f"cannot make data for parameter {p.name!r} of type {p.type}")
         args.append((p.name, random_buffer(rng, elements.get(p.name, 0), dtype, smallest, float_range)))
     return args
+
+
+def smallest_size(scalars: dict) -> int:
+    """The smallest positive integer scalar: generated index buffers hold values below it (in range of every
+    dimension)."""
+    return min([int(v) for v in scalars.values() if float(v).is_integer() and v > 0], default=1)
 
 
 def random_buffer(rng: np.random.Generator, count: int, dtype: DType, smallest: int,
