@@ -116,7 +116,7 @@ def compile_error(stderr: str, filename: str) -> XpilerError:
 
 def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]], launch: dict | None = None,
             bounds_check: bool = False, timeout_s: float = 120.0, native: bool = False,
-            reverse_order: bool = False) -> dict[str, np.ndarray]:
+            reverse_order: bool = False, fresh_memory: int = 0) -> dict[str, np.ndarray]:
     """Run `entry` of `source` on `args` ((name, array or numpy scalar) in parameter order).
 
     Returns the final contents of every pointer argument by name. The input arrays are not modified.
@@ -124,6 +124,7 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
     portable emulation, CUDA/HIP built by nvcc/hipcc and run on this machine's GPU (XP005 where there is none).
     `reverse_order=True` runs the blocks and threads of every CUDA/HIP launch in the opposite order (emulation only),
     and the OpenMP loops of cpp code on one thread: in their written order, where a parallel run interleaves them.
+    `fresh_memory` (a byte, emulation only) fills new CUDA/HIP device allocations with it instead of zeros.
     """
     if not timeout_s > 0:
         raise XpilerError("XP002", f"the time limit must be a positive number of seconds, got {timeout_s}")
@@ -132,6 +133,8 @@ def execute(source: str, dialect: str, entry: str, args: list[tuple[str, object]
     if reverse_order:
         env["XP_THREAD_ORDER"] = "reverse"
         env["OMP_NUM_THREADS"] = "1"
+    if fresh_memory:
+        env["XP_FRESH_MEMORY"] = str(fresh_memory)
     if native and dialect in GPU_TOOLCHAINS:
         library = build_gpu_library(source, dialect, entry, args, cache_dir())
         return run_library(library, args, gpu_limits(timeout_s), env)

@@ -20,7 +20,12 @@ that). Generated inputs are a guess, so a few are tried before giving up:
   floats are drawn from [0.1, 1] once, and the run with fewer NaN/inf outputs is kept (its range is recorded);
 * when the result disagrees, the source is run again with its threads in the opposite order: if the source
   itself changes, these inputs make it race (two threads writing one place), so the disagreement proves
-  nothing and the next sizes are tried. A source that is order independent keeps the mismatch.
+  nothing and the next sizes are tried. A source that is order independent keeps the mismatch;
+* a CUDA/HIP source that still disagrees runs once more with its fresh device allocations filled with other bytes
+  (the executor zeroes them; a GPU leaves them undefined): output elements that change are ones the source copies
+  back from device memory it never wrote (sizes that break its precondition do that). They are not compared; the
+  result is judged on the rest, the report counts them (`outputs[name]["undefined"]`), and other sizes are tried
+  in case some define every element.
 """
 from __future__ import annotations
 
@@ -49,6 +54,8 @@ FLOAT_RANGE = (-1.0, 1.0)
 NONNEGATIVE_FLOAT_RANGE = (0.1, 1.0)  # for math defined on non-negative data only (sqrt of a variance, log)
 MAX_ELEMENTS = 1 << 24  # per buffer: more is a sign the default sizes do not fit this kernel
 REORDERABLE_DIALECTS = ("cuda", "hip", "cpp")  # the executor can run their threads in another order
+DEVICE_MEMORY_DIALECTS = ("cuda", "hip")  # the executor can fill their fresh device allocations with other bytes
+OTHER_FRESH_BYTE = 0xA5  # fresh device memory of the second run: -2.9e-16 as float, -1515870811 as int32
 
 
 @dataclass(frozen=True)
@@ -187,17 +194,29 @@ def _check(source: str, source_dialect: str, result: str, target_dialect: str, e
                                      ran_on=source_ran))
     checks = [compare(expected, got, evidence, {"source": "CPU executor", "result": place}) for place, got in runs]
     worst = next((check for check in checks if not check.verified), None)
+    undefined = {}
     if worst is not None:
         racing = order_dependence(source, source_dialect, entry, args, expected, evidence)
         if racing:
             return _Attempt(Verification("unverified", f"the source's result depends on the order of its threads "
                                          f"on these inputs ({racing}), so the translation's disagreement proves "
                                          "nothing", **evidence, ran_on=source_ran), try_other_sizes=True)
+        undefined = undefined_elements(source, source_dialect, entry, args, expected)
+        if undefined and all(mask.all() for mask in undefined.values()) and set(undefined) >= changed(args, expected):
+            return _Attempt(Verification("unverified", "every output element of the source is copied from device "
+                                         "memory it never wrote on these inputs: comparing them proves nothing",
+                                         **evidence, ran_on=source_ran), try_other_sizes=True)
+        if undefined:
+            checks = [compare(expected, got, evidence, {"source": "CPU executor", "result": place}, undefined)
+                      for place, got in runs]
+            worst = next((check for check in checks if not check.verified), None)
+    if worst is not None:
         where = f" ({worst.ran_on['result']})" if len(checks) > 1 else ""
         return _Attempt(dataclasses.replace(worst, reason=worst.reason + where))
     places = " and ".join(place for place, _ in runs)
     largest_error = max(checks, key=lambda check: check.max_abs_error)  # the report states the loosest agreement
-    return _Attempt(dataclasses.replace(largest_error, ran_on={"source": "CPU executor", "result": places}))
+    return _Attempt(dataclasses.replace(largest_error, ran_on={"source": "CPU executor", "result": places}),
+                    try_other_sizes=bool(undefined))
 
 
 def order_dependence(source: str, dialect: str, entry: str, args: list, expected: dict, evidence: dict) -> str:
@@ -217,13 +236,34 @@ def order_dependence(source: str, dialect: str, entry: str, args: list, expected
     return f"{changed} changes by up to {check.max_abs_error:.3g} in another thread order"
 
 
-def non_finite(args: list[tuple[str, object]], outputs: dict) -> tuple[int, int]:
-    """(NaN/inf elements, elements) over the float buffers the run wrote (those whose contents changed)."""
+def undefined_elements(source: str, dialect: str, entry: str, args: list, expected: dict) -> dict[str, np.ndarray]:
+    """Masks of the output elements that change when the source's fresh device allocations start from other bytes
+    (outputs with none left out; {} for dialects without device memory or a rerun that fails)."""
+    if dialect not in DEVICE_MEMORY_DIALECTS:
+        return {}
+    try:
+        refilled = execute(source, dialect, entry, args, launch=_launch(dialect), fresh_memory=OTHER_FRESH_BYTE)
+    except XpilerError:
+        return {}
+    masks = {name: ~((out == refilled[name]) | (np.isnan(out) & np.isnan(refilled[name]))
+                     if out.dtype.kind == "f" else out == refilled[name])
+             for name, out in expected.items() if name in refilled and refilled[name].shape == out.shape}
+    return {name: mask for name, mask in masks.items() if mask.any()}
+
+
+def changed(args: list[tuple[str, object]], outputs: dict) -> set[str]:
+    """The buffers a run wrote: those whose contents changed."""
     given = {name: value for name, value in args if isinstance(value, np.ndarray)}
+    return {name for name, out in outputs.items()
+            if name in given and not np.array_equal(given[name], out, equal_nan=out.dtype.kind == "f")}
+
+
+def non_finite(args: list[tuple[str, object]], outputs: dict) -> tuple[int, int]:
+    """(NaN/inf elements, elements) over the float buffers the run wrote."""
     bad = total = 0
-    for name, out in outputs.items():
-        before = given.get(name)
-        if out.dtype.kind != "f" or before is None or np.array_equal(before, out, equal_nan=True):
+    for name in changed(args, outputs):
+        out = outputs[name]
+        if out.dtype.kind != "f":
             continue
         bad += int(np.count_nonzero(~np.isfinite(out)))
         total += out.size
@@ -412,8 +452,12 @@ def describe(args: list[tuple[str, object]], ranges: dict[str, list[float]] | No
                    else {"value": np.asarray(v).item(), "dtype": np.asarray(v).dtype.name}) for name, v in args}
 
 
-def compare(expected: dict, got: dict, evidence: dict, ran_on: dict) -> Verification:
+def compare(expected: dict, got: dict, evidence: dict, ran_on: dict,
+            undefined: dict[str, np.ndarray] | None = None) -> Verification:
+    """Every output of `got` against `expected`, except the elements `undefined` masks (the source left them
+    undefined: any value agrees)."""
     rtol, atol = evidence["rtol"], evidence["atol"]
+    undefined = undefined or {}
     outputs, worst_abs, worst_rel, bad = {}, 0.0, 0.0, []
     for name, want in expected.items():
         have = got.get(name)
@@ -424,7 +468,7 @@ def compare(expected: dict, got: dict, evidence: dict, ran_on: dict) -> Verifica
         a, b = have.astype(np.float64), want.astype(np.float64)
         # equal values (infinities of one sign included) and NaN in both agree; any other difference must be
         # finite (inf against -inf or a number is infinitely wrong) and within the tolerance
-        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        same = (a == b) | (np.isnan(a) & np.isnan(b)) | undefined.get(name, False)
         with np.errstate(all="ignore"):
             diff = np.where(same, 0.0, np.abs(a - b))
             diff = np.where(np.isnan(diff), np.inf, diff)
@@ -435,6 +479,8 @@ def compare(expected: dict, got: dict, evidence: dict, ran_on: dict) -> Verifica
         max_abs = float(diff.max(initial=0.0))
         max_rel = float(np.where(diff == 0, 0.0, rel).max(initial=0.0))
         outputs[name] = {"agree": agree, "max_abs_error": max_abs, "max_rel_error": max_rel}
+        if name in undefined:
+            outputs[name]["undefined"] = int(np.count_nonzero(undefined[name]))
         worst_abs, worst_rel = max(worst_abs, max_abs), max(worst_rel, max_rel)
         if not agree:
             bad.append(name)
@@ -443,5 +489,9 @@ def compare(expected: dict, got: dict, evidence: dict, ran_on: dict) -> Verifica
         return Verification("mismatch", reason, **evidence, max_abs_error=worst_abs, max_rel_error=worst_rel,
                             outputs=outputs, ran_on=ran_on)
     reason = f"{len(outputs)} buffers agree within rtol {rtol:g}, atol {atol:g} (max abs error {worst_abs:.3g})"
+    if undefined:
+        left = ", ".join(f"{np.count_nonzero(mask)} of {mask.size} in {name}" for name, mask in undefined.items())
+        reason += (f"; not compared: elements the source leaves undefined ({left}: copied from device memory it "
+                   "never wrote, they change with that memory's initial bytes)")
     return Verification("verified", reason, **evidence, max_abs_error=worst_abs, max_rel_error=worst_rel,
                         outputs=outputs, ran_on=ran_on)

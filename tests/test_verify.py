@@ -163,6 +163,52 @@ def test_a_wrong_result_is_still_a_mismatch_when_the_source_races() -> None:
     assert check.status == "mismatch", check.reason
 
 
+# The kernel writes the first m of y's n elements; the launcher copies all n back from the device, the rest being
+# memory it never wrote: undefined on a GPU (the executor zeroes it), so only m >= n defines every element.
+PARTLY_WRITTEN = """
+__global__ void twice_kernel(const float* x, float* y, int m) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < m) y[i] = 2.0f * x[i];
+}
+
+extern "C" void twice(const float* x, float* y, int n, int m) {
+    float *dx, *dy;
+    int written = m < n ? m : n;
+    cudaMalloc((void**)&dx, n * sizeof(float));
+    cudaMalloc((void**)&dy, n * sizeof(float));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    twice_kernel<<<(n + 31) / 32, 32>>>(dx, dy, written);
+    cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+# a translation that leaves the elements the source does not define as the caller gave them
+KEEPS_THE_REST = """
+extern "C" void twice(const float* x, float* y, int n, int m) {
+    for (int i = 0; i < (m < n ? m : n); ++i) y[i] = 2.0f * x[i];
+}
+"""
+
+
+def test_elements_a_source_copies_from_unwritten_device_memory_are_not_compared() -> None:
+    check = verify(PARTLY_WRITTEN, "cuda", KEEPS_THE_REST, "cuda", "twice")
+    assert check.status == "verified", check.reason
+    # judged on the first sizes with 18 of y's 37 elements left undefined, then on sizes that define them all
+    assert "18 of 37 in y" in check.reason and check.sizes == {"n": 16, "m": 16}
+    assert "undefined" not in check.outputs["y"]
+
+
+def test_undefined_elements_do_not_hide_a_wrong_value_elsewhere() -> None:
+    wrong = KEEPS_THE_REST.replace("2.0f", "3.0f")
+    assert verify(PARTLY_WRITTEN, "cuda", wrong, "cuda", "twice").status == "mismatch"
+
+
+def test_a_source_that_defines_no_output_element_proves_nothing() -> None:
+    check = verify(PARTLY_WRITTEN, "cuda", KEEPS_THE_REST, "cuda", "twice", sizes={"n": 37, "m": 0})
+    assert check.status == "unverified" and "never wrote" in check.reason
+
+
 # Rows picked by indices in memory: no extent sizes `table`; verify measures it by running the source's index
 # arithmetic on the generated indices (passes/bind_probe), and sizes it to exactly the rows they pick.
 GATHER = """

@@ -209,9 +209,19 @@ inline Block guarded_block(void** p, size_t bytes, Space space) {
     return {bytes, space, mem, mapped};
 #endif
 }
+// XP_FRESH_MEMORY=<byte> fills every new device allocation with that byte instead of zeros. A real GPU leaves it
+// undefined: verify runs a source twice with different fills to tell what it leaves undefined from what it computes.
+inline int fresh_memory_byte() {
+    static const int byte = [] {
+        const char* fill = std::getenv("XP_FRESH_MEMORY");
+        return fill ? std::atoi(fill) & 0xff : 0;
+    }();
+    return byte;
+}
 inline int device_malloc(void** p, size_t bytes, Space space = Space::device) {
     const Block block = guarded_block(p, bytes ? bytes : 1, space);
     if (!*p) return 2;
+    if (fresh_memory_byte()) std::memset(*p, fresh_memory_byte(), bytes);
     Allocations& all = allocations();
     std::lock_guard<std::mutex> guard(all.lock);
     all.blocks[static_cast<const char*>(*p)] = block;
