@@ -1196,7 +1196,14 @@ class _SimtRecovery:
         t = threads.linear
         lane = BinOp("%", t, Const(self.warp, DType.int32))
         base = BinOp("-", t, lane)
-        seg = BinOp("*", BinOp("/", lane, width), width)
+        whole_warp = width == Const(self.warp, DType.int32)
+        # the first lane of the thread's width-wide segment, relative to its warp's (0 for whole-warp shuffles)
+        seg = Const(0, DType.int32) if whole_warp else BinOp("*", BinOp("/", lane, width), width)
+        if kind == "xor" and whole_warp:  # 0 <= m < warp (a power of two) flips lane bits only: the lane t ^ m
+            source = BinOp("^", t, operand)
+            valid = BinOp("&&", BinOp("&&", BinOp("<=", Const(0, DType.int32), operand),
+                                      BinOp("<", operand, width)), BinOp("<", source, threads.extent))
+            return Select(valid, Call(AT, (Var(tmp), source)), Call(AT, (Var(tmp), t)))
         if kind == "idx":
             src = BinOp("+", seg, BinOp("&", operand, BinOp("-", width, Const(1, DType.int32))))
             valid: Expr = Const(True, DType.bool)

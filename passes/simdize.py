@@ -98,7 +98,7 @@ def simdize_and_report(module: Module, options: SimdizeOptions = SimdizeOptions(
     if rewritten is not module:
         rewritten = rewritten.map_functions(lambda f: f if f.body is None else dataclasses.replace(
             f, body=transform(f.body, _full_tile_version)))
-    return _vector_math_declared(rewritten), notes
+    return _vector_math_declared(_min_max_as_selects(rewritten)), notes
 
 
 def _full_tile_version(node: Node) -> Node | None:
@@ -130,6 +130,41 @@ def _full_tile_version(node: Node) -> Node | None:
 # `simd`, g++ calls them from vectorized loops instead of calling the scalar function once per lane, as glibc's
 # own <math.h> arranges under -ffast-math. Accuracy: within 4 ulp, as the scalar functions.
 _VECTOR_MATH = ("expf", "logf", "sinf", "cosf", "powf", "exp", "log", "sin", "cos", "pow")
+
+
+# C's fmax/fmin (a NaN operand loses to a number) have no single x86 instruction, so g++ calls libm once per lane
+# from a SIMD loop; the same function as a select it compiles to a compare and a blend.
+_MIN_MAX_SELECTS = {
+    "fmaxf": "static inline float xp_fmaxf(float a, float b) { return a >= b || b != b ? a : b; }",
+    "fminf": "static inline float xp_fminf(float a, float b) { return a <= b || b != b ? a : b; }",
+    "fmax": "static inline double xp_fmax(double a, double b) { return a >= b || b != b ? a : b; }",
+    "fmin": "static inline double xp_fmin(double a, double b) { return a <= b || b != b ? a : b; }",
+}
+
+
+def _min_max_as_selects(module: Module) -> Module:
+    """The module with its SIMD loops' fmax/fmin calls (float and double) calling the select versions above."""
+    used: set[str] = set()
+
+    def in_simd_loop(node: Node) -> Node | None:
+        if not (isinstance(node, For) and node.kind == ForKind.vectorized):
+            return None
+
+        def renamed(call: Node) -> Node | None:
+            if isinstance(call, Call) and call.name in _MIN_MAX_SELECTS and len(call.args) == 2:
+                used.add(call.name)
+                return dataclasses.replace(call, name=f"xp_{call.name}")
+            return None
+
+        return transform(node, renamed)
+
+    rewritten = module.map_functions(lambda f: f if f.body is None else dataclasses.replace(
+        f, body=transform(f.body, in_simd_loop, top_down=True)))
+    if not used:
+        return module
+    first = next(i for i, item in enumerate(rewritten.items) if isinstance(item, Function))
+    helpers = Verbatim("\n".join(_MIN_MAX_SELECTS[name] for name in sorted(used)))
+    return dataclasses.replace(rewritten, items=rewritten.items[:first] + (helpers,) + rewritten.items[first:])
 
 
 def _vector_math_declared(module: Module) -> Module:

@@ -302,3 +302,17 @@ def test_full_tiles_drop_the_lane_guard_and_vector_math_is_declared():
     args = [("x", rng.standard_normal(3 * 150).astype(np.float32)), ("y", np.zeros(3 * 150, np.float32)),
             ("rows", np.int32(3)), ("cols", np.int32(150))]
     assert_same(print_cuda_loop_form(before), module, "row_exp", args)
+
+
+def test_fmax_and_fmin_in_simd_loops_become_selects_with_the_same_nan_rule():
+    """libm's fmaxf/fminf would be called once per lane; as selects g++ vectorizes them. A NaN operand still loses
+    to a number, on either side."""
+    source = ROW_EXP.replace("expf(in[c])", "fmaxf(fminf(in[c], 0.5f), -0.5f) + fminf(0.25f, in[c])")
+    before = loop_form(source)
+    module = simdize(before)
+    code = print_module(module)
+    assert "static inline float xp_fmaxf(float a, float b)" in code and "xp_fminf(0.25f, in" in code, code
+    x = np.random.default_rng(4).standard_normal(3 * 150).astype(np.float32)
+    x[::7] = np.nan
+    args = [("x", x), ("y", np.zeros(3 * 150, np.float32)), ("rows", np.int32(3)), ("cols", np.int32(150))]
+    assert_same(print_cuda_loop_form(before), module, "row_exp", args)
