@@ -405,9 +405,11 @@ class _Block:
     def _recomputed_thread_values(self, body: Block) -> Block:
         """A per-thread array `int tx[T]` stored once, in a phase of the block body, with a function of the thread
         indices and of variables nothing in the block assigns (`tx[t] = xp_tx`), is recomputed where it is read: a
-        gather from memory becomes arithmetic the vectorizer sees through."""
+        gather from memory becomes arithmetic the vectorizer sees through. Pointers too: an inlined helper's
+        `float* s[T]` holding the block's shared array in every slot becomes that array, not a gather of pointers."""
         assigned = written_names(body)
-        for _ in range(4):  # `tid[t] = ty[t] * TX + tx[t]` is recomputable once ty and tx are
+        arrays = sum(1 for s in body.body if isinstance(s, Decl) and isinstance(s.type, ArrayType))
+        for _ in range(arrays):  # one array per round: `tid[t] = ty[t] * TX + tx[t]` once ty and tx are gone
             changed = False
             for position, stmt in enumerate(body.body):
                 nest = _Nest.of(stmt) if _is_axis_loop(stmt, "threadIdx") else None
@@ -436,13 +438,14 @@ class _Block:
             return None
         name = s.target.base.name
         decl = next((d for d in body.body if isinstance(d, Decl) and d.name == name), None)
-        if decl is None or not isinstance(decl.type, ArrayType) or not isinstance(decl.type.element, ScalarType) \
+        if decl is None or not isinstance(decl.type, ArrayType) \
+                or not isinstance(decl.type.element, (ScalarType, PointerType)) \
                 or not _sym_equal(decl.type.size, nest.count):
             return None
         inner = {d.name for d in walk(nest.loops[0]) if isinstance(d, Decl)}
         if not _is_safe(s.value) or names_in(s.value) & ((assigned | inner) - set(nest.vars)):
             return None
-        stores = [t for t in store_targets(body) if _chain(t)[0] == Var(name)]
+        stores = [t for t in store_targets(body) if _chain(t)[0] == Var(name) and len(_chain(t)[1]) == 1]
         reads = [n for n in walk(body) if isinstance(n, Index) and n.base == Var(name)]
         uses = [n for n in walk(body) if n == Var(name)]
         if len(stores) != 1 or len(uses) != len(reads):

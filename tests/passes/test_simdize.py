@@ -316,3 +316,47 @@ def test_fmax_and_fmin_in_simd_loops_become_selects_with_the_same_nan_rule():
     x[::7] = np.nan
     args = [("x", x), ("y", np.zeros(3 * 150, np.float32)), ("rows", np.int32(3)), ("cols", np.int32(150))]
     assert_same(print_cuda_loop_form(before), module, "row_exp", args)
+
+
+# a helper taking the block's shared array: inlined, its pointer parameter becomes one per thread
+SHARED_HELPER = """
+#include <cuda_runtime.h>
+__device__ float block_sum(float v, float* scratch) {
+    scratch[threadIdx.x] = v;
+    __syncthreads();
+    float total = 0.0f;
+    for (int k = 0; k < 32; k++) total += scratch[k];
+    __syncthreads();
+    return total;
+}
+__global__ void centered_kernel(const float* x, float* y, int n) {
+    __shared__ float scratch[32];
+    const int i = blockIdx.x * 32 + threadIdx.x;
+    const float v = i < n ? x[i] : 0.0f;
+    const float mean = block_sum(v, scratch) / 32.0f;
+    if (i < n) y[i] = v - mean;
+}
+extern "C" void centered(const float* x, float* y, int n) {
+    float *dx, *dy;
+    cudaMalloc(&dx, n * sizeof(float));
+    cudaMalloc(&dy, n * sizeof(float));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    centered_kernel<<<(n + 31) / 32, 32>>>(dx, dy, n);
+    cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+
+
+def test_a_pointer_every_thread_holds_alike_is_the_shared_array_again():
+    """The inlined helper's `float* scratch[T]` (the same shared array in every slot) is recomputed where read:
+    stores and loads go to the shared array directly, not through a gathered pointer per lane."""
+    before = loop_form(SHARED_HELPER)
+    assert re.search(r"float\s*\*\s*\w+\[32\]", print_module(before))
+    after = simdize(before)
+    code = print_module(after)
+    assert not re.search(r"float\s*\*\s*\w+\[32\]", code), code
+    x = np.random.default_rng(5).uniform(-1, 1, 70).astype(np.float32)
+    assert_same(print_cuda_loop_form(before), after, "centered",
+                [("x", x), ("y", np.zeros(70, np.float32)), ("n", np.int32(70))])
