@@ -40,6 +40,7 @@ Works on the loop form (before bind), for the cpp target.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,7 +48,8 @@ import sympy
 
 from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call, Case, Cast, Const, Continue, Decl,
                           DoWhile, DType, Expr, For, ForKind, Function, If, Index, KernelLaunch, MethodCall, Module,
-                          Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Stmt, Switch, UnaryOp, Var,
+                          Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Select, Stmt, Switch,
+                          UnaryOp, Var,
                           VectorType, Verbatim, While, transform, walk)
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
                           store_targets, substitute, symbol, to_sympy, written_names)
@@ -96,8 +98,8 @@ def simdize_and_report(module: Module, options: SimdizeOptions = SimdizeOptions(
 
     rewritten = module.map_functions(rewrite)
     if rewritten is not module:
-        rewritten = rewritten.map_functions(lambda f: f if f.body is None else dataclasses.replace(
-            f, body=transform(f.body, _full_tile_version)))
+        rewritten = rewritten.map_functions(lambda f: f if f.body is None else _invariant_loads_hoisted(
+            dataclasses.replace(f, body=transform(f.body, _full_tile_version))))
     return _vector_math_declared(_min_max_as_selects(rewritten)), notes
 
 
@@ -124,6 +126,106 @@ def _full_tile_version(node: Node) -> Node | None:
     unguarded = dataclasses.replace(node, body=Block(tuple(
         dataclasses.replace(d, init=Const(True, DType.bool)) if d is guard else d for d in body)))
     return If(full, Block((unguarded,)), Block((node,)))
+
+
+def _invariant_loads_hoisted(fn: Function) -> Function:
+    """A SIMD loop whose lanes read one lane-invariant element under their guard (a CUDA block's threads reading
+    the same weight, `if (inside) acc[t] += x[...] * w[k]`) reads it once before the loop, and only if some lane's
+    guard holds (what the lanes would have read, nothing more): g++ 12 vectorizes no masked load of an invariant
+    address, so such a loop stayed scalar. A first SIMD loop recomputes the guards (the statements before the
+    guarded one, which write only their own locals) and ORs them; the loop itself then uses the value read."""
+    declared = [(p.name, p.type) for p in fn.params] + [(d.name, d.type) for d in walk(fn.body) if isinstance(d, Decl)]
+    types = {name: t for name, t in declared if all(u == t for other, u in declared if other == name)}
+    uses = Counter(n.name for n in walk(fn.body) if isinstance(n, Var))
+    indexed = Counter(n.base.name for n in walk(fn.body) if isinstance(n, Index) and isinstance(n.base, Var))
+    params = {p.name for p in fn.params}
+    # local arrays only ever indexed (never decayed to a pointer): nothing else reaches their elements
+    private = {name for name, t in types.items() if isinstance(t, ArrayType) and name not in params
+               and uses[name] == indexed[name]}
+    taken = names_in(fn) | set(types)
+
+    def hoist(node: Node) -> Node | None:
+        if not (isinstance(node, For) and node.kind == ForKind.vectorized and canonical(node) is not None):
+            return None
+        lane, body = canonical(node).var, node.body.body
+        local = {d.name for d in walk(node.body) if isinstance(d, Decl)}
+        varying = local | written_names(node.body) | {lane}
+        stores = store_targets(node.body)
+        if not all(isinstance(t, Var) and t.name in local or isinstance(t, Index) and isinstance(t.base, Var)
+                   and t.base.name in private for t in stores):
+            return None  # a store that may alias the element read
+        for k, guarded in enumerate(body):
+            if not (isinstance(guarded, If) and guarded.otherwise is None and _without_effects(guarded.cond)):
+                continue
+            prefix = body[:k]
+            own = {d.name for s in prefix for d in walk(s) if isinstance(d, Decl)}
+            if not all(_recomputable(s, own) for s in prefix):
+                continue
+            loads = [n for n in walk(guarded.then) if _invariant_load(n, varying, types)]
+            if not loads:
+                continue
+            load = loads[0]
+            any_name, value_name = fresh_name("xp_any", taken), fresh_name("xp_uniform", taken)
+            taken.update((any_name, value_name))
+            dtype = _invariant_load(load, varying, types)
+            guards = dataclasses.replace(node, body=Block(prefix + (Assign(Var(any_name), guarded.cond, "|"),)),
+                                         pragmas=(f"omp simd reduction(|:{any_name})",))
+            replaced = transform(node, lambda n: Var(value_name) if n == load else None)
+            return Block((Decl(any_name, _INT, Const(0, DType.int32)), guards,
+                          Decl(value_name, ScalarType(dtype, const=True),
+                               Select(Var(any_name), load, Const(0, dtype))),
+                          replaced))
+        return None
+
+    body = fn.body
+    for _ in range(8):  # one load per round: a loop reading several invariant elements hoists each
+        hoisted = transform(body, hoist)
+        if hoisted == body:
+            break
+        body = hoisted
+    return fn if body is fn.body else dataclasses.replace(fn, body=body)
+
+
+def _recomputable(s: Stmt, own: set[str]) -> bool:
+    """Running s again, in a copy of its loop under the same conditions, changes nothing but the locals `own`."""
+    if isinstance(s, Decl):
+        return s.init is None or _without_effects(s.init)
+    if isinstance(s, Assign):
+        return isinstance(s.target, Var) and s.target.name in own and _without_effects(s.value)
+    if isinstance(s, If):
+        return _without_effects(s.cond) and all(_recomputable(t, own) for b in (s.then, s.otherwise) if b
+                                                for t in b.body)
+    if isinstance(s, Block):
+        return all(_recomputable(t, own) for t in s.body)
+    return False
+
+
+def _without_effects(e: Expr) -> bool:
+    """Evaluating e writes nothing (it may read memory and trap, as where it was first evaluated)."""
+    return not any(isinstance(n, Call) and n.name not in PURE_CALLS or isinstance(n, (MethodCall, RawExpr))
+                   or isinstance(n, UnaryOp) and n.op in ("++", "--") or isinstance(n, BinOp) and n.op in ASSIGN_OPS
+                   for n in walk(e))
+
+
+def _invariant_load(n: Node, varying: set[str], types: dict) -> DType | None:
+    """The scalar type of `n` if it reads one element of memory at an address no lane changes (`w[k]`, `*(p + k)`),
+    else None."""
+    if isinstance(n, Index):
+        root, depth = n, 0
+        while isinstance(root, Index):
+            root, depth = root.base, depth + 1
+    elif isinstance(n, UnaryOp) and n.op == "*":
+        root, depth = n.operand, 1
+        while isinstance(root, BinOp) and root.op in "+-":
+            root = root.lhs
+    else:
+        return None
+    if not isinstance(root, Var) or names_in(n) & varying or any(isinstance(c, Call) for c in walk(n)):
+        return None
+    t = types.get(root.name)
+    for _ in range(depth):
+        t = t.pointee if isinstance(t, PointerType) else t.element if isinstance(t, ArrayType) else None
+    return t.dtype if isinstance(t, ScalarType) else None
 
 
 # glibc's libmvec (x86-64, glibc >= 2.22) has vector versions of these, without a mask ("notinbranch"); declared

@@ -360,3 +360,62 @@ def test_a_pointer_every_thread_holds_alike_is_the_shared_array_again():
     x = np.random.default_rng(5).uniform(-1, 1, 70).astype(np.float32)
     assert_same(print_cuda_loop_form(before), after, "centered",
                 [("x", x), ("y", np.zeros(70, np.float32)), ("n", np.int32(70))])
+
+
+# depthwise: every thread of a block (one channel) reads the same tap w[c * k + j], under its own padding guard
+PADDED_CONV = """
+#include <cuda_runtime.h>
+__global__ void dwconv_kernel(const float* x, const float* w, float* y, int n, int k) {
+    const int c = blockIdx.y;
+    const int i = blockIdx.x * 64 + threadIdx.x;
+    if (i >= n) return;
+    const float* row = x + c * n;
+    float acc = 0.0f;
+    for (int j = 0; j < k; j++) {
+        const int at = i + j - k / 2;
+        if (at < 0 || at >= n) continue;
+        acc += row[at] * w[c * k + j];
+    }
+    y[c * n + i] = acc;
+}
+extern "C" void dwconv(const float* x, const float* w, float* y, int channels, int n, int k) {
+    float *dx, *dw, *dy;
+    cudaMalloc(&dx, channels * n * sizeof(float));
+    cudaMalloc(&dw, channels * k * sizeof(float));
+    cudaMalloc(&dy, channels * n * sizeof(float));
+    cudaMemcpy(dx, x, channels * n * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpy(dw, w, channels * k * sizeof(float), cudaMemcpyHostToDevice);
+    dwconv_kernel<<<dim3((n + 63) / 64, channels), 64>>>(dx, dw, dy, n, k);
+    cudaMemcpy(y, dy, channels * n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dw);
+    cudaFree(dy);
+}
+"""
+
+
+def conv_args(n: int, k: int, channels: int = 3) -> list:
+    rng = np.random.default_rng(6)
+    return [("x", rng.uniform(-1, 1, channels * n).astype(np.float32)),
+            ("w", rng.uniform(-1, 1, channels * k).astype(np.float32)), ("y", np.zeros(channels * n, np.float32)),
+            ("channels", np.int32(channels)), ("n", np.int32(n)), ("k", np.int32(k))]
+
+
+def test_a_tap_every_lane_reads_under_its_guard_is_read_once_if_any_lane_needs_it():
+    before = loop_form(PADDED_CONV)
+    module = simdize(before)
+    code = print_module(module)
+    assert re.search(r"#pragma omp simd reduction\(\|:(\w+)\)", code), code
+    assert re.search(r"const float (\w+) = \w+ \? \w+\[\w+ \* k \+ j\] : 0\.0f;", code), code
+    # w ends at a guard page: a read past its k taps, or of a tap no lane needs, would fault
+    for n, k in ((150, 5), (3, 7), (64, 1)):
+        assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k))
+
+
+def test_a_loop_that_stores_to_memory_keeps_its_guarded_reads():
+    """y may alias w: reading w once before the loop could miss a store of an earlier lane."""
+    source = PADDED_CONV.replace("acc += row[at] * w[c * k + j];", "acc += row[at] * w[c * k + j];\n"
+                                                                     "        y[c * n + i] = acc;")
+    module = simdize(loop_form(source))
+    assert simd_loops(module) and "reduction(|:" not in print_module(module)
+    assert_same(print_cuda_loop_form(loop_form(source)), module, "dwconv", conv_args(150, 5))
