@@ -135,9 +135,9 @@ def bind(module: Module, target: str, options: BindOptions | None = None) -> Mod
                                       if f.name in entries and f.body else f)
     if target == "cpp":
         bound = module.map_functions(_bind_cpp_function)
-        return dataclasses.replace(bound, includes=_cpp_includes(module))
+        return _simt_calls_spelled(dataclasses.replace(bound, includes=_cpp_includes(module)), target)
     if target == "bang":
-        return _native_atomics(_bind_bang(module, entries, options), target)
+        return _simt_calls_spelled(_native_atomics(_bind_bang(module, entries, options), target), target)
     return _native_atomics(_bind_simt(module, entries, target, options), target)
 
 
@@ -177,20 +177,53 @@ def _native_atomics(module: Module, target: str) -> Module:
 
 # ------------------------------------------------------------------------------------------------ checks ------
 
-# CUDA/HIP device functions the loop form keeps as calls (the SIMT targets have them) with no cpp or BANG
-# spelling here yet: refused there with a code, rather than handed to a compiler that does not know them
-_SIMT_ONLY_CALLS = frozenset({"__float_as_int", "__int_as_float", "__float_as_uint", "__uint_as_float",
-                              "__double_as_longlong", "__longlong_as_double", "atomicCAS", "atomicInc", "atomicDec"})
+# CUDA/HIP device functions the loop form keeps as calls (the SIMT targets have them). Bit casts are spelled for
+# cpp and BANG by helpers (a union: C's type pun, which g++ and clang-based compilers define); compare-and-swap for
+# cpp by GCC's __atomic builtin (the loop form's parallel loops are OpenMP threads). The rest is refused, with a code,
+# rather than handed to a compiler that does not know it.
+_BIT_CASTS = {"__float_as_int": ("float", "int"), "__int_as_float": ("int", "float"),
+              "__float_as_uint": ("float", "unsigned int"), "__uint_as_float": ("unsigned int", "float"),
+              "__double_as_longlong": ("double", "long long"), "__longlong_as_double": ("long long", "double")}
+_HELPER_QUALIFIERS = {"cpp": "static inline", "bang": "__mlu_func__"}
+_COMPARE_AND_SWAP = """template <class T, class E, class D>
+static inline T xp_atomic_cas(T* address, E expected, D desired) {  // CUDA's atomicCAS: returns the old value
+    T old = (T)expected;
+    __atomic_compare_exchange_n(address, &old, (T)desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return old;
+}"""
+_SPELLED = {"cpp": {**{name: f"xp{name[1:]}" for name in _BIT_CASTS}, "atomicCAS": "xp_atomic_cas"},
+            "bang": {name: f"xp{name[1:]}" for name in _BIT_CASTS}}
+_SIMT_ONLY_CALLS = frozenset({*_BIT_CASTS, "atomicCAS", "atomicInc", "atomicDec"})
 
 
 def _check_simt_only_calls(module: Module, target: str) -> None:
     if target in ("cuda", "hip"):
         return
     for fn in module.functions:
-        name = next((n.name for n in walk(fn) if isinstance(n, Call) and n.name in _SIMT_ONLY_CALLS), None)
+        name = next((n.name for n in walk(fn) if isinstance(n, Call) and n.name in _SIMT_ONLY_CALLS
+                     and n.name not in _SPELLED[target]), None)
         if name is not None:
             raise PassRefused("XP527", f"bind: {fn.name} calls {name}, which has no {target} translation yet",
-                              hint="bit casts: memcpy between a float and an int; atomicCAS: an atomic update")
+                              hint="use an atomic update (atomicAdd, atomicMax...) where one does the job; cpp "
+                                   "results support compare-and-swap loops")
+
+
+def _simt_calls_spelled(module: Module, target: str) -> Module:
+    """The module with its bit casts (and, on cpp, compare-and-swaps) calling the helpers defined above."""
+    spelled = _SPELLED[target]
+    used = sorted({n.name for item in module.functions for n in walk(item) if isinstance(n, Call)
+                   and n.name in spelled})
+    if not used:
+        return module
+    module = module.map_functions(lambda f: transform(f, lambda n: dataclasses.replace(n, name=spelled[n.name])
+                                                      if isinstance(n, Call) and n.name in spelled else None))
+    helpers = [_COMPARE_AND_SWAP if name == "atomicCAS" else
+               f"{_HELPER_QUALIFIERS[target]} {_BIT_CASTS[name][1]} {spelled[name]}({_BIT_CASTS[name][0]} x) "
+               f"{{ union {{ {_BIT_CASTS[name][0]} from; {_BIT_CASTS[name][1]} to; }} bits; bits.from = x; "
+               "return bits.to; }" for name in used]
+    first = next(i for i, item in enumerate(module.items) if isinstance(item, Function))
+    return dataclasses.replace(module, items=module.items[:first] + (Verbatim("\n".join(helpers)),)
+                               + module.items[first:])
 
 
 def _check_loop_form(module: Module) -> None:

@@ -45,6 +45,8 @@ PURE_CALLS = frozenset({
     "fmax", "fmin", "tanhf", "tanh", "sinf", "sin", "cosf", "cos", "powf", "pow", "floorf", "ceilf", "roundf",
     "erff", "erf", "abs", "min", "max", "std::min", "std::max", "std::abs", "std::exp", "std::sqrt", "fmaf",
     "truncf", "rintf", "nearbyintf", "copysignf", "expm1f", "log1pf", "atanf", "atan2f", "asinf", "acosf",
+    "__float_as_int", "__int_as_float", "__float_as_uint", "__uint_as_float", "__double_as_longlong",
+    "__longlong_as_double",
 })
 
 

@@ -51,7 +51,7 @@ def test_a_refusal_still_writes_the_report(tmp_path: Path, capsys) -> None:
     source.write_text("""
 __global__ void k(const float* x, int* y, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) y[i] = __float_as_int(x[i]) >> 23;
+    if (i < n) atomicCAS(y, 0, __float_as_int(x[i]) >> 23);
 }
 extern "C" void bits(const float* x, int* y, int n) {
     float* dx; int* dy;
@@ -63,7 +63,7 @@ extern "C" void bits(const float* x, int* y, int n) {
 }
 """)
     report = tmp_path / "report.json"
-    rc = main(["translate", str(source), "--target", "cpp", "-o", str(tmp_path / "out.cpp"), "--report", str(report)])
+    rc = main(["translate", str(source), "--target", "bang", "-o", str(tmp_path / "out.mlu"), "--report", str(report)])
     assert rc != 0 and "XP527" in capsys.readouterr().err
     written = json.loads(report.read_text())
-    assert written["status"] == "refused" and written["code"] == "XP527" and "__float_as_int" in written["message"]
+    assert written["status"] == "refused" and written["code"] == "XP527" and "atomicCAS" in written["message"]

@@ -164,6 +164,58 @@ def test_atomics_are_the_targets_own(target: str, atomic: str) -> None:
     assert check.status == "verified", check.reason
 
 
+# a float maximum by a compare-and-swap loop on the float's bits: CUDA's usual idiom where no float atomicMax exists
+CAS_MAX = """
+#include <cuda_runtime.h>
+__device__ float atomic_max_float(float* address, float val) {
+    int* bits = (int*)address;
+    int old = *bits, assumed;
+    do {
+        assumed = old;
+        old = atomicCAS(bits, assumed, __float_as_int(fmaxf(val, __int_as_float(assumed))));
+    } while (assumed != old);
+    return __int_as_float(old);
+}
+__global__ void row_max_kernel(const float* x, float* out, int rows, int cols) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < rows * cols) atomic_max_float(&out[i / cols], x[i]);
+}
+extern "C" void row_max(const float* x, float* out, int rows, int cols) {
+    float *dx, *dout;
+    cudaMalloc(&dx, rows * cols * sizeof(float));
+    cudaMalloc(&dout, rows * sizeof(float));
+    cudaMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpy(dout, out, rows * sizeof(float), cudaMemcpyHostToDevice);
+    row_max_kernel<<<(rows * cols + 127) / 128, 128>>>(dx, dout, rows, cols);
+    cudaMemcpy(out, dout, rows * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dout);
+}
+"""
+
+
+def test_bit_casts_and_compare_and_swap_loops_run_on_cpp_threads() -> None:
+    """Bit casts become union helpers, atomicCAS GCC's __atomic compare-exchange: OpenMP threads race on each row's
+    maximum as CUDA threads do, and the loop still finds it."""
+    result = translate(CAS_MAX, "cpp", "cuda", native_compile=False)
+    assert "__atomic_compare_exchange_n" in result.code and "atomicCAS(" not in result.code
+    check = verify(CAS_MAX, "cuda", result.code, "cpp", "row_max", sizes={"rows": 7, "cols": 300})
+    assert check.status == "verified", check.reason
+
+
+def test_bit_casts_are_bang_helpers_and_compare_and_swap_is_refused_there() -> None:
+    flip = CAS_MAX[CAS_MAX.index("__global__"):].replace(
+        "if (i < rows * cols) atomic_max_float(&out[i / cols], x[i]);",
+        "if (i < rows) out[i] = __int_as_float(__float_as_int(x[i]) ^ (int)0x80000000);")
+    result = translate(flip, "bang", "cuda", native_compile=False)
+    assert "__mlu_func__ int xp_float_as_int(float x)" in result.code
+    check = verify(flip, "cuda", result.code, "bang", "row_max", sizes={"rows": 37, "cols": 3})
+    assert check.status == "verified", check.reason
+    with pytest.raises(XpilerError) as refused:
+        translate(CAS_MAX, "bang", "cuda", native_compile=False)
+    assert refused.value.code == "XP527" and "atomicCAS" in refused.value.message
+
+
 def test_a_result_the_targets_compiler_rejects_is_not_verified(monkeypatch) -> None:
     import passes.translate as translation
     from passes.translate import CompileResult, translate_checked
