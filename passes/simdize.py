@@ -99,7 +99,7 @@ def simdize_and_report(module: Module, options: SimdizeOptions = SimdizeOptions(
     rewritten = module.map_functions(rewrite)
     if rewritten is not module:
         rewritten = rewritten.map_functions(lambda f: f if f.body is None else _invariant_loads_hoisted(
-            dataclasses.replace(f, body=transform(f.body, _full_tile_version))))
+            dataclasses.replace(f, body=transform(transform(f.body, _full_tile_version), _butterfly_as_tree))))
     return _vector_math_declared(_min_max_as_selects(rewritten)), notes
 
 
@@ -126,6 +126,104 @@ def _full_tile_version(node: Node) -> Node | None:
     unguarded = dataclasses.replace(node, body=Block(tuple(
         dataclasses.replace(d, init=Const(True, DType.bool)) if d is guard else d for d in body)))
     return If(full, Block((unguarded,)), Block((node,)))
+
+
+_COMMUTATIVE_CALLS = frozenset({"fmaxf", "fminf", "fmax", "fmin", "max", "min", "std::max", "std::min"})
+
+
+def _butterfly_as_tree(node: Node) -> Node | None:
+    """Xor butterflies over L lanes (the loop form of warp all-reduces, `for (m = M; m > 0; m >>= 1) v = op(v,
+    __shfl_xor_sync(~0, v, m))`, after recover_loops: copy v, then `v[t] = op(v[t], copy[t ^ m])`, several
+    variables' steps possibly sharing lane loops) become, per group of 2M lanes, the same trees on the group's
+    lower half, `v[g + l] = op(v[g + l], v[g + l + m])` for l < m (plain contiguous SIMD), and lane g's total
+    copied to the group. Exact for a commutative op: in a butterfly lanes l and l ^ m compute op(a, b) and
+    op(b, a), so every lane ends with lane g's value, which the tree computes in the same order; M + M/2 + ... + 1
+    operations per group instead of 2M per step, and no gathers."""
+    if not (isinstance(node, For) and len(node.init) == 1 and isinstance(node.init[0], Decl)):
+        return None
+    m, start = node.init[0].name, node.init[0].init
+    if not (isinstance(start, Const) and isinstance(start.value, int) and start.value >= 1
+            and start.value & (start.value - 1) == 0 and node.cond in (BinOp(">", Var(m), Const(0, DType.int32)),
+                                                                      BinOp(">=", Var(m), Const(1, DType.int32)))
+            and node.step in (Assign(Var(m), Const(1, DType.int32), ">>"), Assign(Var(m), Const(2, DType.int32), "/"))
+            and m not in written_names(node.body)):
+        return None
+    copies: list[str] = []
+    steps: list[Assign] = []
+    shapes = set()
+    for item in node.body.body:
+        for loop in (item.body if isinstance(item, Block) else (item,)):
+            if isinstance(loop, Decl) and isinstance(loop.type, ArrayType) and loop.init is None:
+                copies.append(loop.name)
+                continue
+            shape = canonical(loop) if isinstance(loop, For) and loop.kind == ForKind.vectorized else None
+            if shape is None or not all(isinstance(a, Assign) for a in loop.body.body):
+                return None
+            shapes.add((shape.var, shape.start, shape.stop, shape.step))
+            steps.extend(loop.body.body)
+    if len(shapes) != 1 or len(steps) != 2 * len(copies):
+        return None
+    lane_var, first, stop, step = shapes.pop()
+    if first != Const(0, DType.int32) or step != 1 or not isinstance(stop, Const) or stop.value % (2 * start.value):
+        return None
+    t, lanes, group = Var(lane_var), stop.value, 2 * start.value
+    trees = []
+    for copy in copies:  # each copy array: `copy[t] = v[t]`, then an update of v reading copy[t ^ m]
+        stored = [a for a in steps if a.target == Index(Var(copy), t)]
+        own = stored[0].value if len(stored) == 1 and stored[0].op == "" else None
+        updates = [a for a in steps if a.target == own]
+        if not (isinstance(own, Index) and isinstance(own.base, Var) and own.index == t and len(updates) == 1
+                and steps.index(stored[0]) < steps.index(updates[0])):
+            return None
+        partner = Index(Var(copy), BinOp("^", t, Var(m)))
+        # the read recover_loops writes for a whole-warp xor shuffle: always the partner here, as 2M divides the
+        # lanes and M < the warp's width W
+        width = _warp_width(updates[0].value)
+        read = None if width is None or width.value <= start.value else Select(
+            BinOp("&&", BinOp("&&", BinOp("<=", Const(0, DType.int32), Var(m)), BinOp("<", Var(m), width)),
+                  BinOp("<", BinOp("^", t, Var(m)), stop)), partner, Index(Var(copy), t))
+        combined = _commutative_update(updates[0], own, read)
+        if combined is None or any(n == Var(copy) for n in walk(own)):
+            return None
+        trees.append((own.base, combined))
+    if len({base for base, _ in trees}) != len(trees):
+        return None
+    taken = names_in(node)
+    g, lane = Var(fresh_name("xp_group", taken)), Var(fresh_name("xp_lane", taken))
+    body = []
+    for base, combined in trees:
+        low, high = Index(base, BinOp("+", g, lane)), Index(base, BinOp("+", BinOp("+", g, lane), Var(m)))
+        body.append(dataclasses.replace(node, body=Block((_lane_loop(lane.name, Const(0, DType.int32), Var(m),
+                                                                     Assign(low, combined(low, high))),))))
+        body.append(_lane_loop(lane.name, Const(1, DType.int32), Const(group, DType.int32),
+                               Assign(low, Index(base, g))))
+    return For((Decl(g.name, _INT, Const(0, DType.int32)),), BinOp("<", g, stop),
+               Assign(g, Const(group, DType.int32), "+"), Block(tuple(body)))
+
+
+def _warp_width(update: Expr) -> Const | None:
+    """W in the `m < W` test of a whole-warp xor read inside `update`."""
+    return next((n.rhs for n in walk(update) if isinstance(n, BinOp) and n.op == "<" and isinstance(n.rhs, Const)
+                 and isinstance(n.lhs, Var) and isinstance(n.rhs.value, int)), None)
+
+
+def _commutative_update(update: Assign, own: Index, read: Expr | None) -> Callable[[Expr, Expr], Expr] | None:
+    """op, when `update` is `own = op(own, read)` (or `own op= read`) for a commutative op."""
+    if read is None:
+        return None
+    if update.op in ("+", "*") and update.value == read:
+        return lambda a, b: BinOp(update.op, a, b)
+    v = update.value
+    if update.op == "" and isinstance(v, BinOp) and v.op in ("+", "*") and v.lhs == own and v.rhs == read:
+        return lambda a, b: BinOp(v.op, a, b)
+    if update.op == "" and isinstance(v, Call) and v.name in _COMMUTATIVE_CALLS and v.args == (own, read):
+        return lambda a, b: dataclasses.replace(v, args=(a, b))
+    return None
+
+
+def _lane_loop(var: str, start: Expr, stop: Expr, body: Stmt) -> For:
+    return For((Decl(var, _INT, start),), BinOp("<", Var(var), stop), Assign(Var(var), Const(1, DType.int32), "+"),
+               Block((body,)), kind=ForKind.vectorized)
 
 
 def _invariant_loads_hoisted(fn: Function) -> Function:

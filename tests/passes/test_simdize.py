@@ -419,3 +419,59 @@ def test_a_loop_that_stores_to_memory_keeps_its_guarded_reads():
     module = simdize(loop_form(source))
     assert simd_loops(module) and "reduction(|:" not in print_module(module)
     assert_same(print_cuda_loop_form(loop_form(source)), module, "dwconv", conv_args(150, 5))
+
+
+# warp all-reduces by xor butterflies (a sum and a maximum), one warp per row of a two-warp block
+XOR_ROWS = """
+#include <cuda_runtime.h>
+__global__ void xor_rows_kernel(const float* x, float* sums, float* maxes, int rows, int cols) {
+    const int row = blockIdx.x * 2 + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    float s = 0.0f, m = -1e30f;
+    if (row < rows) {
+        for (int c = lane; c < cols; c += 32) { s += x[row * cols + c]; m = fmaxf(m, x[row * cols + c]); }
+    }
+    for (int k = 16; k > 0; k >>= 1) {
+        s += __shfl_xor_sync(0xffffffffu, s, k);
+        m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, k));
+    }
+    if (row < rows) { sums[row * 32 + lane] = s; maxes[row * 32 + lane] = m; }
+}
+extern "C" void xor_rows(const float* x, float* sums, float* maxes, int rows, int cols) {
+    float *dx, *ds, *dm;
+    cudaMalloc(&dx, rows * cols * sizeof(float));
+    cudaMalloc(&ds, rows * 32 * sizeof(float));
+    cudaMalloc(&dm, rows * 32 * sizeof(float));
+    cudaMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice);
+    xor_rows_kernel<<<(rows + 1) / 2, 64>>>(dx, ds, dm, rows, cols);
+    cudaMemcpy(sums, ds, rows * 32 * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaMemcpy(maxes, dm, rows * 32 * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(ds);
+    cudaFree(dm);
+}
+"""
+
+
+def xor_rows_args(rows: int, cols: int) -> list:
+    x = np.random.default_rng(7).standard_normal(rows * cols).astype(np.float32)
+    return [("x", x), ("sums", np.zeros(rows * 32, np.float32)), ("maxes", np.zeros(rows * 32, np.float32)),
+            ("rows", np.int32(rows)), ("cols", np.int32(cols))]
+
+
+def test_xor_butterflies_become_trees_on_each_warps_lower_half_with_the_same_bits():
+    """The two butterflies (a sum and a maximum sharing their lane loops) become, per warp, halving steps and a
+    copy of lane 0's total; every lane's values are bit-identical to the butterflies' (assert_same is exact)."""
+    before = loop_form(XOR_ROWS)
+    module = simdize(before)
+    code = print_module(module)
+    assert code.count("xp_group += 32") == 1 and code.count("xp_lane < 32") == 2 and "^" not in code, code
+    for rows, cols in ((5, 77), (2, 32), (1, 3)):
+        assert_same(print_cuda_loop_form(before), module, "xor_rows", xor_rows_args(rows, cols))
+
+
+def test_a_butterfly_over_lanes_that_are_not_whole_groups_stays():
+    """48 threads: the last warp is partial, so a lane's partner may not exist; the butterfly is kept."""
+    source = XOR_ROWS.replace("<<<(rows + 1) / 2, 64>>>", "<<<(rows + 1) / 2, 48>>>")
+    module = simdize(loop_form(source))
+    assert "xp_group" not in print_module(module)
