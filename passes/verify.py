@@ -8,7 +8,7 @@ where each side ran) is kept for reports. A CUDA/HIP result runs on the CPU exec
 GPU for it, natively too: it is verified only if both agree.
 
 Inputs come from the entry's parameters: integer scalars are sizes (defaults below, overridable), float scalars
-0.5, and every buffer is sized by `kernel_ir.extents` from what the source touches (the result's extents only for
+distinct values (DEFAULT_FLOAT_SCALARS), and every buffer is sized by `kernel_ir.extents` from what the source touches (the result's extents only for
 the buffers the source cannot size: a result that reads beyond what the source needs ends at a guard page and
 fails). Values avoid overflow: floats in [-1, 1], int8 in [-8, 8], uint8 in [0, 15]; integer inputs of 16 bits or
 more may be indices, so they lie in [0, smallest size) and are distinct where possible (scatter-like kernels need
