@@ -51,6 +51,7 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
                           Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Select, Stmt, Switch,
                           UnaryOp, Var,
                           VectorType, Verbatim, While, transform, walk)
+from passes.inline import fold
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
                           store_targets, substitute, symbol, to_sympy, written_names)
 
@@ -141,7 +142,7 @@ def _butterfly_as_tree(node: Node) -> Node | None:
     operations per group instead of 2M per step, and no gathers."""
     if not (isinstance(node, For) and len(node.init) == 1 and isinstance(node.init[0], Decl)):
         return None
-    m, start = node.init[0].name, node.init[0].init
+    m, start = node.init[0].name, fold(node.init[0].init) if node.init[0].init is not None else None
     if not (isinstance(start, Const) and isinstance(start.value, int) and start.value >= 1
             and start.value & (start.value - 1) == 0 and node.cond in (BinOp(">", Var(m), Const(0, DType.int32)),
                                                                       BinOp(">=", Var(m), Const(1, DType.int32)))

@@ -459,10 +459,11 @@ def xor_rows_args(rows: int, cols: int) -> list:
             ("rows", np.int32(rows)), ("cols", np.int32(cols))]
 
 
-def test_xor_butterflies_become_trees_on_each_warps_lower_half_with_the_same_bits():
+@pytest.mark.parametrize("first_offset", ["16", "32 / 2"])
+def test_xor_butterflies_become_trees_on_each_warps_lower_half_with_the_same_bits(first_offset: str):
     """The two butterflies (a sum and a maximum sharing their lane loops) become, per warp, halving steps and a
     copy of lane 0's total; every lane's values are bit-identical to the butterflies' (assert_same is exact)."""
-    before = loop_form(XOR_ROWS)
+    before = loop_form(XOR_ROWS.replace("int k = 16;", f"int k = {first_offset};"))
     module = simdize(before)
     code = print_module(module)
     assert code.count("xp_group += 32") == 1 and code.count("xp_lane < 32") == 2 and "^" not in code, code
