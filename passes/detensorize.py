@@ -72,7 +72,11 @@ def cast(dtype: DType, e: Expr) -> Cast:
 
 
 def view(base: Expr, dtype: DType, const_: bool = False) -> Expr:
-    """`base` read as an array of `dtype` (a pointer cast; bytes of any object may be read so in C++)."""
+    """`base` read as an array of `dtype` (a pointer cast; bytes of any object may be read so in C++). A cast of the
+    address to a vector pointer (`(__m128i*)(q + i)`) goes: the same address, a type the other dialects lack."""
+    while isinstance(base, Cast) and isinstance(base.type, PointerType) and not isinstance(base.type.pointee,
+                                                                                           ScalarType):
+        base = base.expr
     return Cast(PointerType(ScalarType(dtype, const=const_)), base)
 
 

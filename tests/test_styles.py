@@ -19,9 +19,6 @@ KNOWN_REFUSALS: dict[tuple[str, str, str], tuple[str, str]] = {
     **{("cpp", "omp_histogram", target): ("XP517", "the loop bounds come from omp_get_thread_num() and "
                                           "omp_get_num_threads(): the work split depends on the team")
        for target in ("cuda", "hip", "bang")},
-    **{("cpp", "quantize_s8", target): ("XP501", "no lowering yet for the saturating int32 -> int8 narrowing "
-                                        "_mm512_cvtsepi32_epi8")
-       for target in ("cuda", "hip", "bang")},
     **{("cpp", "walk_scan", target): ("XP524", "a pointer walked by ++ inside the loop: the device copy of the "
                                       "buffer behind it cannot be sized")
        for target in ("cuda", "hip")},

@@ -413,19 +413,33 @@ def memory_families() -> None:
         for tag, dt in (("ss_f32", F32), ("sd_f64", F64), (f"si{width * 8}_si32", I32)):
             v = vec_of({F32: ps, F64: ps + "d", I32: ps + "i"}[dt])
             TABLE.add(f"{prefix}_cvt{tag}", _first_lane(v, dt), ScalarType(dt))
-        # narrowing stores of int32 lanes: truncated, saturated as signed, saturated as unsigned
+        # narrowing of int32 lanes, stored or into a smaller vector: truncated, saturated as signed or as unsigned
         for to in (I8, I16):
             top = (1 << to.bits) - 1
+            narrow = vec_of("__m256i" if width == 64 and to == I16 else "__m128i")
             for cvt, convert in (("cvt", lambda x, to=to: cast(to, x)), ("cvts", lambda x, to=to: _saturate(x, to)),
                                  ("cvtus", lambda x, to=to, top=top: cast(to, Select(
                                      BinOp(">", cast(U32, x), Const(top, U32)), Const(top, U32), cast(U32, x))))):
                 TABLE.add(f"{prefix}_mask_{cvt}epi32_storeu_epi{to.bits}",
                           _store(vi, I32, vi.count(I32), "mask", to, convert))
+                TABLE.add(f"{prefix}_{cvt}epi32_epi{to.bits}", _narrowed(vi, narrow, to, convert), named(narrow.name))
     for vname, dt, tag, index_name in (("__m512", F32, "ps", "__m512i"), ("__m512i", I32, "epi32", "__m512i"),
                                        ("__m512d", F64, "pd", "__m256i"), ("__m512i", I64, "epi64", "__m256i")):
         v, vi = vec_of(vname), vec_of(index_name)
         TABLE.add(f"_mm512_i32gather_{tag}", _gather(v, dt, vi, False), named(vname))
         TABLE.add(f"_mm512_mask_i32gather_{tag}", _gather(v, dt, vi, True), named(vname))
+
+
+def _narrowed(vi: Vec, narrow: Vec, to: DType, convert):
+    """cvt[s|us]epi32_epi8/16: every int32 lane converted into the low lanes of a smaller vector, the rest zero."""
+    def lower(ctx: LowerContext, call: Call, dst: Expr | None) -> list[Stmt]:
+        n = vi.count(I32)
+        out = lanes_loop(ctx, n, lambda i: [Assign(lane(dst, narrow, to, i), convert(lane(call.args[0], vi, I32, i)))])
+        if narrow.count(to) > n:
+            out += lanes_loop(ctx, narrow.count(to), lambda i: [If(BinOp(">=", i, const(n)), Block((
+                Assign(lane(dst, narrow, to, i), cast(to, const(0))),)))])
+        return out
+    return lower
 
 
 def _set_lanes(v: Vec, dt: DType, highest_first: bool):

@@ -108,6 +108,13 @@ KERNELS = {
         _mm512_storeu_si512(z, _mm512_mask_i32gather_epi32(_mm512_set1_epi32(-3), (__mmask16)0xC3A5,
                                                             _mm512_loadu_si512(idx + 16), idx, 4));
         _mm512_mask_cvtsepi32_storeu_epi16(b, (__mmask16)0xF0F7, _mm512_loadu_si512(idx));""",
+    "_mm512_cvtsepi32_epi8": """
+        const __m512i v = _mm512_loadu_si512(idx);
+        _mm_storeu_si128((__m128i*)b, _mm512_cvtsepi32_epi8(v));
+        _mm_storeu_si128((__m128i*)(b + 16), _mm512_cvtusepi32_epi8(v));
+        _mm_storeu_si128((__m128i*)(b + 32), _mm256_cvtepi32_epi8(_mm256_loadu_si256((const __m256i*)idx)));
+        _mm256_storeu_si256((__m256i*)z, _mm512_cvtsepi32_epi16(v));
+        _mm_storeu_si128((__m128i*)(z + 8), _mm_cvtsepi32_epi16(_mm_loadu_si128((const __m128i*)(idx + 4))));""",
     "_mm256_castps128_ps256": """
         _mm256_storeu_ps(y, _mm256_castps128_ps256(_mm_loadu_ps(x + 1)));
         _mm_storeu_ps(y + 8, _mm_movelh_ps(_mm_loadu_ps(x), _mm_loadu_ps(x + 4)));
@@ -153,6 +160,19 @@ def test_saturating_narrow_store_clamps_and_skips_unselected_lanes() -> None:
     np.testing.assert_array_equal(out[:16], want)
     np.testing.assert_array_equal(out[16:32], idx[16:32].astype(np.int8))
     np.testing.assert_array_equal(out[32:], 99)
+
+
+def test_saturating_narrowing_into_a_vector_clamps_and_zeroes_the_upper_lanes() -> None:
+    source = SIGNATURE + KERNELS["_mm512_cvtsepi32_epi8"] + "\n}\n"
+    out = execute(lowered(source, "cpp"), "cpp", "k", inputs())
+    idx = inputs()[1][1]
+    np.testing.assert_array_equal(out["b"][:16], np.clip(idx[:16], -128, 127).astype(np.int8))
+    np.testing.assert_array_equal(out["b"][16:32], np.where(idx[:16] < 0, 255, np.clip(idx[:16], 0, 255))
+                                  .astype(np.uint8).view(np.int8))
+    np.testing.assert_array_equal(out["b"][32:40], idx[:8].astype(np.int8))
+    np.testing.assert_array_equal(out["b"][40:48], 0)  # the 256-bit form fills the upper half with zeros
+    np.testing.assert_array_equal(out["z"][8:10].view(np.int16), np.clip(idx[4:8], -32768, 32767).astype(np.int16))
+    np.testing.assert_array_equal(out["z"][10:12], 0)
 
 
 def test_max_ss_tie_returns_the_second_operand() -> None:
