@@ -1734,10 +1734,8 @@ def _region_loops(region: Pragma) -> Block:
             raise PassRefused("XP517", f"clause {name}() of '#pragma {region.text}' is not translated",
                               hint="declare thread-private scratch inside the parallel region instead")
     stmts = region.body.body if isinstance(region.body, Block) else (region.body,)
-    for n in walk(region.body):
-        if isinstance(n, Call) and n.name.startswith("omp_"):
-            raise PassRefused("XP517", f"{n.name}() in a '#pragma omp parallel' region depends on the team",
-                              hint="index per-thread scratch by declaring it inside the region instead")
+    if any(isinstance(n, Call) and n.name.startswith("omp_") for n in walk(region.body)):
+        return _team_loop(region)
     assigned = _assigned_names(region.body)
     scratch: dict[str, Decl] = {}  # declared so far: a loop sees only those (a later one may shadow its names)
     owned: set[str] = set()
@@ -1761,6 +1759,37 @@ def _region_loops(region: Pragma) -> Block:
                               hint="a parallel region may hold declarations, '#pragma omp for' loops and "
                                    "barriers; every other statement runs once per thread")
     return Block(tuple(kept))
+
+
+_TEAM_CALLS = ("omp_get_thread_num", "omp_get_num_threads")
+DEFAULT_TEAM = 64  # threads of a region that splits its work by hand, where no num_threads(k) gives a constant
+
+
+def _team_loop(region: Pragma) -> Block:
+    """A region that splits its work by hand (`t = omp_get_thread_num()` of `omp_get_num_threads()` threads) -> a
+    parallel loop over the threads of a team, each iteration running the region's body as one thread. A region
+    whose result depended on the team's size would be wrong under OpenMP already, so one size is chosen:
+    num_threads(k) where k is a constant, else DEFAULT_TEAM (verification runs the source with its own team).
+    Threads that wait for each other (barrier, single, omp for) are refused: the iterations run independently."""
+    for n in walk(region.body):
+        if isinstance(n, Call) and n.name.startswith("omp_") and n.name not in _TEAM_CALLS:
+            raise PassRefused("XP517", f"{n.name}() in a '#pragma omp parallel' region is not translated",
+                              hint="a region may split its work by omp_get_thread_num() and omp_get_num_threads()")
+        if isinstance(n, Pragma) and n.text.split()[:2] == ["omp", "parallel"] \
+                or isinstance(n, Pragma) and n.text.split() not in (["omp", "atomic"], ["omp", "atomic", "update"]) \
+                or isinstance(n, For) and any(p.startswith("omp") for p in n.pragmas):
+            what = n.text if isinstance(n, Pragma) else next(p for p in n.pragmas if p.startswith("omp"))
+            raise PassRefused("XP517", f"'#pragma {what}' in a region that splits its work by "
+                                       "omp_get_thread_num() is not translated",
+                              hint="split the work by hand or by '#pragma omp for', not both")
+    count = dict(_omp_clauses(region.text, "omp parallel")).get("num_threads", "").strip()
+    team = Const(int(count) if count.isdigit() and int(count) > 0 else DEFAULT_TEAM, DType.int32)
+    thread = Namer(names_in(region.body) | declared_names(region.body)).fresh("xp_thread")
+    body = transform(region.body if isinstance(region.body, Block) else Block((region.body,)), lambda n: (
+        Var(thread) if n.name == "omp_get_thread_num" else team) if isinstance(n, Call) and n.name in _TEAM_CALLS
+        and not n.args else None)
+    return Block((For((Decl(thread, ScalarType(DType.int32), Const(0, DType.int32)),), BinOp("<", Var(thread), team),
+                      Assign(Var(thread), Const(1, DType.int32), "+"), body, kind=ForKind.parallel, axis="omp"),))
 
 
 def _check_reevaluable(d: Decl, assigned: set[str], scratch: set[str]) -> None:

@@ -16,9 +16,6 @@ from tests.styles.specs import SPECS, style_kernels
 KERNELS = style_kernels()
 # (source dialect, kernel, target) -> (code, why): constructs the translator refuses today, each for a stated reason.
 KNOWN_REFUSALS: dict[tuple[str, str, str], tuple[str, str]] = {
-    **{("cpp", "omp_histogram", target): ("XP517", "the loop bounds come from omp_get_thread_num() and "
-                                          "omp_get_num_threads(): the work split depends on the team")
-       for target in ("cuda", "hip", "bang")},
     **{("cpp", "walk_scan", target): ("XP524", "a pointer walked by ++ inside the loop: the device copy of the "
                                       "buffer behind it cannot be sized")
        for target in ("cuda", "hip")},

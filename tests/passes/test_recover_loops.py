@@ -545,10 +545,36 @@ extern "C" void run(const float* x, float* y, int n) {
     assert "std::vector<float> t_slices(" in print_module(module, "cpp")
 
 
+HAND_SPLIT = """
+#include <omp.h>
+extern "C" void run(const float* x, float* y, int n) {
+#pragma omp parallel CLAUSE
+    {
+        const int t = omp_get_thread_num();
+        const int team = omp_get_num_threads();
+        const int chunk = (n + team - 1) / team;
+        const int end = (t + 1) * chunk < n ? (t + 1) * chunk : n;
+        for (int i = t * chunk; i < end; ++i) y[i] = x[i] * 2.0f + (float)(i % 3);
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("clause,team", [("", 64), ("num_threads(3)", 3)])
+def test_cpp_omp_region_split_by_thread_number_is_a_loop_over_a_team(clause: str, team: int):
+    """Each thread's share is one iteration of a parallel loop over a team of fixed size (a correct region computes
+    the same for any size); num_threads(k) gives it when k is a constant."""
+    n = 41
+    module = assert_same(HAND_SPLIT.replace("CLAUSE", clause), "cpp", "run",
+                         [("x", f32(n)), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])
+    assert parallel_axes(module) == ["omp"]
+    assert f"xp_thread < {team}" in print_module(module, "cpp")
+
+
 REFUSED_REGIONS = {
     "statement run once per thread": ("y[0] = 1.0f;", "a statement (Assign)"),
     "single": ("#pragma omp single\n        y[0] = 1.0f;", "'#pragma omp single'"),
-    "team-dependent call": ("int t = omp_get_thread_num();", "omp_get_thread_num() in a"),
+    "hand split mixed with omp for": ("int t = omp_get_thread_num();", "splits its work by omp_get_thread_num()"),
     "scratch carried between loops": (
         "#pragma omp for\n        for (int i = 0; i < n; ++i) buf[0] = x[i];", "buf carries values"),
     "chunked schedule": ("", "4 consecutive iterations"),
