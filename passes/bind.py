@@ -177,13 +177,18 @@ def _native_atomics(module: Module, target: str) -> Module:
 
 # ------------------------------------------------------------------------------------------------ checks ------
 
-# CUDA/HIP device functions the loop form keeps as calls (the SIMT targets have them). Bit casts are spelled for
-# cpp and BANG by helpers (a union: C's type pun, which g++ and clang-based compilers define); compare-and-swap for
-# cpp by GCC's __atomic builtin (the loop form's parallel loops are OpenMP threads). The rest is refused, with a code,
-# rather than handed to a compiler that does not know it.
+# CUDA/HIP device functions the loop form keeps as calls (the SIMT targets have them), spelled for cpp and BANG:
+# bit casts by helpers (a union: C's type pun, which g++ and clang-based compilers define), bit counts by GCC/Clang
+# builtins (__clz of 0 is the width, where __builtin_clz is undefined), compare-and-swap on cpp by GCC's __atomic
+# builtin (the loop form's parallel loops are OpenMP threads). The rest is refused, with a code, rather than handed
+# to a compiler that does not know it.
 _BIT_CASTS = {"__float_as_int": ("float", "int"), "__int_as_float": ("int", "float"),
               "__float_as_uint": ("float", "unsigned int"), "__uint_as_float": ("unsigned int", "float"),
               "__double_as_longlong": ("double", "long long"), "__longlong_as_double": ("long long", "double")}
+_BIT_COUNTS = {"__popc": "__builtin_popcount", "__popcll": "__builtin_popcountll", "__ffs": "__builtin_ffs",
+               "__ffsll": "__builtin_ffsll"}
+_LEADING_ZEROS = {"__clz": ("int", "unsigned int", 32, "__builtin_clz"),
+                  "__clzll": ("long long", "unsigned long long", 64, "__builtin_clzll")}
 _HELPER_QUALIFIERS = {"cpp": "static inline", "bang": "__mlu_func__"}
 _COMPARE_AND_SWAP = """template <class T, class E, class D>
 static inline T xp_atomic_cas(T* address, E expected, D desired) {  // CUDA's atomicCAS: returns the old value
@@ -191,9 +196,25 @@ static inline T xp_atomic_cas(T* address, E expected, D desired) {  // CUDA's at
     __atomic_compare_exchange_n(address, &old, (T)desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     return old;
 }"""
-_SPELLED = {"cpp": {**{name: f"xp{name[1:]}" for name in _BIT_CASTS}, "atomicCAS": "xp_atomic_cas"},
-            "bang": {name: f"xp{name[1:]}" for name in _BIT_CASTS}}
-_SIMT_ONLY_CALLS = frozenset({*_BIT_CASTS, "atomicCAS", "atomicInc", "atomicDec"})
+_SIMT_ONLY_CALLS = frozenset({*_BIT_CASTS, *_BIT_COUNTS, *_LEADING_ZEROS, "atomicCAS", "atomicInc", "atomicDec"})
+
+
+def _spelling(name: str, target: str) -> tuple[str, str | None] | None:
+    """(name on the cpp/BANG target, the helper defining it or None) of a SIMT-only call; None where it has none."""
+    qualifier = _HELPER_QUALIFIERS[target]
+    if name in _BIT_CASTS:
+        source, result = _BIT_CASTS[name]
+        return f"xp{name[1:]}", (f"{qualifier} {result} xp{name[1:]}({source} x) {{ union {{ {source} from; "
+                                 f"{result} to; }} bits; bits.from = x; return bits.to; }}")
+    if name in _BIT_COUNTS:
+        return _BIT_COUNTS[name], None
+    if name in _LEADING_ZEROS:
+        argument, unsigned, bits, builtin = _LEADING_ZEROS[name]
+        return f"xp{name[1:]}", (f"{qualifier} int xp{name[1:]}({argument} x) {{ return x ? {builtin}(({unsigned})x) "
+                                 f": {bits}; }}")
+    if name == "atomicCAS" and target == "cpp":
+        return "xp_atomic_cas", _COMPARE_AND_SWAP
+    return None
 
 
 def _check_simt_only_calls(module: Module, target: str) -> None:
@@ -201,7 +222,7 @@ def _check_simt_only_calls(module: Module, target: str) -> None:
         return
     for fn in module.functions:
         name = next((n.name for n in walk(fn) if isinstance(n, Call) and n.name in _SIMT_ONLY_CALLS
-                     and n.name not in _SPELLED[target]), None)
+                     and _spelling(n.name, target) is None), None)
         if name is not None:
             raise PassRefused("XP527", f"bind: {fn.name} calls {name}, which has no {target} translation yet",
                               hint="use an atomic update (atomicAdd, atomicMax...) where one does the job; cpp "
@@ -209,18 +230,17 @@ def _check_simt_only_calls(module: Module, target: str) -> None:
 
 
 def _simt_calls_spelled(module: Module, target: str) -> Module:
-    """The module with its bit casts (and, on cpp, compare-and-swaps) calling the helpers defined above."""
-    spelled = _SPELLED[target]
+    """The module with its SIMT-only calls spelled for `target`, and the helpers they need defined once."""
     used = sorted({n.name for item in module.functions for n in walk(item) if isinstance(n, Call)
-                   and n.name in spelled})
+                   and n.name in _SIMT_ONLY_CALLS})
     if not used:
         return module
-    module = module.map_functions(lambda f: transform(f, lambda n: dataclasses.replace(n, name=spelled[n.name])
+    spelled = {name: _spelling(name, target) for name in used}
+    module = module.map_functions(lambda f: transform(f, lambda n: dataclasses.replace(n, name=spelled[n.name][0])
                                                       if isinstance(n, Call) and n.name in spelled else None))
-    helpers = [_COMPARE_AND_SWAP if name == "atomicCAS" else
-               f"{_HELPER_QUALIFIERS[target]} {_BIT_CASTS[name][1]} {spelled[name]}({_BIT_CASTS[name][0]} x) "
-               f"{{ union {{ {_BIT_CASTS[name][0]} from; {_BIT_CASTS[name][1]} to; }} bits; bits.from = x; "
-               "return bits.to; }" for name in used]
+    helpers = [helper for _, helper in spelled.values() if helper is not None]
+    if not helpers:
+        return module
     first = next(i for i, item in enumerate(module.items) if isinstance(item, Function))
     return dataclasses.replace(module, items=module.items[:first] + (Verbatim("\n".join(helpers)),)
                                + module.items[first:])

@@ -46,7 +46,7 @@ PURE_CALLS = frozenset({
     "erff", "erf", "abs", "min", "max", "std::min", "std::max", "std::abs", "std::exp", "std::sqrt", "fmaf",
     "truncf", "rintf", "nearbyintf", "copysignf", "expm1f", "log1pf", "atanf", "atan2f", "asinf", "acosf",
     "__float_as_int", "__int_as_float", "__float_as_uint", "__uint_as_float", "__double_as_longlong",
-    "__longlong_as_double",
+    "__longlong_as_double", "__popc", "__popcll", "__ffs", "__ffsll", "__clz", "__clzll",
 })
 
 

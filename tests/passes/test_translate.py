@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 
 from kernel_ir.diagnostics import XpilerError
@@ -214,6 +216,40 @@ def test_bit_casts_are_bang_helpers_and_compare_and_swap_is_refused_there() -> N
     with pytest.raises(XpilerError) as refused:
         translate(CAS_MAX, "bang", "cuda", native_compile=False)
     assert refused.value.code == "XP527" and "atomicCAS" in refused.value.message
+
+
+BIT_COUNTS = """
+#include <cuda_runtime.h>
+__global__ void bits_kernel(const int* v, int* out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    out[4 * i] = __popc((unsigned)v[i]);
+    out[4 * i + 1] = __clz(v[i]);
+    out[4 * i + 2] = __ffs(v[i]);
+    out[4 * i + 3] = __popcll((unsigned long long)v[i] * 3ull) + __clzll((long long)v[i]);
+}
+extern "C" void bit_counts(const int* v, int* out, int n) {
+    int *dv, *dout;
+    cudaMalloc(&dv, n * sizeof(int));
+    cudaMalloc(&dout, 4 * n * sizeof(int));
+    cudaMemcpy(dv, v, n * sizeof(int), cudaMemcpyHostToDevice);
+    bits_kernel<<<(n + 63) / 64, 64>>>(dv, dout, n);
+    cudaMemcpy(out, dout, 4 * n * sizeof(int), cudaMemcpyDeviceToHost);
+    cudaFree(dv);
+    cudaFree(dout);
+}
+"""
+
+
+@pytest.mark.parametrize("target", ["cpp", "bang"])
+def test_bit_counts_are_builtins_with_cudas_value_at_zero(target: str) -> None:
+    """__popc/__ffs are GCC/Clang builtins; __clz(0) is 32 (__builtin_clz(0) is undefined): a helper says so."""
+    result = translate(BIT_COUNTS, target, "cuda", native_compile=False)
+    assert "__builtin_popcount(" in result.code and "__popc(" not in result.code
+    v = np.array([0, -1, 1, 2, 7, -2147483648, 2147483647, 96, 1 << 20], np.int32)
+    args = [("v", v), ("out", np.zeros(4 * v.size, np.int32)), ("n", np.int32(v.size))]
+    check = verify(BIT_COUNTS, "cuda", result.code, target, "bit_counts", args=args)
+    assert check.status == "verified", check.reason
 
 
 def test_a_result_the_targets_compiler_rejects_is_not_verified(monkeypatch) -> None:
