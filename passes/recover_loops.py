@@ -69,7 +69,9 @@ _ATOMIC_UPDATES = {"xp_atomic_add": "old + v", "xp_atomic_sub": "old - v", "xp_a
 _SHUFFLES = {"__shfl_sync": "idx", "__shfl_xor_sync": "xor", "__shfl_down_sync": "down", "__shfl_up_sync": "up",
              "__shfl": "idx", "__shfl_xor": "xor", "__shfl_down": "down", "__shfl_up": "up"}
 _WARP_BARRIERS = {"__syncwarp", "__builtin_amdgcn_wave_barrier"}
-_UNSUPPORTED_WARP = {"__ballot_sync", "__ballot", "__any_sync", "__all_sync", "__any", "__all", "__activemask",
+_VOTES = {"__ballot_sync": "ballot", "__ballot": "ballot", "__any_sync": "any", "__any": "any", "__all_sync": "all",
+          "__all": "all"}
+_UNSUPPORTED_WARP = {"__activemask",
                      "__match_any_sync", "__match_all_sync", "__reduce_add_sync", "__reduce_min_sync",
                      "__reduce_max_sync", "__syncthreads_count", "__syncthreads_and", "__syncthreads_or",
                      "tiled_partition", "this_thread_block"}
@@ -1136,8 +1138,12 @@ class _SimtRecovery:
     def warp_ops(self, body: Block, env: dict[str, Type], threads: _ThreadSpace, where: str) -> Block:
         """`s[shfl(v, ...)]` -> `tmp = v; <warp split>; s[tmp as seen by the source lane]`."""
 
-        def shuffles(e: Node) -> list[Call]:
-            return [n for n in walk(e) if isinstance(n, Call) and n.name in _SHUFFLES]
+        def shuffles(e: Node) -> list[Call]:  # and votes: every call that reads other lanes' values
+            return [n for n in walk(e) if isinstance(n, Call) and (n.name in _SHUFFLES or n.name in _VOTES)]
+
+        if any(n.name in _VOTES for n in shuffles(body)) and any(isinstance(n, Return) for n in walk(body)):
+            raise PassRefused("XP516", f"a warp vote in {where}, whose threads may return early",
+                              hint="let every thread reach the vote (no return before it)")
 
         def rewrite(s: Stmt) -> list[Stmt]:
             if isinstance(s, ExprStmt) and isinstance(s.expr, Call) and s.expr.name in _WARP_BARRIERS:
@@ -1170,12 +1176,20 @@ class _SimtRecovery:
             if not calls:
                 return [], node
             pre: list[Stmt] = []
+            counted: list[Stmt] = []  # votes: the count over the lanes, after the warp's values are written
             replaced: dict[int, Node] = {}
             for call in calls:
                 if any(shuffles(a) for a in call.args):
                     raise PassRefused("XP516", f"nested warp shuffles in {where}")
-                kind = _SHUFFLES[call.name]
                 args = call.args[1:] if call.name.endswith("_sync") else call.args
+                if call.name in _VOTES:
+                    tmp = self.namer.fresh("xp_vote")
+                    env[tmp] = _INT
+                    pre.append(Decl(tmp, _INT, Select(args[0], Const(1, DType.int32), Const(0, DType.int32))))
+                    statements, replaced[id(call)] = self.vote(_VOTES[call.name], tmp, threads)
+                    counted += statements
+                    continue
+                kind = _SHUFFLES[call.name]
                 value, operand = args[0], args[1]
                 width = args[2] if len(args) > 2 else Const(self.warp, DType.int32)
                 vtype = _expr_type(value, env, self.structs)
@@ -1187,9 +1201,28 @@ class _SimtRecovery:
                 pre.append(Decl(tmp, _non_const(vtype), value))
                 replaced[id(call)] = self.shuffle_read(kind, tmp, operand, width, threads)
             pre.append(Barrier(BarrierKind.syncwarp))
-            return pre, replace_nodes(node, replaced)
+            return pre + counted, replace_nodes(node, replaced)
 
         return Block(tuple(x for s in body.body for x in rewrite(s)))
+
+    def vote(self, kind: str, tmp: str, threads: _ThreadSpace) -> tuple[list[Stmt], Expr]:
+        """Statements counting the warp's votes (`tmp` of each lane, 1 or 0) into a ballot of the lanes that exist,
+        and the vote's value: the ballot, whether any bit is set, or whether every existing lane's is."""
+        t = threads.linear
+        bits = ScalarType(DType.uint64 if self.warp > 32 else DType.uint32)
+        ballot, present, l = (self.namer.fresh(name) for name in ("xp_ballot", "xp_lanes", "xp_l"))
+        source = BinOp("+", BinOp("-", t, BinOp("%", t, Const(self.warp, DType.int32))), Var(l))
+        bit = BinOp("<<", Cast(bits, Const(1, DType.int32)), Var(l))
+        count = For((Decl(l, _INT, Const(0, DType.int32)),), BinOp("<", Var(l), Const(self.warp, DType.int32)),
+                    Assign(Var(l), Const(1, DType.int32), "+"), Block((If(BinOp("<", source, threads.extent), Block((
+                        Assign(Var(present), bit, "|"),
+                        If(Call(AT, (Var(tmp), source)), Block((Assign(Var(ballot), bit, "|"),))))),),)))
+        statements = [Decl(ballot, bits, Cast(bits, Const(0, DType.int32))),
+                      Decl(present, bits, Cast(bits, Const(0, DType.int32))), count]
+        value = {"ballot": Var(ballot),
+                 "any": Cast(_INT, BinOp("!=", Var(ballot), Cast(bits, Const(0, DType.int32)))),
+                 "all": Cast(_INT, BinOp("==", Var(ballot), Var(present)))}[kind]
+        return statements, value
 
     def shuffle_read(self, kind: str, tmp: str, operand: Expr, width: Expr, threads: _ThreadSpace) -> Expr:
         """The shuffled value: the source lane's slot of `tmp`, or the thread's own where CUDA returns its own."""

@@ -15,7 +15,7 @@ template <class T> inline T __shfl_down_sync(unsigned, T v, unsigned d, int widt
 template <class T> inline T __shfl_xor_sync(unsigned, T v, int mask, int width = 32) { return xp::shfl_xor(v, mask, width); }
 inline unsigned __ballot_sync(unsigned, int p) { return unsigned(xp::ballot(p != 0)); }
 inline int __any_sync(unsigned, int p) { return xp::ballot(p != 0) != 0; }
-inline int __all_sync(unsigned, int p) { return xp::ballot(p != 0) == xp::active_mask(); }
+inline int __all_sync(unsigned, int p) { return xp::vote_all(p != 0); }
 inline unsigned __activemask() { return unsigned(xp::active_mask()); }
 inline void __syncwarp(unsigned = 0xffffffffu) { xp::sync_warp(); }
 

@@ -36,7 +36,7 @@ template <class M, class T> inline T __shfl_down_sync(M, T v, unsigned d, int wi
 template <class M, class T> inline T __shfl_xor_sync(M, T v, int mask, int width = 64) { return xp::shfl_xor(v, mask, width); }
 inline unsigned long long __ballot(int p) { return xp::ballot(p != 0); }
 inline int __any(int p) { return xp::ballot(p != 0) != 0; }
-inline int __all(int p) { return xp::ballot(p != 0) == xp::active_mask(); }
+inline int __all(int p) { return xp::vote_all(p != 0); }
 inline unsigned long long __activemask() { return xp::active_mask(); }
 inline unsigned __lane_id() { return xp::lane_id(); }
 inline void __syncwarp() { xp::sync_warp(); }

@@ -308,20 +308,32 @@ inline T shfl_xor(T v, int mask, int width) {
     return exchange(v, target);
 }
 
-// Ballot over the lanes of the calling thread's warp.
-inline uint64_t ballot(bool predicate) {
+// Votes over the lanes of the calling thread's warp: the ballot, and the lanes that took part, both read while
+// every lane waits (a lane that finished its kernel later must not drop out of `all`).
+struct Votes {
+    uint64_t ballot = 0;
+    uint64_t active = 0;
+};
+inline Votes votes(bool predicate) {
     require_thread("warp vote");
     Warp& w = my_warp();
     w.slots[size_t(lane_id()) * kExchangeWords] = predicate ? 1 : 0;
     arrive_and_wait(w.barrier);
-    uint64_t bits = 0;
+    Votes out;
     const int lanes = lanes_in_my_warp();
     for (int l = 0; l < lanes; ++l) {
         const Fiber& f = fibers[current->linear - lane_id() + l];
-        if (!f.done && w.slots[size_t(l) * kExchangeWords]) bits |= uint64_t(1) << l;
+        if (f.done) continue;
+        out.active |= uint64_t(1) << l;
+        if (w.slots[size_t(l) * kExchangeWords]) out.ballot |= uint64_t(1) << l;
     }
     arrive_and_wait(w.barrier);
-    return bits;
+    return out;
+}
+inline uint64_t ballot(bool predicate) { return votes(predicate).ballot; }
+inline bool vote_all(bool predicate) {
+    const Votes v = votes(predicate);
+    return v.ballot == v.active;
 }
 
 inline uint64_t active_mask() {

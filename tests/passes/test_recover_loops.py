@@ -695,3 +695,49 @@ __global__ void k(const float* x, float* y, int n) {
 }
 """
     run_simt(kernel, "k<<<(n + 63) / 64, 64>>>(dx, dy, n);")
+
+
+VOTES = """
+__global__ void votes_kernel(const float* x, unsigned* ballots, int* anys, int* alls, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    float v = i < n ? x[i] : 0.0f;
+    unsigned b = __ballot_sync(0xffffffffu, v > 0.0f);
+    int a = __any_sync(0xffffffffu, v > 0.9f);
+    int l = __all_sync(0xffffffffu, v > -0.9f);
+    if (i < n) { ballots[i] = b; anys[i] = a; alls[i] = l; }
+}
+extern "C" void votes(const float* x, unsigned* ballots, int* anys, int* alls, int n) {
+    float* dx; unsigned* db; int *da, *dl;
+    cudaMalloc(&dx, n * sizeof(float)); cudaMalloc(&db, n * sizeof(unsigned));
+    cudaMalloc(&da, n * sizeof(int)); cudaMalloc(&dl, n * sizeof(int));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    votes_kernel<<<(n + 47) / 48, 48>>>(dx, db, da, dl, n);
+    cudaMemcpy(ballots, db, n * sizeof(unsigned), cudaMemcpyDeviceToHost);
+    cudaMemcpy(anys, da, n * sizeof(int), cudaMemcpyDeviceToHost);
+    cudaMemcpy(alls, dl, n * sizeof(int), cudaMemcpyDeviceToHost);
+    cudaFree(dx); cudaFree(db); cudaFree(da); cudaFree(dl);
+}
+"""
+
+
+def votes_args(n: int) -> list:
+    return [("x", f32(n, seed=3)), ("ballots", np.zeros(n, np.uint32)), ("anys", np.zeros(n, np.int32)),
+            ("alls", np.zeros(n, np.int32)), ("n", np.int32(n))]
+
+
+def test_warp_votes_count_the_lanes_that_exist():
+    """48-thread blocks: the second warp has 16 lanes; its ballot has 16 bits at most and `all` asks those."""
+    text, _ = loop_form(VOTES, "cuda")
+    assert "__ballot" not in text and "__all" not in text
+    for n in (100, 30):
+        got = assert_same(VOTES, "cuda", "votes", votes_args(n))
+        assert got is not None
+    out = execute(text, "cpp", "votes", votes_args(100))
+    assert out["ballots"][40] < 1 << 16 and out["anys"].any() and not out["alls"].all()
+
+
+def test_a_warp_vote_after_an_early_return_is_refused():
+    early = VOTES.replace("float v = i < n ? x[i] : 0.0f;", "if (i >= n) return;\n    float v = x[i];")
+    with pytest.raises(PassRefused) as refusal:
+        loop_form(early, "cuda")
+    assert refusal.value.code == "XP516" and "return early" in refusal.value.diagnostic.message

@@ -214,6 +214,9 @@ SPECS: dict[str, OpSpec] = {spec.name: spec for spec in (
                                  size("n")),
            ({"n": 1001},), lambda a, b, **_: {"out": f32(np.array([f64(a) @ f64(b)]))}, rtol=1e-5, atol=1e-5),
     # cuda
+    OpSpec("positives_ballot", (f32_in("x", mat("rows", "cols")), Param("counts", "int32", "out", vec("rows")),
+                                size("rows"), size("cols")),
+           ({"rows": 7, "cols": 77},), lambda x, **_: {"counts": (x > 0).sum(axis=1).astype(np.int32)}),
     OpSpec("clamp_functor",
            (f32_in("x", vec("n")), f32_out("y", vec("n")), size("n"), Param("lo", "float32", "scalar"),
             Param("hi", "float32", "scalar"), Param("scale", "float32", "scalar")),
