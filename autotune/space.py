@@ -4,7 +4,8 @@ Built from what the kernel's loop form (passes.translate.front_half of the sourc
 its name: canonical loops can be split (factor, tail handling), perfect nests reordered (every permutation but
 the identity), perfectly nested pairs fused; the target adds its own knobs (cpp: OpenMP threads and schedule,
 and for a thread-block kernel (CUDA/HIP) whether passes/simdize.py moves its thread loops innermost, which
-usually vectorizes it and sometimes does not pay; cuda/hip: threads per block).
+usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers for it, 256 or 512 bits;
+cuda/hip: threads per block).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
 split, reorder, fuse, reorder+split),
@@ -206,7 +207,8 @@ OPTIMIZATION_KNOBS = {
     "bang": (Knob("cache", ON_OFF), Knob("tile", NRAM_TILES, ordinal=True), Knob("tensorize", ON_OFF),
              Knob("pipeline", ON_OFF)),
 }
-TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "cache", "tile", "tensorize", "pipeline")
+TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "cache", "tile", "tensorize",
+                  "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 
@@ -214,7 +216,9 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
     if target == "cpp":
         cores = os.cpu_count() or 1
         threads = tuple(sorted({min(2 ** k, cores) for k in range(cores.bit_length() + 1)}))
-        simdize = (Knob("simdize", ON_OFF),) if form.thread_blocks else ()  # elsewhere simdize changes nothing
+        # simdize changes nothing elsewhere; the SIMD loops it makes are where a wider vector may pay
+        simdize = (Knob("simdize", ON_OFF), Knob("vector_width", (256, 512), ordinal=True)) \
+            if form.thread_blocks else ()
         launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize)
     elif target in ("cuda", "hip"):
         launch = (Knob("block_size", BLOCK_SIZES, ordinal=True),)

@@ -24,7 +24,7 @@ from kernel_ir.detect import detect_dialect
 from kernel_ir.diagnostics import XpilerError
 from kernel_ir.dialects import print_module
 from kernel_ir.entry import NUMPY_DTYPE, find_entry
-from kernel_ir.ir import Function, Module, PointerType, ScalarType
+from kernel_ir.ir import Function, Module, PointerType, ScalarType, Verbatim
 from kernel_ir.parse import parse
 from passes.base import PassRecord
 
@@ -80,13 +80,16 @@ class TranslateOptions:
 
     block_size: CUDA/HIP threads per block; schedule: loop-form transformations (split, reorder, fuse,
     contract) applied in order before bind. omp_threads / omp_schedule (cpp only): `num_threads(n)` and
-    `schedule(kind)` clauses on every OpenMP loop bind emits (None: the OpenMP runtime's defaults).
+    `schedule(kind)` clauses on every OpenMP loop bind emits (None: the OpenMP runtime's defaults). vector_width
+    (cpp only): the SIMD width in bits g++ prefers for the file's loops (`#pragma GCC target`; None: the compiler's
+    choice for -march=native, 256 bits on many AVX-512 CPUs, where 512 may pay and may not).
     """
 
     block_size: int = 256
     schedule: tuple[ScheduleStep, ...] = ()
     omp_threads: int | None = None
     omp_schedule: str | None = None
+    vector_width: int | None = None
     # target optimizations after bind (each skipped, with its reason recorded, when it does not apply):
     # cache: stage tiles of `tile` iterations on chip; tensorize: vector/matrix intrinsics on them;
     # pipeline: double-buffer the tiles' loads
@@ -207,6 +210,9 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
         module = openmp_clauses(module, options.omp_threads, options.omp_schedule)
         records.append(PassRecord("openmp_clauses", {"num_threads": options.omp_threads,
                                                      "schedule": options.omp_schedule}))
+    if target == "cpp" and options.vector_width is not None:
+        module = preferred_vector_width(module, options.vector_width)
+        records.append(PassRecord("vector_width", {"bits": options.vector_width}))
 
     code = print_module(module, target)
     compiled = compile_checks(code, target, module.function(entry_name), native_compile)
@@ -215,6 +221,17 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
 
 
 OMP_SCHEDULES = ("static", "dynamic", "guided")
+VECTOR_WIDTHS = (128, 256, 512)
+
+
+def preferred_vector_width(module: Module, bits: int) -> Module:
+    """The module asking g++ for `bits`-wide SIMD in its functions (a tuning knob: the same operations in wider
+    registers, so the same results; compilers other than g++ ignore the pragma)."""
+    if bits not in VECTOR_WIDTHS:
+        raise XpilerError("XP002", f"vector_width must be one of {', '.join(map(str, VECTOR_WIDTHS))}, got {bits}")
+    first = next(i for i, item in enumerate(module.items) if isinstance(item, Function))
+    pragma = Verbatim(f'#pragma GCC target("prefer-vector-width={bits}")')
+    return dataclasses.replace(module, items=module.items[:first] + (pragma,) + module.items[first:])
 
 
 def openmp_clauses(module: Module, threads: int | None, schedule: str | None) -> Module:

@@ -69,11 +69,14 @@ extern "C" void row_sum(const float* x, float* y, int rows, int cols) {
 def test_simdize_is_a_cpp_knob_only_for_thread_block_kernels():
     block = build_spaces(ROW_SUM, "cpp", "cuda", sequences=((),))[0]
     assert block.form.thread_blocks and block.knob("simdize").values == (True, False)
+    assert block.knob("vector_width").values == (256, 512)
     config = block.config({"omp_threads": 1, "omp_schedule": "static", "simdize": False, "tensorize": False})
     assert block.options(config) == TranslateOptions(omp_threads=1, omp_schedule="static", simdize=False,
                                                     tensorize=False)
     assert build_spaces(ROW_SUM, "cuda", "cuda", sequences=((),))[0].knob("simdize") is None
     assert build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=((),))[0].knob("simdize") is None  # no thread loops
+    wide = block.config({"omp_threads": 1, "omp_schedule": "static", "simdize": True, "vector_width": 512})
+    assert block.options(wide).vector_width == 512
 
 def test_optimizations_without_cache_tiles_are_pruned_as_duplicates():
     cuda = build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),))[0].restrict(block_size=(256,))

@@ -252,6 +252,17 @@ def test_bit_counts_are_builtins_with_cudas_value_at_zero(target: str) -> None:
     assert check.status == "verified", check.reason
 
 
+def test_the_vector_width_knob_asks_gcc_for_wider_simd_and_changes_no_result() -> None:
+    from passes.translate import TranslateOptions, translate_checked
+    checked = translate_checked(source_of("cuda", "softmax"), "cpp", "cuda",
+                                options=TranslateOptions(vector_width=512))
+    assert '#pragma GCC target("prefer-vector-width=512")' in checked.translation.code
+    assert checked.status == "verified", checked.verification.reason
+    with pytest.raises(XpilerError) as bad:
+        translate(source_of("cuda", "relu"), "cpp", "cuda", options=TranslateOptions(vector_width=300))
+    assert bad.value.code == "XP002"
+
+
 def test_a_result_the_targets_compiler_rejects_is_not_verified(monkeypatch) -> None:
     import passes.translate as translation
     from passes.translate import CompileResult, translate_checked
