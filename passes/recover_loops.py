@@ -1152,6 +1152,9 @@ class _SimtRecovery:
                 return [Block(tuple(x for i in s.body for x in rewrite(i)))]
             if isinstance(s, If):
                 pre, cond = lift(s.cond)
+                if any(n.name in _VOTES for b in (s.then, s.otherwise) if b for n in shuffles(b)):
+                    raise PassRefused("XP516", f"a warp vote inside an if in {where}: the lanes that skip it "
+                                               "would not vote", hint="vote in code every lane of the warp runs")
                 other = Block(tuple(x for i in s.otherwise.body for x in rewrite(i))) if s.otherwise else None
                 return pre + [dataclasses.replace(s, cond=cond, then=Block(tuple(x for i in s.then.body
                                                                                  for x in rewrite(i))),
@@ -1175,6 +1178,9 @@ class _SimtRecovery:
             calls = shuffles(node)
             if not calls:
                 return [], node
+            if any(n.name in _VOTES for n in _conditionally_evaluated(node)):
+                raise PassRefused("XP516", f"a warp vote evaluated only by some lanes (after ?:, && or ||) in "
+                                           f"{where}", hint="vote in code every lane of the warp runs")
             pre: list[Stmt] = []
             counted: list[Stmt] = []  # votes: the count over the lanes, after the warp's values are written
             replaced: dict[int, Node] = {}
@@ -1252,6 +1258,21 @@ class _SimtRecovery:
         source = BinOp("+", base, src)
         valid = BinOp("&&", valid, BinOp("<", source, threads.extent))
         return Select(valid, Call(AT, (Var(tmp), source)), Call(AT, (Var(tmp), t)))
+
+
+def _conditionally_evaluated(node: Node) -> list[Call]:
+    """The calls under node that C evaluates only on some condition: in a ?: branch, or right of && and ||."""
+    found: list[Call] = []
+
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Select):
+            found.extend(c for branch in (n.then, n.otherwise) for c in walk(branch) if isinstance(c, Call))
+        elif isinstance(n, BinOp) and n.op in ("&&", "||"):
+            found.extend(c for c in walk(n.rhs) if isinstance(c, Call))
+        return None
+
+    transform(node, visit)
+    return found
 
 
 def _integer(e: Expr | None, constants: dict[str, Expr]) -> int | None:

@@ -741,3 +741,16 @@ def test_a_warp_vote_after_an_early_return_is_refused():
     with pytest.raises(PassRefused) as refusal:
         loop_form(early, "cuda")
     assert refusal.value.code == "XP516" and "return early" in refusal.value.diagnostic.message
+
+
+@pytest.mark.parametrize("divergent", [
+    "unsigned b = 0u;\n    if (v > 0.5f) b = __ballot_sync(0xffffffffu, v > 0.0f);",
+    "unsigned b = v > 0.5f && __any_sync(0xffffffffu, v > 0.0f);",
+])
+def test_a_warp_vote_only_some_lanes_reach_is_refused(divergent: str):
+    """HIP's votes count the lanes that reach them (CUDA's, with a full mask, need every lane): the loop form,
+    which counts every lane, would differ, so such a vote is refused."""
+    source = VOTES.replace("unsigned b = __ballot_sync(0xffffffffu, v > 0.0f);", divergent)
+    with pytest.raises(PassRefused) as refusal:
+        loop_form(source, "cuda")
+    assert refusal.value.code == "XP516"
