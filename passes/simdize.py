@@ -253,6 +253,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
         if not all(isinstance(t, Var) and t.name in local or isinstance(t, Index) and isinstance(t.base, Var)
                    and t.base.name in private for t in stores):
             return None  # a store that may alias the element read
+        varying |= {t.base.name for t in stores if isinstance(t, Index)}  # arrays the loop writes change in it
         for k, guarded in enumerate(body):
             if not (isinstance(guarded, If) and guarded.otherwise is None and _without_effects(guarded.cond)):
                 continue

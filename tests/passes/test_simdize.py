@@ -476,3 +476,36 @@ def test_a_butterfly_over_lanes_that_are_not_whole_groups_stays():
     source = XOR_ROWS.replace("<<<(rows + 1) / 2, 64>>>", "<<<(rows + 1) / 2, 48>>>")
     module = simdize(loop_form(source))
     assert "xp_group" not in print_module(module)
+
+
+# thread 0 stores a block-uniform element of x into a block array: the store's target is not a load to hoist
+FIRST_OF_BLOCK = """
+#include <cuda_runtime.h>
+__global__ void first_kernel(const float* x, float* y, int n) {
+    __shared__ float head[1];
+    const int i = blockIdx.x * 64 + threadIdx.x;
+    if (threadIdx.x == 0) head[0] = x[blockIdx.x * 64];
+    __syncthreads();
+    if (i < n) y[i] = x[i] - head[0];
+}
+extern "C" void minus_first(const float* x, float* y, int n) {
+    float *dx, *dy;
+    cudaMalloc(&dx, n * sizeof(float));
+    cudaMalloc(&dy, n * sizeof(float));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    first_kernel<<<(n + 63) / 64, 64>>>(dx, dy, n);
+    cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+
+
+def test_an_element_the_loop_stores_is_not_hoisted_as_a_load():
+    before = loop_form(FIRST_OF_BLOCK)
+    module = simdize(before)
+    code = print_module(module)
+    assert "head[0] = xp_uniform;" in code, code  # x's element is hoisted; head, which the loop writes, is not
+    x = np.random.default_rng(8).uniform(-1, 1, 150).astype(np.float32)
+    assert_same(print_cuda_loop_form(before), module, "minus_first",
+                [("x", x), ("y", np.zeros(150, np.float32)), ("n", np.int32(150))])
