@@ -517,6 +517,11 @@ class Module(Node):
         """A copy with fn applied to every function (inside namespaces too), order kept."""
         return dataclasses.replace(self, items=_map_items(self.items, fn))
 
+    def with_definitions(self, *items: TopLevel) -> Module:
+        """A copy with `items` (helpers, declarations the functions use) placed before the first function."""
+        first = next((i for i, item in enumerate(self.items) if isinstance(item, Function)), len(self.items))
+        return dataclasses.replace(self, items=self.items[:first] + items + self.items[first:])
+
 
 def _flatten_items(items: tuple[TopLevel, ...]) -> Iterator[TopLevel]:
     for item in items:

@@ -239,11 +239,7 @@ def _simt_calls_spelled(module: Module, target: str) -> Module:
     module = module.map_functions(lambda f: transform(f, lambda n: dataclasses.replace(n, name=spelled[n.name][0])
                                                       if isinstance(n, Call) and n.name in spelled else None))
     helpers = [helper for _, helper in spelled.values() if helper is not None]
-    if not helpers:
-        return module
-    first = next(i for i, item in enumerate(module.items) if isinstance(item, Function))
-    return dataclasses.replace(module, items=module.items[:first] + (Verbatim("\n".join(helpers)),)
-                               + module.items[first:])
+    return module.with_definitions(Verbatim("\n".join(helpers))) if helpers else module
 
 
 def _check_loop_form(module: Module) -> None:
@@ -836,9 +832,7 @@ def _bind_bang(module: Module, entries: set[str], options: BindOptions) -> Modul
     bound = module.map_functions(convert)
     # every function is device code here: const tables become __mlu_const__ data (a host global is out of reach)
     bound = _in_constant_memory(bound, {g.name for g in module.globals if _const_table(g)})
-    first_function = next(i for i, item in enumerate(bound.items) if isinstance(item, Function))
-    items = bound.items[:first_function] + tuple(arrays) + bound.items[first_function:]
-    return _drop_spellings(dataclasses.replace(bound, items=items, dialect="bang",
+    return _drop_spellings(dataclasses.replace(bound.with_definitions(*arrays), dialect="bang",
                                                includes=_target_includes(module, "bang")))
 
 

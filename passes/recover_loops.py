@@ -111,9 +111,7 @@ def recover_loops(module: Module, options: RecoverOptions | None = None) -> Modu
         recovered = module.map_functions(_recover_omp)
         extra = tuple(i for i in ("<cstdlib>", "<cstring>") if i not in module.includes)
         if any(isinstance(n, Call) and n.name in _ATOMIC_UPDATES for n in walk(recovered)):
-            first = next(i for i, item in enumerate(recovered.items) if isinstance(item, Function))
-            recovered = dataclasses.replace(recovered, items=recovered.items[:first] + (
-                Verbatim(_atomic_helpers_text()),) + recovered.items[first:])
+            recovered = recovered.with_definitions(Verbatim(_atomic_helpers_text()))
         return dataclasses.replace(recovered, includes=module.includes + extra)
     raise PassRefused("XP510", f"recover_loops does not know dialect {module.dialect!r}")
 

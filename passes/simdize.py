@@ -167,7 +167,7 @@ def _butterfly_as_tree(node: Node) -> Node | None:
     lane_var, first, stop, step = shapes.pop()
     if first != Const(0, DType.int32) or step != 1 or not isinstance(stop, Const) or stop.value % (2 * start.value):
         return None
-    t, lanes, group = Var(lane_var), stop.value, 2 * start.value
+    t, group = Var(lane_var), 2 * start.value
     trees = []
     for copy in copies:  # each copy array: `copy[t] = v[t]`, then an update of v reading copy[t ^ m]
         stored = [a for a in steps if a.target == Index(Var(copy), t)]
@@ -364,9 +364,7 @@ def _min_max_as_selects(module: Module) -> Module:
         f, body=transform(f.body, in_simd_loop, top_down=True)))
     if not used:
         return module
-    first = next(i for i, item in enumerate(rewritten.items) if isinstance(item, Function))
-    helpers = Verbatim("\n".join(_MIN_MAX_SELECTS[name] for name in sorted(used)))
-    return dataclasses.replace(rewritten, items=rewritten.items[:first] + (helpers,) + rewritten.items[first:])
+    return rewritten.with_definitions(Verbatim("\n".join(_MIN_MAX_SELECTS[name] for name in sorted(used))))
 
 
 def _vector_math_declared(module: Module) -> Module:
@@ -382,9 +380,7 @@ def _vector_math_declared(module: Module) -> Module:
         arguments = ", ".join([kind] * (2 if name.startswith("pow") else 1))
         lines.append(f'extern "C" {kind} {name}({arguments}) throw() __attribute__((__simd__("notinbranch")));')
     lines.append("#endif")
-    first = next(i for i, item in enumerate(module.items) if isinstance(item, Function))
-    return dataclasses.replace(module, items=module.items[:first] + (Verbatim("\n".join(lines)),)
-                               + module.items[first:])
+    return module.with_definitions(Verbatim("\n".join(lines)))
 
 
 def _known_constants(module: Module, fn: Function) -> dict[str, int]:

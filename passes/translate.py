@@ -229,9 +229,7 @@ def preferred_vector_width(module: Module, bits: int) -> Module:
     registers, so the same results; compilers other than g++ ignore the pragma)."""
     if bits not in VECTOR_WIDTHS:
         raise XpilerError("XP002", f"vector_width must be one of {', '.join(map(str, VECTOR_WIDTHS))}, got {bits}")
-    first = next(i for i, item in enumerate(module.items) if isinstance(item, Function))
-    pragma = Verbatim(f'#pragma GCC target("prefer-vector-width={bits}")')
-    return dataclasses.replace(module, items=module.items[:first] + (pragma,) + module.items[first:])
+    return module.with_definitions(Verbatim(f'#pragma GCC target("prefer-vector-width={bits}")'))
 
 
 def openmp_clauses(module: Module, threads: int | None, schedule: str | None) -> Module:
