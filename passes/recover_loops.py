@@ -1827,8 +1827,7 @@ def _team_loop(region: Pragma) -> Block:
         if isinstance(n, Call) and n.name.startswith("omp_") and n.name not in _TEAM_CALLS:
             raise PassRefused("XP517", f"{n.name}() in a '#pragma omp parallel' region is not translated",
                               hint="a region may split its work by omp_get_thread_num() and omp_get_num_threads()")
-        if isinstance(n, Pragma) and n.text.split()[:2] == ["omp", "parallel"] \
-                or isinstance(n, Pragma) and n.text.split() not in (["omp", "atomic"], ["omp", "atomic", "update"]) \
+        if isinstance(n, Pragma) and n.text.split() not in (["omp", "atomic"], ["omp", "atomic", "update"]) \
                 or isinstance(n, For) and any(p.startswith("omp") for p in n.pragmas):
             what = n.text if isinstance(n, Pragma) else next(p for p in n.pragmas if p.startswith("omp"))
             raise PassRefused("XP517", f"'#pragma {what}' in a region that splits its work by "
