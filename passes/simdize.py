@@ -261,13 +261,12 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
             own = {d.name for s in prefix for d in walk(s) if isinstance(d, Decl)}
             if not all(_recomputable(s, own) for s in prefix):
                 continue
-            loads = [n for n in walk(guarded.then) if _invariant_load(n, varying, types)]
-            if not loads:
+            load, dtype = next(((n, t) for n in walk(guarded.then)
+                                if (t := _invariant_load(n, varying, types)) is not None), (None, None))
+            if load is None:
                 continue
-            load = loads[0]
             any_name, value_name = fresh_name("xp_any", taken), fresh_name("xp_uniform", taken)
             taken.update((any_name, value_name))
-            dtype = _invariant_load(load, varying, types)
             guards = dataclasses.replace(node, body=Block(prefix + (Assign(Var(any_name), guarded.cond, "|"),)),
                                          pragmas=(f"omp simd reduction(|:{any_name})",))
             replaced = transform(node, lambda n: Var(value_name) if n == load else None)
