@@ -27,9 +27,16 @@ way round, and so does this pass, phase by phase:
   once outside the lane loop and read by the lanes as a broadcast;
 - a register tile accumulated over a serial loop k (`for k { a[i] = ..; b[j] = ..; for i, j: acc[i][j] +=
   a[i] * b[j] }`, the lane loop innermost) gets k inside its tile loops, the fragments' values substituted for
-  their reads, when that is provably exact (_accumulators_in_registers); a k the source unrolls is written out
-  inside the lane loop, summing into one scalar per lane: the sum stays in a register across k instead of a
-  load and a store per step;
+  their reads, when that is provably exact (_accumulators_in_registers); a tile of constant size that fits the
+  vector registers moves into the lane loop whole, one scalar sum per element and lane around k (a vector
+  register each: 16 sums of 16 lanes take 16 of AVX-512's registers, and each operand loaded serves a row or
+  a column of them); a bigger tile keeps its loops, and a k the source unrolls is written out inside the lane
+  loop, summing into one scalar per lane;
+- a loop body whose SIMD loops test bounds (`gr < M && gk < K ? A[..] : 0`) runs in a version without the tests
+  where they provably hold for the whole body (`m0 + 63 < M`), found by enumerating the constant loops
+  (_bounds_versioned): the interior tiles load without masks;
+- an on-chip tile the lanes read only as a broadcast (gemm's transposed A slab) is read where its fill read
+  it, and the fill, a scatter, goes (_broadcast_tiles_read_at_source);
 - the innermost thread loop around straight-line statements is marked `vectorized` (the cpp printer writes
   `#pragma omp simd`).
 What cannot sink stays whole in one thread loop (thread-dependent loops, while loops, calls with effects); a
@@ -63,6 +70,8 @@ _NOT_STRAIGHT = (For, While, DoWhile, Switch, Case, Break, Continue, Return, Pra
 _SAFE_EXPR = (Var, Const, BinOp, UnaryOp, Cast, ScalarType, PointerType)
 _VALUE_TYPES = (ScalarType, PointerType, VectorType)  # declared now, assigned later: what scalar expansion can split
 _MAX_UNROLLED = 64  # steps of an unrolled accumulation written out one by one
+# bytes of vector registers a register tile's sums may take: 16 of AVX-512's 32 (the rest hold the operands)
+_REGISTER_BYTES = 16 * 64
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,9 @@ def simdize_and_report(module: Module, options: SimdizeOptions = SimdizeOptions(
     rewritten = module.map_functions(rewrite)
     if rewritten is not module:
         rewritten = rewritten.map_functions(lambda f: f if f.body is None else _invariant_loads_hoisted(
-            dataclasses.replace(f, body=transform(transform(f.body, _full_tile_version), _butterfly_as_tree))))
+            dataclasses.replace(f, body=transform(transform(transform(transform(
+                f.body, _full_tile_version), _butterfly_as_tree), _bounds_versioned, top_down=True),
+                _broadcast_tiles_read_at_source))))
     return _vector_math_declared(_min_max_as_selects(rewritten)), notes
 
 
@@ -127,6 +138,405 @@ def _full_tile_version(node: Node) -> Node | None:
     unguarded = dataclasses.replace(node, body=Block(tuple(
         dataclasses.replace(d, init=Const(True, DType.bool)) if d is guard else d for d in body)))
     return If(full, Block((unguarded,)), Block((node,)))
+
+
+_COMPARISONS = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # operator -> its negation
+_MAX_POINTS = 1 << 14  # iterations enumerated to bound a test over a nest
+
+
+def _bounds_versioned(node: Node) -> Node | None:
+    """The body of a loop around SIMD loops whose bounds tests (`gr < M && gk < K ? A[..] : 0`, `if (c < N)`,
+    `if (ih < 0 || ih >= H) continue;`) have one outcome over the whole body when a test of values the body
+    does not change holds (`m0 + 63 < M`) runs in two versions: a fast one without those tests, where that test
+    holds (the interior tiles of a padded tile load: no masks, contiguous loads and stores), and the body as it
+    was. The fast version is versioned again inside (the next loop's tests); a loop whose body is just another
+    loop is left to that loop (a perfect nest stays perfect, for `collapse`).
+
+    A test's two sides are split into terms; the terms with the loop variables of the body (its constant locals
+    written out) must be free of everything else, and their extreme over the body's iterations is found by
+    enumerating them (constant bounds, at most _MAX_POINTS). Tests in `&&` chains of a select's or `if`'s
+    condition must hold; in `||` chains of an `if` that only leaves (continue, break, return) must fail."""
+    if not (isinstance(node, For) and node.kind != ForKind.vectorized and canonical(node) is not None
+            and not isinstance(_only(node.body), For)
+            and any(isinstance(n, For) and n.kind == ForKind.vectorized for n in walk(node.body))):
+        return None
+    region = node.body
+    written = written_names(region) | {d.name for d in walk(region) if isinstance(d, Decl)}
+    locals_ = _constant_locals(region)
+    settled: dict[int, bool] = {}  # id of a test -> its outcome over the whole body
+    unsettled: set[int] = set()  # a test (the same node may sit in two places) with a place it is not settled
+    holds: dict[tuple, int] = {}  # (p, q) -> the largest c of the tests `sum(p) - sum(q) + c < 0` needed
+    for test, wanted, loops in _bounds_tests(region, []):
+        found = _settled_by(test, wanted, loops, locals_, written)
+        if found is None or not (found[0] or found[1]) and found[2] >= 0 \
+                or settled.get(id(test), wanted) != wanted:
+            unsettled.add(id(test))  # unknown, or a test of the loop variables alone that can fail
+            continue
+        settled[id(test)] = wanted
+        p, q, c = found
+        if p or q:
+            holds[p, q] = max(c, holds.get((p, q), c))
+    settled = {k: v for k, v in settled.items() if k not in unsettled}
+    if not settled:
+        return None
+    fast = transform(fold(transform(transform(region, lambda n: _without_settled(n, settled), top_down=True),
+                                    _simplified_logic)), _bounds_versioned, top_down=True)
+    if not holds:  # every settled test holds whatever the invariants are
+        return dataclasses.replace(node, body=fast)
+    tests = [BinOp("<", _sum(list(p), max(c, 0)), _sum(list(q), max(-c, 0))) for (p, q), c in holds.items()]
+    full = tests[0]
+    for t in tests[1:]:
+        full = BinOp("&&", full, t)
+    return dataclasses.replace(node, body=Block((If(full, fast, region),)))
+
+
+def _constant_locals(region: Node) -> dict[str, Expr]:
+    """The locals of region declared with an initial value of arithmetic only and never assigned again, each
+    name declared the same way wherever it is (a name declared two ways in two scopes is not one value)."""
+    inits: dict[str, set[Expr | None]] = {}
+    for d in walk(region):
+        if isinstance(d, Decl):
+            inits.setdefault(d.name, set()).add(d.init)
+    again = written_names(region)
+    return {name: init for name, (init,) in ((n, i) for n, i in inits.items() if len(i) == 1)
+            if init is not None and _is_safe(init) and name not in again}
+
+
+def _bounds_tests(node: Node, loops: list[For]):
+    """(test, wanted outcome, enclosing loops) of each comparison in a position _bounds_versioned settles (in a
+    SIMD loop: elsewhere a test costs a branch, not a mask)."""
+    if isinstance(node, For):
+        loops = [*loops, node]
+    conds: list[tuple[Expr, bool]] = []
+    if not any(lp.kind == ForKind.vectorized for lp in loops):
+        pass
+    elif isinstance(node, Select):
+        conds.append((node.cond, True))
+    elif isinstance(node, If):
+        leaves = node.otherwise is None and len(node.then.body) == 1 \
+            and isinstance(node.then.body[0], (Continue, Break, Return))
+        conds.append((node.cond, not leaves))
+    elif isinstance(node, (Decl, Assign)):  # a lane's predicate: `a = b && !(ih < 0 || ih >= H)`
+        value = node.init if isinstance(node, Decl) else node.value
+        if isinstance(value, BinOp) and value.op == "&&" or isinstance(value, UnaryOp) and value.op == "!":
+            conds.append((value, True))
+    for cond, wanted in conds:
+        for term, outcome in _tests_for(cond, wanted):
+            yield term, outcome, loops
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for child in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(child, Node):
+                yield from _bounds_tests(child, loops)
+
+
+def _tests_for(e: Expr, wanted: bool):
+    """(comparison, outcome) pairs that, all met, give e the outcome `wanted`: through `&&` for true, `||` for
+    false, and `!`."""
+    if isinstance(e, BinOp) and e.op == ("&&" if wanted else "||"):
+        yield from _tests_for(e.lhs, wanted)
+        yield from _tests_for(e.rhs, wanted)
+    elif isinstance(e, UnaryOp) and e.op == "!":
+        yield from _tests_for(e.operand, not wanted)
+    elif isinstance(e, BinOp) and e.op in _COMPARISONS:
+        yield e, wanted
+
+
+def _settled_by(test: BinOp, wanted: bool, loops: list[For], locals_: dict[str, Expr], written: set[str]) \
+        -> tuple[tuple[Expr, ...], tuple[Expr, ...], int] | None:
+    """(p, q, c) such that `sum(p) - sum(q) + c < 0`, a test of values the loops do not change, makes `test`
+    `wanted` at every iteration of `loops`; None when there is no such test."""
+    op = test.op if wanted else _COMPARISONS[test.op]
+    loops = [lp for lp in loops if canonical(lp) is not None]  # another loop's variables are among `written`
+    loop_vars = {canonical(lp).var for lp in loops}
+    varying, fixed, constant = [], [], 0
+    for sign, term in [*_signed_terms(test.lhs, 1, locals_), *_signed_terms(test.rhs, -1, locals_)]:
+        names = names_in(term)
+        if names and names <= loop_vars:
+            varying.append((sign, term))
+        elif names & (written | loop_vars) or not _is_safe(term):
+            return None
+        elif (value := _int_value(term, {})) is not None:
+            constant += sign * value
+        else:
+            fixed.append((sign, term))
+    if not varying:
+        return None
+    needed = set().union(*(names_in(t) for _, t in varying))
+    for lp in reversed(loops):  # the loops the terms' values depend on, through the bounds of inner ones too
+        view = canonical(lp)
+        if view.var in needed:
+            needed |= names_in(view.start) | names_in(view.stop)
+    points = list(_points([lp for lp in loops if canonical(lp).var in needed], [t for _, t in varying]))
+    if not points or None in points:
+        return None
+    values = [sum(sign * v for (sign, _), v in zip(varying, point)) for point in points]
+    # lhs - rhs = varying + p - q + constant: `<`/`<=` must hold at the largest varying part, `>`/`>=` at the
+    # smallest; as `p - q + c < 0` (ints: `x <= 0` is `x - 1 < 0`, `x > 0` is `-x < 0`)
+    p = tuple(t for sign, t in fixed if sign > 0)
+    q = tuple(t for sign, t in fixed if sign < 0)
+    if op in ("<", "<="):
+        return p, q, max(values) + constant - (op == "<=")
+    return q, p, -(min(values) + constant) - (op == ">=")
+
+
+def _signed_terms(e: Expr, sign: int, locals_: dict[str, Expr], depth: int = 0) -> list[tuple[int, Expr]]:
+    """e as a signed sum of terms, through + and - and the constant locals it names (written out)."""
+    if isinstance(e, BinOp) and e.op in ("+", "-"):
+        return [*_signed_terms(e.lhs, sign, locals_, depth),
+                *_signed_terms(e.rhs, sign if e.op == "+" else -sign, locals_, depth)]
+    if isinstance(e, Var) and e.name in locals_ and depth < 16:
+        return _signed_terms(locals_[e.name], sign, locals_, depth + 1)
+    if depth < 16 and names_in(e) & set(locals_):
+        return [(sign, _expanded(e, locals_))]
+    return [(sign, e)]
+
+
+def _expanded(e: Expr, locals_: dict[str, Expr], depth: int = 0) -> Expr:
+    if depth >= 16:
+        return e
+    return transform(e, lambda n: _expanded(locals_[n.name], locals_, depth + 1)
+                     if isinstance(n, Var) and n.name in locals_ else None)
+
+
+def _points(loops: list[For], terms: list[Expr]):
+    """Each term's value at each iteration of the nest `loops` (constant bounds), or one None when unknown."""
+    views = [canonical(lp) for lp in loops]
+    count = [0]
+
+    def walk_levels(level: int, env: dict[str, int]):
+        if level == len(views):
+            count[0] += 1
+            yield [_int_value(t, env) for t in terms]
+            return
+        view = views[level]
+        first, stop = _int_value(view.start, env), _int_value(view.stop, env)
+        if first is None or stop is None or view.step <= 0 or count[0] > _MAX_POINTS:
+            yield [None]
+            return
+        for v in range(first, stop, view.step):
+            yield from walk_levels(level + 1, {**env, view.var: v})
+
+    for point in walk_levels(0, {}):
+        if None in point or count[0] > _MAX_POINTS:
+            yield None
+            return
+        yield point
+
+
+def _int_value(e: Expr, env: dict[str, int]) -> int | None:
+    """e's value as C computes it in int (division truncates), from the values in env; None when unknown."""
+    if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+        return e.value
+    if isinstance(e, Var):
+        return env.get(e.name)
+    if isinstance(e, Cast) and isinstance(e.type, ScalarType) and e.type.dtype.is_int:
+        return _int_value(e.expr, env)
+    if isinstance(e, UnaryOp) and e.op == "-" and not e.postfix:
+        inner = _int_value(e.operand, env)
+        return None if inner is None else -inner
+    if isinstance(e, BinOp) and e.op in ("+", "-", "*", "/", "%"):
+        a, b = _int_value(e.lhs, env), _int_value(e.rhs, env)
+        if a is None or b is None or e.op in ("/", "%") and b == 0:
+            return None
+        if e.op == "/":
+            return abs(a) // abs(b) * (1 if (a >= 0) == (b > 0) else -1)
+        if e.op == "%":
+            return a - abs(a) // abs(b) * (1 if (a >= 0) == (b > 0) else -1) * b
+        return a + b if e.op == "+" else a - b if e.op == "-" else a * b
+    return None
+
+
+def _sum(terms: list[Expr], constant: int) -> Expr:
+    out: Expr | None = None
+    for t in [*terms, *([Const(constant, DType.int32)] if constant or not terms else [])]:
+        out = t if out is None else BinOp("+", out, t)
+    return out
+
+
+def _without_settled(n: Node, settled: dict[int, bool]) -> Node | None:
+    """n with each settled test its outcome (bottom-up: the logic around it simplified)."""
+    if isinstance(n, BinOp) and id(n) in settled:
+        return Const(settled[id(n)], DType.bool)
+    return None
+
+
+def _simplified_logic(n: Node) -> Node | None:
+    """`true && x` -> x, `false || x` -> x, `!true` -> false and the like (the operands are tests: no effects)."""
+    if isinstance(n, UnaryOp) and n.op == "!" and isinstance(n.operand, Const) and isinstance(n.operand.value, bool):
+        return Const(not n.operand.value, DType.bool)
+    if isinstance(n, BinOp) and n.op in ("&&", "||"):
+        neutral = n.op == "&&"
+        for own, other in ((n.lhs, n.rhs), (n.rhs, n.lhs)):
+            if isinstance(own, Const) and own.value is neutral:
+                return other
+            if isinstance(own, Const) and own.value is (not neutral):
+                return Const(not neutral, DType.bool)
+    return None
+
+
+def _broadcast_tiles_read_at_source(node: Node) -> Node | None:
+    """A block declaring an on-chip tile (`float As[16][64];`) that a later statement fills from memory
+    (`As[k][r] = A[(m0 + r) * K + k0 + k]`, every element, in a nest of constant bounds) and that the statements
+    after the fill read only as lane-invariant elements (`As[k][ty + 16]`, a broadcast to the SIMD lanes) reads
+    those elements where the fill read them, and the fill and the tile go.
+
+    Why: on a CPU the tile is a copy in the cache the hardware already manages. A broadcast read costs the same
+    from either place, but the copy does not: the fill is a transposition (scattered stores), which cost gemm
+    as much time as its arithmetic. Tiles read per lane (`Bs[k][tx]`) stay: contiguous vectors of a packed
+    copy read faster than strided rows of the source.
+
+    The same values: the fill writes every element of the tile with a value of the element's indices and of
+    values nothing in the block writes (its sources included), so a read of element (a, b) after it is that
+    value at (a, b); and the fill evaluated it there itself, so no new address is read. A value under a test
+    (`gr < M ? A[..] : 0`, the edge tiles _bounds_versioned leaves) stays in its tile: a select in the lanes' loop
+    kept g++ 12 from vectorizing it at all."""
+    if not isinstance(node, Block):
+        return None
+    out = node
+    for decl in node.body:
+        if isinstance(decl, Decl) and isinstance(decl.type, ArrayType) and decl.init is None:
+            out = _tile_read_at_source(out, decl) or out
+    return out if out is not node else None
+
+
+def _tile_read_at_source(scope: Block, decl: Decl) -> Block | None:
+    """scope with the fills of tile `decl` whose reads are all lane-invariant removed (those reads made reads of
+    the fill's source), when every use of the tile in scope is in a region: a block where one statement fills
+    every element and only later statements of the block read it. None when nothing changes."""
+    tile = decl.name
+    dims = []
+    t = decl.type
+    while isinstance(t, ArrayType):
+        if not isinstance(t.size, Const):
+            return None
+        dims.append(t.size.value)
+        t = t.element
+    if not isinstance(t, ScalarType) or t.volatile:
+        return None  # volatile: threads exchange values through it as they run (warp-synchronous code)
+
+    def uses(node: Node) -> int:
+        return sum(1 for n in walk(node) if n == Var(tile))
+
+    fills = [(b, k) for b in walk(scope) if isinstance(b, Block) for k, st in enumerate(b.body)
+             if uses(st) == 1 and any(_chain(t)[0] == Var(tile) for t in store_targets(st))
+             and not any(uses(before) for before in b.body[:k])]
+    inner = {id(n) for b, k in fills for n in walk(b.body[k]) if isinstance(n, Block)}
+    regions = [(b, k) for b, k in fills if id(b) not in inner]  # the outermost block around each fill
+    if sum(1 + sum(uses(after) for after in b.body[k + 1:]) for b, k in regions) != uses(scope):
+        return None
+    rewritten: dict[int, Block] = {}
+    for block, at in regions:
+        fill = _tile_fill(block.body[at], tile, dims, block, scope)
+        if fill is None:
+            return None  # a fill that may leave elements to an earlier one: no fill may go
+        read_at_source = None if fill[1] is None else _lane_invariant_reads(block.body[at + 1:], tile, len(dims),
+                                                                             *fill)
+        if read_at_source is not None:
+            rewritten[id(block)] = Block((*block.body[:at], *read_at_source))
+    if not rewritten:
+        return None
+    out = transform(scope, lambda n: rewritten.get(id(n)), top_down=True)
+    return Block(tuple(s for s in out.body if not (s is decl and not uses(out))))
+
+
+def _tile_fill(statement: Stmt, tile: str, dims: list[int], region: Block, scope: Block) \
+        -> tuple[list[str], Expr | None, Stmt | None] | None:
+    """When `statement` stores to every element of the tile, unconditionally, in loops of constant bounds: the
+    store's index variables, the stored value as a function of them (None unless it is one of the element's
+    indices, of values the region does not change and of memory scope does not write, without a test) and the
+    statement without the store; else None."""
+    [store] = [n for n in walk(statement) if isinstance(n, Assign) and _chain(n.target)[0] == Var(tile)] or [None]
+    path = _path_to(statement, store) if store is not None and not store.op else None
+    indices = _chain(store.target)[1] if path else []
+    if not path or len(indices) != len(dims) or not all(isinstance(i, Var) for i in indices):
+        return None
+    loops = [n for n in path if isinstance(n, For)]
+    if any(not isinstance(n, (For, Block)) for n in path[:-1]) or any(canonical(lp) is None for lp in loops) \
+            or any(isinstance(n, (Break, Continue, Return)) for n in walk(statement)):
+        return None  # under a condition, or in a loop of unknown iterations
+    written = written_names(region) | {d.name for d in walk(region) if isinstance(d, Decl)}
+    coordinates = [i.name for i in indices]
+    defined = {name: init for name, init in _constant_locals(statement).items()
+               if name not in written_names(region)}
+    points = list(_points(loops, [_expanded(i, defined) for i in indices]))
+    if not points or None in points or {tuple(p) for p in points} != set(_box(dims)):
+        return None
+    value = _expanded(store.value, {k: v for k, v in defined.items() if k not in coordinates})
+    sources = {_chain(n)[0].name for n in walk(value) if isinstance(n, Index) and isinstance(_chain(n)[0], Var)}
+    if not _is_pure(value) or any(isinstance(n, Select) for n in walk(value)) \
+            or names_in(value) & (written - set(coordinates)) \
+            or sources & (_stored_names(scope) | {tile}) \
+            or any(isinstance(n, Call) and names_in(n) & sources and n.name not in PURE_CALLS for n in walk(scope)):
+        return coordinates, None, statement  # every element written, with a value to keep in the tile
+    return coordinates, value, _dead_code_removed(transform(statement, lambda n: Block(()) if n is store else None))
+
+
+def _lane_invariant_reads(after: tuple[Stmt, ...], tile: str, rank: int, coordinates: list[str], value: Expr,
+                          rest: Stmt | None) -> list[Stmt] | None:
+    """The fill's remains and the statements after it reading the fill's value in place of each element, when
+    every use of the tile there is an element read no SIMD lane index reaches; else None."""
+    reads = [chain for s in after for chain in _chains(s, tile)]
+    lanes = {canonical(n).var for s in after for n in walk(s) if isinstance(n, For) and n.kind == ForKind.vectorized}
+    if any(_chain(t)[0] == Var(tile) for s in after for t in store_targets(s)):
+        return None
+    if not reads or len(reads) != sum(1 for s in after for n in walk(s) if n == Var(tile)) \
+            or any(len(_chain(r)[1]) != rank or names_in(r) & lanes for r in reads):
+        return None
+
+    def at_source(n: Node) -> Node | None:
+        if isinstance(n, Index) and _chain(n)[0] == Var(tile):
+            mapping = dict(zip(coordinates, _chain(n)[1]))
+            return transform(value, lambda m: mapping.get(m.name) if isinstance(m, Var) else None)
+        return None
+
+    return [*([] if rest is None else [rest]), *(transform(s, at_source, top_down=True) for s in after)]
+
+
+def _path_to(root: Node, target: Node) -> list[Node] | None:
+    """The nodes from root down to target (both included), or None when target is not under root."""
+    if root is target:
+        return [root]
+    for f in dataclasses.fields(root):
+        value = getattr(root, f.name)
+        for child in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(child, Node):
+                found = _path_to(child, target)
+                if found is not None:
+                    return [root, *found]
+    return None
+
+
+def _box(dims: list[int]):
+    points = [()]
+    for d in dims:
+        points = [(*p, v) for p in points for v in range(d)]
+    return points
+
+
+def _dead_code_removed(node: Stmt) -> Stmt | None:
+    """node without the declarations of values nothing reads and the loops left with nothing to do; None when
+    nothing is left."""
+    while True:
+        used = Counter(n.name for n in walk(node) if isinstance(n, Var))
+
+        def visit(n: Node) -> Node | None:
+            if isinstance(n, Block):
+                kept = tuple(s for s in n.body if not (
+                    isinstance(s, Decl) and not used[s.name] and (s.init is None or _is_pure(s.init))
+                    or isinstance(s, For) and canonical(s) is not None and not s.body.body
+                    or isinstance(s, Block) and not s.body))
+                return Block(kept) if len(kept) != len(n.body) else None
+            return None
+
+        out = transform(node, visit)
+        if out == node:
+            break
+        node = out
+    if isinstance(node, For) and canonical(node) is not None and not node.body.body or \
+            isinstance(node, Block) and not node.body:
+        return None
+    return node
 
 
 _COMMUTATIVE_CALLS = frozenset({"fmaxf", "fminf", "fmax", "fmin", "max", "min", "std::max", "std::min"})
@@ -1116,9 +1526,19 @@ def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Call
     first, stop = to_sympy(k_view.start), to_sympy(k_view.stop)
     steps = range(int(first), int(stop), k_view.step) if isinstance(first, sympy.Integer) \
         and isinstance(stop, sympy.Integer) else range(0)
-    if k_loop.kind == ForKind.unrolled and 0 < len(steps) <= _MAX_UNROLLED and isinstance(element, ScalarType) \
-            and k_view.var not in names_in(update.target) \
-            and any((d := sympy.diff(i, t)).is_number and d != 0 for i in map(to_sympy, indices) if i is not None):
+    lanes_apart = isinstance(element, ScalarType) and k_view.var not in names_in(update.target) \
+        and any((d := sympy.diff(i, t)).is_number and d != 0 for i in map(to_sympy, indices) if i is not None)
+    points = _register_tile(loops, lane, element) if lanes_apart else None
+    if points is not None:
+        # the whole tile in registers: one scalar per element and lane, k a loop inside the lane loop
+        sums = [(fresh("xp_sum"), point) for point in points]
+        at = lambda e, point: fold(_with_values(e, point))  # noqa: E731
+        step = dataclasses.replace(k_loop, kind=ForKind.serial, pragmas=(), body=Block(tuple(
+            Assign(Var(total), at(value, point), update.op) for total, point in sums)))
+        return dataclasses.replace(lane, body=Block((
+            *(Decl(total, _mutable(element), at(update.target, point)) for total, point in sums), step,
+            *(Assign(at(update.target, point), Var(total)) for total, point in sums)))), {f.name for f in fragments}
+    if k_loop.kind == ForKind.unrolled and 0 < len(steps) <= _MAX_UNROLLED and lanes_apart:
         # distinct lanes, distinct elements: each lane sums over k on its own, k unrolled as the source asked
         total = fresh("xp_sum")
         inner = dataclasses.replace(lane, body=Block((
@@ -1131,6 +1551,30 @@ def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Call
     for loop in reversed(loops):
         inner = dataclasses.replace(loop, body=Block((inner,)))
     return inner, {f.name for f in fragments}
+
+
+def _register_tile(loops: list[For], lane: For, element: ScalarType) -> list[dict[str, int]] | None:
+    """The values of the tile loops' variables at each element of the tile, when their bounds are constants and
+    the tile's sums, one vector of the lanes each, fit _REGISTER_BYTES; else None."""
+    lanes = canonical(lane)
+    count = to_sympy(lanes.stop) - to_sympy(lanes.start)
+    if not isinstance(count, sympy.Integer):
+        return None
+    points: list[dict[str, int]] = [{}]
+    for loop in loops:
+        view = canonical(loop)
+        first, stop = to_sympy(view.start), to_sympy(view.stop)
+        if not (isinstance(first, sympy.Integer) and isinstance(stop, sympy.Integer)):
+            return None
+        points = [{**p, view.var: v} for p in points for v in range(int(first), int(stop), view.step)]
+    if not 1 < len(points) * int(count) * element.dtype.bits // 8 <= _REGISTER_BYTES:
+        return None
+    return points
+
+
+def _with_values(e: Expr, values: dict[str, int]) -> Expr:
+    return transform(e, lambda n: Const(values[n.name], DType.int32) if isinstance(n, Var) and n.name in values
+                     else None)
 
 
 def _fragments(defs: list[Stmt], phase: Block, k_loop: For) -> list[_Fragment] | None:
@@ -1199,9 +1643,11 @@ def _substituted(value: Expr, fragment: _Fragment, ranges: dict) -> Expr | None:
 
 
 def _is_pure(e: Node) -> bool:
-    """_is_safe, also reading memory: evaluating it again, where it was evaluated before, changes nothing."""
+    """_is_safe, also reading memory (under a select too): evaluating it again, where it was evaluated before,
+    changes nothing."""
     return _is_safe(transform(e, lambda n: Var("xp_element") if isinstance(n, Index) and _is_pure(n.base)
-                              and _is_pure(n.index) else None, top_down=True))
+                              and _is_pure(n.index) or isinstance(n, Select) and _is_pure(n.cond)
+                              and _is_pure(n.then) and _is_pure(n.otherwise) else None, top_down=True))
 
 
 def _all_items(items) -> list:

@@ -616,7 +616,7 @@ def _omp_simd(module: Module, fn: Function) -> Function:
 def _simd_clause(module: Module, fn: Function, match: LoopMatch) -> str | None:
     view = canonical(match.loop)
     if view is None or match.loop.kind == ForKind.vectorized or any("simd" in p for p in match.loop.pragmas) \
-            or not _vector_body(match.loop.body) or _collapsed_into_parent(match):
+            or not _vector_body(match.loop.body) or _collapsed_into_parent(match) or _inside_simd(match):
         return None
     try:
         levels, accesses = analyze(module, fn, [view], match.loop.body.body, enclosing_vars(match), parallel=False)
@@ -631,6 +631,13 @@ def _simd_clause(module: Module, fn: Function, match: LoopMatch) -> str | None:
             continue
         return None
     return "omp simd" + (f" reduction(+:{', '.join(sorted(sums))})" if sums else "")
+
+
+def _inside_simd(match: LoopMatch) -> bool:
+    """An enclosing loop is a SIMD loop already (simdize's lanes around a register tile's k loop): OpenMP allows
+    no `simd` inside `simd`, and the lanes are the vector dimension."""
+    return any(isinstance(n, For) and (n.kind == ForKind.vectorized or any("simd" in p for p in n.pragmas))
+               for n in match.ancestors)
 
 
 def _collapsed_into_parent(match: LoopMatch) -> bool:

@@ -81,8 +81,9 @@ class TranslateOptions:
     block_size: CUDA/HIP threads per block; schedule: loop-form transformations (split, reorder, fuse,
     contract) applied in order before bind. omp_threads / omp_schedule (cpp only): `num_threads(n)` and
     `schedule(kind)` clauses on every OpenMP loop bind emits (None: the OpenMP runtime's defaults). vector_width
-    (cpp only): the SIMD width in bits g++ prefers for the file's loops (`#pragma GCC target`; None: the compiler's
-    choice for -march=native, 256 bits on many AVX-512 CPUs, where 512 may pay and may not).
+    (cpp only): the SIMD width in bits g++ prefers for the file's loops (`#pragma GCC target`; None: 512 where
+    simdize made SIMD loops of thread blocks, elsewhere the compiler's choice for -march=native, 256 bits on many
+    AVX-512 CPUs).
     """
 
     block_size: int = 256
@@ -183,6 +184,7 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
 
     # 3b. cpp: the thread loops of CUDA/HIP blocks move innermost, around straight-line code, so that gcc
     #     vectorizes across threads (SIMT -> SIMD). Before bind, which still sees the thread axes. Never refuses.
+    simdized: list[str] = []
     if target == "cpp" and options.simdize:
         from passes.simdize import SimdizeOptions, simdize_and_report
         simdize_options = SimdizeOptions()
@@ -210,9 +212,12 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
         module = openmp_clauses(module, options.omp_threads, options.omp_schedule)
         records.append(PassRecord("openmp_clauses", {"num_threads": options.omp_threads,
                                                      "schedule": options.omp_schedule}))
-    if target == "cpp" and options.vector_width is not None:
-        module = preferred_vector_width(module, options.vector_width)
-        records.append(PassRecord("vector_width", {"bits": options.vector_width}))
+    vector_width = options.vector_width
+    if vector_width is None and target == "cpp" and options.simdize and simdized:
+        vector_width = SIMT_VECTOR_WIDTH
+    if target == "cpp" and vector_width is not None:
+        module = preferred_vector_width(module, vector_width)
+        records.append(PassRecord("vector_width", {"bits": vector_width}))
 
     code = print_module(module, target)
     compiled = compile_checks(code, target, module.function(entry_name), native_compile)
@@ -222,6 +227,10 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
 
 OMP_SCHEDULES = ("static", "dynamic", "guided")
 VECTOR_WIDTHS = (128, 256, 512)
+# the width for SIMD loops simdize made of thread blocks when the options name none: with 256 (g++'s choice for
+# -march=native on many AVX-512 CPUs) a register tile of 16 lanes takes two registers per sum and spills; 512 was
+# faster on gemm, conv2d and softmax, slower on layernorm (bench/results/cpp_vs_numpy.md); a tuning knob too
+SIMT_VECTOR_WIDTH = 512
 
 
 def preferred_vector_width(module: Module, bits: int) -> Module:

@@ -11,6 +11,7 @@ import pytest
 from kernel_ir.dialects import print_module
 from kernel_ir.ir import ArrayType, Assign, Decl, DType, For, ForKind, Module, ScalarType, While, walk
 from kernel_ir.parse import parse
+from passes import simdize as simdize_module
 from passes.simdize import SimdizeOptions, simdize, simdize_and_report
 from passes.translate import TranslateOptions, front_half, translate
 from tests.passes.loop_programs import assert_same, smallest_args
@@ -195,13 +196,31 @@ def test_per_thread_arrays_get_the_thread_dimension_last():
     assert not [n for n in walk(after) if isinstance(n, Decl) and n.name in ("tx", "ty", "tid")]
 
 
-def test_a_register_tile_accumulates_over_k_inside_its_tile_loops_and_runs_the_same():
-    before = loop_form(TILE_DOT)
+def register_tiles(module: Module) -> list[tuple[int, For]]:
+    """(sums declared, k loop) of each lane loop holding a register tile: scalar sums, a k loop, stores."""
+    found = []
+    for lane in simd_loops(module):
+        sums = [s for s in lane.body.body if isinstance(s, Decl) and s.name.startswith("xp_sum")]
+        loops = [s for s in lane.body.body if isinstance(s, For)]
+        if sums and len(loops) == 1:
+            found.append((len(sums), loops[0]))
+    return found
+
+
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_a_register_tile_sums_in_one_scalar_per_element_and_lane_and_runs_the_same(unrolled: bool):
+    source = TILE_DOT.replace("        for (int k = 0; k < 8; k++) {",
+                              "#pragma unroll\n        for (int k = 0; k < 8; k++) {") if unrolled else TILE_DOT
+    before = loop_form(source)
     after = simdize(before)
-    # af and bf were set once per k and read only by the tile: their values replace the reads, the arrays go, and
-    # k moves inside the tile loops (i, j) so each element's vector stays in a register across k
+    # af and bf were set once per k and read only by the tile: their values replace the reads, the arrays go
     assert not [n for n in walk(after) if isinstance(n, Decl) and n.name in ("af", "bf")]
-    assert accumulating_loops(after) == ["k"]
+    # the 2 x 2 tile moves into the lane loop: four sums per lane (four vectors, in registers) and k a loop
+    # around their updates, as the source wrote it or not (g++ keeps the sums in registers across a loop; written
+    # out, it hoisted the operands of all the steps and spilled them)
+    [(sums, k_loop)] = register_tiles(after)
+    assert sums == 4 and k_loop.init[0].name == "k" and k_loop.kind == ForKind.serial and not k_loop.pragmas
+    assert sum(1 for s in k_loop.body.body if isinstance(s, Assign) and s.op == "+") == 4
     # tiles loaded by grid-stride loops over multiples of the 16 lanes: no per-lane guard, the lanes' quotient
     # is the first lane's and their remainders consecutive
     code = print_cuda_loop_form(after)
@@ -210,28 +229,40 @@ def test_a_register_tile_accumulates_over_k_inside_its_tile_loops_and_runs_the_s
         assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(steps))
 
 
-def test_an_unrolled_accumulation_sums_in_one_scalar_per_lane_and_runs_the_same():
+def test_a_tile_too_big_for_the_registers_keeps_its_loops_around_the_lanes(monkeypatch):
+    monkeypatch.setattr(simdize_module, "_REGISTER_BYTES", 0)
+    before = loop_form(TILE_DOT)
+    after = simdize(before)
+    # k moves inside the tile loops (i, j) so each element's vector stays in a register across k
+    assert not register_tiles(after) and accumulating_loops(after) == ["k"]
+    assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
+    # a k the source unrolls is written out inside the lane loop, into a scalar per lane
     before = loop_form(TILE_DOT.replace("        for (int k = 0; k < 8; k++) {",
                                         "#pragma unroll\n        for (int k = 0; k < 8; k++) {"))
     after = simdize(before)
-    # k written out step by step inside the lane loop, into a scalar per lane that the compiler keeps in a register
     sums = [n for n in walk(after) if isinstance(n, Decl) and n.name.startswith("xp_sum")]
     assert len(sums) == 1 and not [n for n in walk(after) if isinstance(n, For) and n.init[0].name == "k"]
     lane = next(n for n in simd_loops(after) if any(s is sums[0] for s in n.body.body))
     assert sum(1 for s in lane.body.body if isinstance(s, Assign) and s.op == "+") == 8
     assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
 
-def test_fragments_used_elsewhere_stay_one_copy_or_one_per_lane():
+
+def test_fragments_used_elsewhere_stay_one_copy_or_one_per_lane(monkeypatch):
     before = loop_form(TILE_DOT_KEPT)
     after = simdize(before)
     assert accumulating_loops(after) != ["k"]
-    # af holds the same values in every thread (no lane index): one copy, set outside the lane loop;
     # bf differs per lane: one element per lane, lane last
     frags = {n.name: n.type for n in walk(after) if isinstance(n, Decl) and n.name in ("af", "bf")}
+    assert isinstance(frags["bf"].element, ArrayType) and frags["bf"].element.size.value == 16
+    # af holds the same values in every thread (no lane index), copied from the tile `as` nothing in its block
+    # writes: the lanes read as[k][i] where af was read, and af goes
+    assert "af" not in frags and re.search(r"as\[k\]\[i_\d\] \* bf", print_cuda_loop_form(after))
+    assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
+    # kept, it would be one copy, set outside the lane loop
+    monkeypatch.setattr(simdize_module, "_broadcast_tiles_read_at_source", lambda node: None)
+    frags = {n.name: n.type for n in walk(simdize(before)) if isinstance(n, Decl) and n.name in ("af", "bf")}
     assert frags["af"] == ArrayType(frags["af"].element, frags["af"].size) and \
         not isinstance(frags["af"].element, ArrayType)
-    assert isinstance(frags["bf"].element, ArrayType) and frags["bf"].element.size.value == 16
-    assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
 
 
 @pytest.mark.parametrize("op", ["gemm", "conv2d_nchw", "softmax"])
@@ -466,7 +497,8 @@ def test_xor_butterflies_become_trees_on_each_warps_lower_half_with_the_same_bit
     before = loop_form(XOR_ROWS.replace("int k = 16;", f"int k = {first_offset};"))
     module = simdize(before)
     code = print_module(module)
-    assert code.count("xp_group += 32") == 1 and code.count("xp_lane < 32") == 2 and "^" not in code, code
+    # one group loop around the two trees (in each version of the block: all rows in bounds, or not)
+    assert 2 * code.count("xp_group += 32") == code.count("xp_lane < 32") >= 2 and "^" not in code, code
     for rows, cols in ((5, 77), (2, 32), (1, 3)):
         assert_same(print_cuda_loop_form(before), module, "xor_rows", xor_rows_args(rows, cols))
 
@@ -509,3 +541,85 @@ def test_an_element_the_loop_stores_is_not_hoisted_as_a_load():
     x = np.random.default_rng(8).uniform(-1, 1, 150).astype(np.float32)
     assert_same(print_cuda_loop_form(before), module, "minus_first",
                 [("x", x), ("y", np.zeros(150, np.float32)), ("n", np.int32(150))])
+
+
+def gemm_args(m: int, n: int, k: int) -> list:
+    rng = np.random.default_rng(11)
+    return [("A", rng.uniform(-1, 1, m * k).astype(np.float32)), ("B", rng.uniform(-1, 1, k * n).astype(np.float32)),
+            ("C", np.zeros(m * n, np.float32)), ("M", np.int32(m)), ("N", np.int32(n)), ("K", np.int32(k))]
+
+
+def test_tile_loads_run_without_bounds_tests_where_the_whole_tile_is_inside():
+    """gemm's padded tile loads (`gr < M && gk < K ? A[..] : 0`): the block body runs in a version without the
+    tests of rows and columns where its 64 x 64 tile is inside (m0 + 63 < M, n0 + 63 < N), and in it each
+    k step in a version without the test of k (k0 + 15 < K); the other versions keep the tests."""
+    before = loop_form(_corpus("gemm"))
+    after = simdize(before)
+    code = print_cuda_loop_form(after)
+    assert "if (xp_by * 64 + 63 < M && xp_bx * 64 + 63 < N) {" in code and "if (k0 + 15 < K) {" in code
+    assert code.count("gk_1 < K && gc < N ? dB") == 1  # edge blocks
+    assert code.count("= gk_1 < K ? dB") == 1  # the last k step of an interior block, if partial
+    assert "Bs[k_1][c] = dB[(size_t)gk_1 * N + gc];" in code
+    # interior blocks and edges in all three dimensions, and a matrix of edges only
+    for sizes in ((80, 144, 72), (64, 64, 16), (5, 7, 3)):
+        assert_same(print_cuda_loop_form(before), after, "gemm", gemm_args(*sizes))
+
+
+def test_a_tile_read_only_as_a_broadcast_is_read_where_it_was_filled_from():
+    """As (A's slab, transposed) is read by the lanes at As[k][ty + 16 * i], the same element for all lanes: where
+    it is filled without a bounds test (the interior versions), its fill, a scatter, goes and the lanes read A;
+    Bs, read per lane as contiguous vectors, stays a tile, and so does As where its fill tests bounds."""
+    code = print_cuda_loop_form(simdize(loop_form(_corpus("gemm"))))
+    interior = code.split("if (k0 + 15 < K) {")[1].split("} else {")[0]
+    assert "As" not in interior and "Bs[k_1][c] = dB[(size_t)gk_1 * N + gc];" in interior
+    assert "+= dA[(size_t)(m0 + (xp_ty + 16)) * K + (k0 + k_2)] * Bs[k_2][xp_tx + 0];" in interior
+    edges = code.replace(interior, "")
+    assert "As[k][r] = gr < M && gk < K ? dA" in edges and "+= As[k_2][xp_ty + 16] * Bs[k_2][xp_tx + 0];" in edges
+    # the translation to cpp: no `omp simd` inside the lane loop around the register tile's k loop
+    translated = translate(_corpus("gemm"), "cpp", native_compile=False).code
+    assert "reduction(+:xp_sum" not in translated
+
+
+# a 5-tap stencil over rows padded with zeros, one element per thread, blocks of 64
+STENCIL = """
+#include <cuda_runtime.h>
+__global__ void stencil_kernel(const float* x, float* y, int n) {
+    const int base = blockIdx.x * 64;
+    float s = 0.0f;
+    for (int d = -2; d < 3; d++) {
+        const int i = base + (int)threadIdx.x + d;
+        TAP
+    }
+    if (base + threadIdx.x < n) y[base + threadIdx.x] = s;
+}
+extern "C" void stencil(const float* x, float* y, int n) {
+    float *dx, *dy;
+    cudaMalloc(&dx, n * sizeof(float));
+    cudaMalloc(&dy, n * sizeof(float));
+    cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice);
+    stencil_kernel<<<(n + 63) / 64, 64>>>(dx, dy, n);
+    cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+
+
+@pytest.mark.parametrize("tap", ["if (i < 0 || i >= n) continue;\n        s += x[i] * (d + 3);",
+                                 "if (i <= -1 || i > n - 1) continue;\n        s += x[i] * (d + 3);",
+                                 "if (i >= 0 && i < n) s += x[i] * (d + 3);",
+                                 "s += !(i < 0 || n <= i) ? x[i] * (d + 3) : 0.0f;"])
+def test_bounds_tests_settled_for_a_whole_block_are_left_out_of_its_fast_version(tap: str):
+    """Each way of writing the padding test gives the same version: a block whose taps are all inside
+    (xp_bx * 64 - 2 >= 0 and xp_bx * 64 + 63 + 2 < n) runs without the tests; the result is the same for rows
+    that end inside, at and just past a block, and shorter than the stencil."""
+    before = loop_form(STENCIL.replace("TAP", tap))
+    after = simdize(before)
+    code = print_cuda_loop_form(after)
+    assert "if (1 < xp_bx * 64 && xp_bx * 64 + 65 < n) {" in code, code
+    fast = code.split("if (1 < xp_bx * 64")[1].split("} else {")[0]
+    assert "< 0" not in fast and "-1" not in fast and "? dx" not in fast
+    for n in (1, 3, 63, 64, 65, 66, 67, 130, 200):
+        x = np.random.default_rng(n).uniform(-1, 1, n).astype(np.float32)
+        assert_same(print_cuda_loop_form(before), after, "stencil",
+                    [("x", x), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])
