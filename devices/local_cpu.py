@@ -1,5 +1,6 @@
-"""LocalCPU: cpp results built natively (g++ -O3 -march=native -fopenmp, the executor's native build) and timed
-on this machine's cores."""
+"""LocalCPU: cpp results built natively as a user builds them (g++ -O3 -march=native -fopenmp: not the exact
+arithmetic flags the executor verifies with, see kernel_ir.executor.USER_FLAGS) and timed on this machine's
+cores."""
 from __future__ import annotations
 
 import functools
@@ -35,6 +36,6 @@ class LocalCPU(Device):
         if job.dialect != "cpp":
             raise XpilerError("XP005", f"the local CPU runs cpp, not {job.dialect}",
                               hint="use devices.local_device(dialect) to get the device for that dialect")
-        library = build(job.code, "cpp", job.entry, job.args, native=True)
+        library = build(job.code, "cpp", job.entry, job.args, native=True, as_user=True)
         return Measurement.of(self.name, MEASUREMENT, time_library(library, job.args, job.repeats, job.timeout_s),
                               "g++ -O3 -march=native -fopenmp")

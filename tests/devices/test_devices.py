@@ -65,6 +65,19 @@ def test_local_cpu_times_a_native_build_with_median_and_spread():
     assert devices.Measurement.from_json(m.to_json()) == m
 
 
+def test_local_cpu_builds_as_a_user_does_and_verification_keeps_exact_arithmetic(monkeypatch):
+    """Timing builds with `g++ -O3 -march=native -fopenmp` (what the user runs: FMA contraction on, no -fwrapv);
+    the emulation and the native check of verification keep the flags that pin down the source's arithmetic."""
+    import kernel_ir.executor as executor
+    built = []
+    real = executor.compile_flags
+    monkeypatch.setattr(executor, "compile_flags", lambda *a, **k: built.append(real(*a, **k)) or built[-1])
+    LocalCPU().measure(job(SCALE))
+    assert {"-O3", "-march=native", "-fopenmp"} <= set(built[-1]) and "-fwrapv" not in built[-1] \
+        and "-ffp-contract=off" not in built[-1]
+    assert {"-fwrapv", "-ffp-contract=off", "-march=native"} <= set(real("cpp", False, native=True))
+
+
 def test_a_crashing_candidate_is_a_coded_error_not_a_dead_tuner():
     with pytest.raises(XpilerError) as err:
         LocalCPU().measure(job(CRASH))
