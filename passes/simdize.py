@@ -60,7 +60,7 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
                           VectorType, Verbatim, While, transform, walk)
 from passes.inline import fold
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
-                          store_targets, substitute, symbol, to_sympy, written_names)
+                          simplify_int, store_targets, substitute, symbol, to_sympy, written_names)
 
 _BOOL = ScalarType(DType.bool)
 _INT = ScalarType(DType.int32)
@@ -1573,8 +1573,16 @@ def _register_tile(loops: list[For], lane: For, element: ScalarType) -> list[dic
 
 
 def _with_values(e: Expr, values: dict[str, int]) -> Expr:
-    return transform(e, lambda n: Const(values[n.name], DType.int32) if isinstance(n, Var) and n.name in values
-                     else None)
+    """e with the variables in `values` as constants, its indices simplified (`xp_tx + 0 * 16` -> `xp_tx`)."""
+    def index_of(n: Node) -> Node | None:
+        if isinstance(n, Index) and names_in(n.index) & set(values):
+            written = transform(n.index, lambda m: Const(values[m.name], DType.int32)
+                                if isinstance(m, Var) and m.name in values else None)
+            return dataclasses.replace(n, index=simplify_int(fold(written)))
+        return None
+
+    return transform(transform(e, index_of), lambda n: Const(values[n.name], DType.int32)
+                     if isinstance(n, Var) and n.name in values else None)
 
 
 def _fragments(defs: list[Stmt], phase: Block, k_loop: For) -> list[_Fragment] | None:

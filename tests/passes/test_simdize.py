@@ -572,9 +572,9 @@ def test_a_tile_read_only_as_a_broadcast_is_read_where_it_was_filled_from():
     code = print_cuda_loop_form(simdize(loop_form(_corpus("gemm"))))
     interior = code.split("if (k0 + 15 < K) {")[1].split("} else {")[0]
     assert "As" not in interior and "Bs[k_1][c] = dB[(size_t)gk_1 * N + gc];" in interior
-    assert "+= dA[(size_t)(m0 + (xp_ty + 16)) * K + (k0 + k_2)] * Bs[k_2][xp_tx + 0];" in interior
+    assert "+= dA[(size_t)(m0 + (xp_ty + 16)) * K + (k0 + k_2)] * Bs[k_2][xp_tx];" in interior
     edges = code.replace(interior, "")
-    assert "As[k][r] = gr < M && gk < K ? dA" in edges and "+= As[k_2][xp_ty + 16] * Bs[k_2][xp_tx + 0];" in edges
+    assert "As[k][r] = gr < M && gk < K ? dA" in edges and "+= As[k_2][xp_ty + 16] * Bs[k_2][xp_tx];" in edges
     # the translation to cpp: no `omp simd` inside the lane loop around the register tile's k loop
     translated = translate(_corpus("gemm"), "cpp", native_compile=False).code
     assert "reduction(+:xp_sum" not in translated
