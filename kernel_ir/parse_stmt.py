@@ -267,9 +267,10 @@ class StmtConverter(ExprConverter):
         kids = list(c.get_children())
         if len(kids) not in (2, 3) or kind_of(kids[0]) in (K.DECL_STMT, K.VAR_DECL):
             return self._raw_stmt(c)
-        otherwise = self.body(kids[2]) if len(kids) == 3 else None
         constexpr = self.token_texts(c)[:2] == ["if", "constexpr"]
-        return If(self.expr(kids[0]), self.body(kids[1]), otherwise, constexpr)
+        cond, then = self.expr(kids[0]), self.body(kids[1])  # in source order: pragmas go to the first statement
+        otherwise = self.body(kids[2]) if len(kids) == 3 else None  # after them, so `else` cannot take `then`'s
+        return If(cond, then, otherwise, constexpr)
 
     def _for(self, c: ci.Cursor, pragmas: tuple[str, ...]) -> Stmt:
         kids = list(c.get_children())

@@ -41,8 +41,10 @@ def llm_cell(notebook: Path) -> tuple[str, str]:
 
 
 def off_by_one(code: str) -> str:
-    """`code` with the last array read of its first matching statement shifted by one element."""
-    match = READ.search(code)
+    """`code` with the last array read of its last matching statement shifted by one element: the last copy is
+    the one that runs at every size (a cpp result may also hold a version for whole tiles only, which the
+    notebook's small sizes never reach)."""
+    match = ([None] + list(READ.finditer(code)))[-1]
     if match is None:
         raise SystemExit("no array read to perturb in the symbolic translation")
     return code[:match.start()] + f"{match.group(1)}[{match.group(2)} + 1];" + code[match.end():]

@@ -1188,14 +1188,40 @@ class _Sinker:
         expand = frozenset(name for name in candidates
                            if sum(1 for g in groups if name in names_in(g) | {d.name for d in walk(g)
                                                                                if isinstance(d, Decl)}) > 1)
+        recomputed = self.recomputed(expand)
+        expand -= set(recomputed)
         hoisted = tuple(self.expanded_decl(self.statement_decls[name]) for name in sorted(expand))
         out = self.render(items, expand, [])
         for name in sorted(expand):
             out = [self.expand_refs(s, name, _rank(self.statement_decls[name].type)) for s in out]
+        if recomputed:
+            out = [transform(s, lambda n: _without_decls(n, set(recomputed))) for s in out]
+            out = [transform(s, lambda n: recomputed.get(n.name) if isinstance(n, Var) else None) for s in out]
         phase: Stmt = _accumulators_in_registers(Block(hoisted + tuple(out)), self.block_body, self.fresh)
         for loop in reversed(self.nest.loops[:-1]):
             phase = dataclasses.replace(loop, body=phase if isinstance(phase, Block) else Block((phase,)))
         return phase
+
+    def recomputed(self, shared: frozenset[str]) -> dict[str, Expr]:
+        """The values of the variables among `shared` (used by several thread loops) that are arithmetic on the
+        thread indices and on values the phase does not change (`const int t = threadIdx.x;`, `const int i = base
+        + t;`), written out in terms of those: each thread loop computes them again instead of reading them back
+        from an array of one element per thread (which g++ reads as a gather, and whose indices it cannot see
+        through)."""
+        varying = (set(self.statement_decls) | self.written) - set(self.nest.vars)
+        out: dict[str, Expr] = {}
+        while True:
+            found = {name: d.init for name in shared if name not in out
+                     and (d := self.statement_decls[name]).init is not None and isinstance(d.type, ScalarType)
+                     and not d.qualifiers and name not in self.written and _is_safe(d.init)
+                     and not names_in(d.init) & (varying - set(out))}
+            if not found:
+                break
+            out.update(found)
+        for name in out:  # in terms of the thread indices and invariants only
+            for _ in out:
+                out[name] = transform(out[name], lambda n: out.get(n.name) if isinstance(n, Var) else None)
+        return out
 
     def uniform_stores(self, items: list) -> list:
         """Per-thread variables that every thread sets to the same values (`a_frag[i] = As[k][ty + 16 * i]`: no
@@ -1551,6 +1577,19 @@ def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Call
     for loop in reversed(loops):
         inner = dataclasses.replace(loop, body=Block((inner,)))
     return inner, {f.name for f in fragments}
+
+
+def _without_decls(n: Node, names: set[str]) -> Node | None:
+    """A block without the declarations and settings of `names` (and the `if`s left with nothing to do)."""
+    def gone(s: Stmt) -> bool:
+        return isinstance(s, Decl) and s.name in names or isinstance(s, Assign) and s.op == "" \
+            and isinstance(s.target, Var) and s.target.name in names \
+            or isinstance(s, If) and not s.then.body and (s.otherwise is None or not s.otherwise.body) \
+            and _is_pure(s.cond)
+
+    if isinstance(n, Block) and any(gone(s) for s in n.body):
+        return Block(tuple(s for s in n.body if not gone(s)))
+    return None
 
 
 def _register_tile(loops: list[For], lane: For, element: ScalarType) -> list[dict[str, int]] | None:

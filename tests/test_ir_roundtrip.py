@@ -455,6 +455,24 @@ def test_cpp_structure() -> None:
     assert any(isinstance(n, Call) and n.name == "std::fmax" for n in walk(relu))
 
 
+def test_loop_pragmas_in_both_branches_of_an_if_stay_with_their_loops() -> None:
+    """The else branch was parsed before the then branch and took the then branch's pragma (a versioned SIMD
+    loop, as simdize prints it, came back with `#pragma omp simd` on a block)."""
+    module = parse("""extern "C" void f(float* y, int n, int c) {
+        if (c) {
+            #pragma omp simd
+            for (int i = 0; i < n; i++) y[i] = 1;
+        } else {
+            {
+                #pragma omp simd
+                for (int i = 0; i < n; i++) y[i] = 2;
+            }
+        }
+    }""", "cpp")
+    assert not [n for n in walk(module) if isinstance(n, Pragma)]
+    assert [n.pragmas for n in walk(module) if isinstance(n, For)] == [("omp simd",), ("omp simd",)]
+
+
 def test_capture_free_lambdas_become_helpers() -> None:
     """`auto f = [](...) {...};` using nothing of its function becomes helper `f` (return type deduced), placed
     before the function and qualified like it; a lambda that captures a local stays a declaration."""

@@ -265,7 +265,7 @@ def test_fragments_used_elsewhere_stay_one_copy_or_one_per_lane(monkeypatch):
         not isinstance(frags["af"].element, ArrayType)
 
 
-@pytest.mark.parametrize("op", ["gemm", "conv2d_nchw", "softmax"])
+@pytest.mark.parametrize("op", ["gemm", "conv2d_nchw", "softmax", "dense"])
 def test_corpus_block_kernels_run_the_same_after_simdize(op):
     before = loop_form(_corpus(op))
     after = simdize(before)
@@ -640,3 +640,22 @@ def test_a_tile_is_read_at_its_source_only_where_its_fill_covers_it(filled: int)
     assert bool(re.search(r"as\[k\]\[i_\d\]", print_cuda_loop_form(after))) == (filled < 16)
     if filled == 16:  # (a half-filled tile is read uninitialized: no result to compare)
         assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
+
+
+def test_a_value_of_the_thread_index_used_by_several_thread_loops_is_computed_again_in_each():
+    """`const int t = threadIdx.x;` read by the tap loop's lanes and by the store's: each SIMD loop computes it
+    again (`base + xp_tx + d`, contiguous), instead of reading it from an array of one element per thread (a
+    gather g++ cannot see through)."""
+    source = STENCIL.replace("    const int base = blockIdx.x * 64;\n",
+                             "    const int t = threadIdx.x;\n    const int base = blockIdx.x * 64;\n") \
+        .replace("base + (int)threadIdx.x + d", "base + t + d").replace("base + threadIdx.x", "base + t") \
+        .replace("TAP", "if (i < 0 || i >= n) continue;\n        s += x[i] * (d + 3);")
+    before = loop_form(source)
+    after = simdize(before)
+    code = print_cuda_loop_form(after)
+    assert not [n for n in walk(after) if isinstance(n, Decl) and n.name == "t"]
+    assert "const int i = base + xp_tx + d;" in code and "if (1 < xp_bx * 64 && xp_bx * 64 + 65 < n) {" in code
+    for n in (5, 64, 130):
+        x = np.random.default_rng(n).uniform(-1, 1, n).astype(np.float32)
+        assert_same(print_cuda_loop_form(before), after, "stencil",
+                    [("x", x), ("y", np.zeros(n, np.float32)), ("n", np.int32(n))])

@@ -35,13 +35,16 @@ def run(server: FakeChatServer, cache, target: str = "cpp", stream: bool = False
                               repair_options=repair_options)
 
 
-def faulty(code: str, pattern: str, replacement: str) -> tuple[str, str, str]:
-    """(code with the first match of `pattern` replaced, the correct text, the faulty text).
+def faulty(code: str, pattern: str, replacement: str, which: int = 0) -> tuple[str, str, str]:
+    """(code with match number `which` of `pattern` replaced, the correct text, the faulty text).
 
-    Patterns, not fixed strings: the symbolic program's variable names may change as the passes improve.
+    Patterns, not fixed strings: the symbolic program's variable names may change as the passes improve. A cpp
+    result may hold a version for whole 64-wide tiles first, which SIZES never reach: a fault in its statements
+    goes in the last copy (-1), the one that runs at every size.
     """
-    match = re.search(pattern, code)
-    assert match, pattern
+    matches = list(re.finditer(pattern, code))
+    assert matches, pattern
+    match = matches[which]
     wrong = match.expand(replacement)
     return code[:match.start()] + wrong + code[match.end():], match.group(0), wrong
 
@@ -67,18 +70,18 @@ def test_a_correct_answer_is_used_and_verified(tmp_path) -> None:
 
 
 STORE = r"\* (\w+)\[(\w+) \* (\w+) \+ (\w+)\]"  # the read of x in `y[..] = 2.0f * x[i * cols + j]`
-FAULTS = {
-    "off_by_one": (STORE, r"* \1[\2 * \3 + \4 + 1]", "index"),
-    "transposed": (STORE, r"* \1[\4 * \3 + \2]", "index"),
-    "loop_bound": (r"for \(int (\w+) = 0; \1 < (\w+);", r"for (int \1 = 0; \1 < \2 - 1;", "loop_bound"),
-    "condition": (r"if \((\w+) < (\w+)\)", r"if (\1 < \2 - 1)", "condition"),
+FAULTS = {  # pattern, replacement, kind of fault, which match (the outer loop: the first; a statement: the last)
+    "off_by_one": (STORE, r"* \1[\2 * \3 + \4 + 1]", "index", -1),
+    "transposed": (STORE, r"* \1[\4 * \3 + \2]", "index", -1),
+    "loop_bound": (r"for \(int (\w+) = 0; \1 < (\w+);", r"for (int \1 = 0; \1 < \2 - 1;", "loop_bound", 0),
+    "condition": (r"if \((\w+) < (\w+)\)", r"if (\1 < \2 - 1)", "condition", -1),
 }
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_faulty_answer_is_localized_and_repaired_by_z3(tmp_path, symbolic_cpp: str, fault: str) -> None:
-    pattern, replacement, kind = FAULTS[fault]
-    answer, old, new = faulty(symbolic_cpp, pattern, replacement)
+    pattern, replacement, kind, which = FAULTS[fault]
+    answer, old, new = faulty(symbolic_cpp, pattern, replacement, which)
     with FakeChatServer([Reply(fenced(answer))]) as server:
         result = run(server, tmp_path, stream=fault == "transposed")
     bind = result.passes[-1]
@@ -125,7 +128,7 @@ def test_unusable_answers_fall_back_to_the_symbolic_pass(tmp_path, symbolic_cpp:
 
 
 def test_an_answer_beyond_repair_falls_back_and_is_not_called_verified(tmp_path, symbolic_cpp: str) -> None:
-    wrong = faulty(symbolic_cpp, r"2\.0f \*", "3.0f *")[0]  # a float constant: outside the sketch language
+    wrong = faulty(symbolic_cpp, r"2\.0f \*", "3.0f *", -1)[0]  # a float constant: outside the sketch language
     with FakeChatServer([Reply(fenced(wrong))]) as server:
         result = run(server, tmp_path, repair_options=RepairOptions(max_runs=3))  # bounded: reported, not hung
     bind = result.passes[-1]
