@@ -28,6 +28,7 @@ from kernel_ir.ir import (
     Switch, Type, UnaryOp, Var, Verbatim, While, transform, walk,
 )
 from passes.base import PassRefused
+from passes.loops import int_value
 
 # ---------------------------------------------------------------- IR building helpers (shared by the tables) --
 
@@ -190,25 +191,8 @@ class LowerContext:
         return t.dtype if isinstance(t, ScalarType) else None
 
     def int_value(self, e: Expr) -> int | None:
-        """Value of an integer constant expression, None if it is not one."""
-        if isinstance(e, Const) and isinstance(e.value, (int, bool)):
-            return int(e.value)
-        if isinstance(e, Var):
-            return self.constants.get(e.name)
-        if isinstance(e, Cast):
-            return self.int_value(e.expr)
-        if isinstance(e, UnaryOp) and not e.postfix and e.op in ("-", "~", "+"):
-            v = self.int_value(e.operand)
-            return None if v is None else {"-": -v, "~": ~v if v is not None else None, "+": v}[e.op]
-        if isinstance(e, BinOp):
-            a, b = self.int_value(e.lhs), self.int_value(e.rhs)
-            if a is None or b is None:
-                return None
-            ops = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "|": lambda: a | b,
-                   "&": lambda: a & b, "^": lambda: a ^ b, "<<": lambda: a << b, ">>": lambda: a >> b,
-                   "/": lambda: int(a / b) if b else None, "%": lambda: a - b * int(a / b) if b else None}
-            return ops[e.op]() if e.op in ops else None
-        return None
+        """Value of an integer constant expression (named constants included), None if it is not one."""
+        return int_value(e, self.constants)
 
     def require_int(self, call: Call, position: int, what: str) -> int:
         value = self.int_value(call.args[position])

@@ -437,6 +437,36 @@ def _product(coeff: int, rest: sympy.Expr) -> Expr:
     return out
 
 
+def int_value(e: Expr, env: dict[str, int]) -> int | None:
+    """e's value as C computes it on integers (division truncates toward zero), the names taking their values in
+    env; None when a part is unknown (a name not in env, a float, a call) or divides by zero."""
+    if isinstance(e, Const) and isinstance(e.value, (int, bool)):
+        return int(e.value)
+    if isinstance(e, Var):
+        return env.get(e.name)
+    if isinstance(e, Cast) and isinstance(e.type, ScalarType) and (e.type.dtype.is_int or e.type.dtype == DType.bool):
+        return int_value(e.expr, env)
+    if isinstance(e, UnaryOp) and not e.postfix and e.op in ("-", "+", "~"):
+        v = int_value(e.operand, env)
+        return None if v is None else -v if e.op == "-" else ~v if e.op == "~" else v
+    if isinstance(e, BinOp) and e.op in _INT_BINARY:
+        a, b = int_value(e.lhs, env), int_value(e.rhs, env)
+        if a is None or b is None or e.op in ("/", "%") and b == 0 or e.op in ("<<", ">>") and b < 0:
+            return None
+        return _INT_BINARY[e.op](a, b)
+    return None
+
+
+def _truncated_quotient(a: int, b: int) -> int:
+    return abs(a) // abs(b) * (1 if (a >= 0) == (b > 0) else -1)
+
+
+_INT_BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+               "/": _truncated_quotient, "%": lambda a, b: a - _truncated_quotient(a, b) * b,
+               "|": lambda a, b: a | b, "&": lambda a, b: a & b, "^": lambda a, b: a ^ b,
+               "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b}
+
+
 def simplify_int(e: Expr, ints: set[str] | None = None) -> Expr:
     """e simplified when it is a polynomial over int names (all names when ints is None), else e unchanged."""
     s = to_sympy(e, ints)

@@ -47,6 +47,7 @@ Works on the loop form (before bind), for the cpp target.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,7 +61,8 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
                           VectorType, Verbatim, While, transform, walk)
 from passes.inline import fold
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
-                          simplify_int, store_targets, substitute, symbol, to_sympy, written_names)
+                          int_value, simplify_int, store_targets, substitute, symbol, to_sympy,
+                          written_names)
 
 _BOOL = ScalarType(DType.bool)
 _INT = ScalarType(DType.int32)
@@ -256,7 +258,7 @@ def _settled_by(test: BinOp, wanted: bool, loops: list[For], locals_: dict[str, 
             varying.append((sign, term))
         elif names & (written | loop_vars) or not _is_safe(term):
             return None
-        elif (value := _int_value(term, {})) is not None:
+        elif (value := int_value(term, {})) is not None:
             constant += sign * value
         else:
             fixed.append((sign, term))
@@ -307,10 +309,10 @@ def _points(loops: list[For], terms: list[Expr]):
     def walk_levels(level: int, env: dict[str, int]):
         if level == len(views):
             count[0] += 1
-            yield [_int_value(t, env) for t in terms]
+            yield [int_value(t, env) for t in terms]
             return
         view = views[level]
-        first, stop = _int_value(view.start, env), _int_value(view.stop, env)
+        first, stop = int_value(view.start, env), int_value(view.stop, env)
         if first is None or stop is None or view.step <= 0 or count[0] > _MAX_POINTS:
             yield [None]
             return
@@ -322,29 +324,6 @@ def _points(loops: list[For], terms: list[Expr]):
             yield None
             return
         yield point
-
-
-def _int_value(e: Expr, env: dict[str, int]) -> int | None:
-    """e's value as C computes it in int (division truncates), from the values in env; None when unknown."""
-    if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
-        return e.value
-    if isinstance(e, Var):
-        return env.get(e.name)
-    if isinstance(e, Cast) and isinstance(e.type, ScalarType) and e.type.dtype.is_int:
-        return _int_value(e.expr, env)
-    if isinstance(e, UnaryOp) and e.op == "-" and not e.postfix:
-        inner = _int_value(e.operand, env)
-        return None if inner is None else -inner
-    if isinstance(e, BinOp) and e.op in ("+", "-", "*", "/", "%"):
-        a, b = _int_value(e.lhs, env), _int_value(e.rhs, env)
-        if a is None or b is None or e.op in ("/", "%") and b == 0:
-            return None
-        if e.op == "/":
-            return abs(a) // abs(b) * (1 if (a >= 0) == (b > 0) else -1)
-        if e.op == "%":
-            return a - abs(a) // abs(b) * (1 if (a >= 0) == (b > 0) else -1) * b
-        return a + b if e.op == "+" else a - b if e.op == "-" else a * b
-    return None
 
 
 def _sum(terms: list[Expr], constant: int) -> Expr:
@@ -460,7 +439,7 @@ def _tile_fill(statement: Stmt, tile: str, dims: list[int], region: Block, scope
     defined = {name: init for name, init in _constant_locals(statement).items()
                if name not in written_names(region)}
     points = list(_points(loops, [_expanded(i, defined) for i in indices]))
-    if not points or None in points or {tuple(p) for p in points} != set(_box(dims)):
+    if not points or None in points or {tuple(p) for p in points} != set(itertools.product(*map(range, dims))):
         return None
     value = _expanded(store.value, {k: v for k, v in defined.items() if k not in coordinates})
     sources = {_chain(n)[0].name for n in walk(value) if isinstance(n, Index) and isinstance(_chain(n)[0], Var)}
@@ -505,13 +484,6 @@ def _path_to(root: Node, target: Node) -> list[Node] | None:
                 if found is not None:
                     return [root, *found]
     return None
-
-
-def _box(dims: list[int]):
-    points = [()]
-    for d in dims:
-        points = [(*p, v) for p in points for v in range(d)]
-    return points
 
 
 def _dead_code_removed(node: Stmt) -> Stmt | None:
