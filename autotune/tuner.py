@@ -7,11 +7,16 @@ The untuned translation (TranslateOptions()) is always the first trial, so the r
 tuning. Then, until `budget` trials exist for this problem and device (resumed trials count), the sequence search
 (autotune.sequences) picks a pass sequence and its strategy a config; each candidate is translated, verified and
 only then measured (autotune.evaluate), appended to the trial store, and reported to `progress`.
-Ctrl-C (KeyboardInterrupt) stops after the finished trials: the result holds them and the store kept them.
+Ctrl-C (KeyboardInterrupt) stops after the finished trials: the result holds them and the store kept them; the
+trial in flight is dropped, never stored half-done.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,13 +127,15 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
     untuned_point = untuned_space(target)
     interrupted = False
     try:
-        if not any(t.config == untuned_point.config({}) for t in trials):
-            _run(problem, untuned_point, untuned_point.config({}), measuring, trials, store, search, progress)
-        while len(trials) < budget:
-            proposal = search.ask()
-            if proposal is None:
-                break  # every valid point was tried
-            _run(problem, *proposal, measuring, trials, store, search, progress)
+        with _ctrl_c_remembered() as ctrl_c:
+            if not any(t.config == untuned_point.config({}) for t in trials):
+                _run(problem, untuned_point, untuned_point.config({}), measuring, trials, store, search, progress,
+                     ctrl_c)
+            while len(trials) < budget:
+                proposal = search.ask()
+                if proposal is None:
+                    break  # every valid point was tried
+                _run(problem, *proposal, measuring, trials, store, search, progress, ctrl_c)
     except KeyboardInterrupt:
         interrupted = True
         # a trial stored but not yet listed when the interrupt came is still finished work: the store is the truth
@@ -137,13 +144,45 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
 
 
 def _run(problem: Problem, space: SearchSpace, config: dict, device: Device, trials: list[Trial],
-         store: TrialStore, search: SequenceSearch, progress) -> None:
+         store: TrialStore, search: SequenceSearch, progress, ctrl_c: threading.Event) -> None:
     trial = evaluate(problem, space, config, device, number=len(trials))
+    if ctrl_c.is_set():
+        raise KeyboardInterrupt  # it came during the trial but was swallowed: the trial may have seen it, drop it
     store.append(trial)  # durable before anyone hears of it: a kill after this line loses nothing
     trials.append(trial)
     search.tell(trial)
     if progress is not None:
         progress(trial, best_trial(trials))
+
+
+@contextmanager
+def _ctrl_c_remembered() -> Iterator[threading.Event]:
+    """Ctrl-C raises KeyboardInterrupt wherever Python runs, also inside a ctypes callback (libclang walks the
+    kernel's syntax tree through them), and there ctypes prints it and drops it. So remember each Ctrl-C: the trial
+    in flight then stops as if it had propagated, and the dropped exception is not printed as a traceback."""
+    pressed = threading.Event()
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    if not callable(previous):  # not the main thread, or SIGINT ignored or left to the OS: nothing to remember
+        yield pressed
+        return
+
+    def remember(signum, frame):
+        pressed.set()
+        previous(signum, frame)
+
+    unraisable_hook = sys.unraisablehook
+
+    def quiet_when_remembered(unraisable):
+        if not (pressed.is_set() and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            unraisable_hook(unraisable)
+
+    signal.signal(signal.SIGINT, remember)
+    sys.unraisablehook = quiet_when_remembered
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = unraisable_hook
 
 
 def best_trial(trials: list[Trial]) -> Trial | None:

@@ -1,6 +1,7 @@
 """tune(): verified before timed, wrong never wins, trials stored and resumed (even after SIGKILL)."""
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -77,6 +78,29 @@ def test_ctrl_c_keeps_the_finished_trials(tmp_path):
                   trials_path=tmp_path / "t.jsonl", sizes=SIZES, progress=interrupt_after_two)
     assert result.interrupted and len(result.trials) == 2 and result.best_time is not None
     assert len(TrialStore(tmp_path / "t.jsonl", "", "").log.records()) == 2
+
+
+def test_ctrl_c_that_a_ctypes_callback_swallows_still_stops_tuning_and_drops_the_trial_in_flight(tmp_path, monkeypatch):
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    class CtrlCInsideACallback(FakeDevice):
+        """Ctrl-C while libclang walks a syntax tree: it lands in a ctypes callback, which drops the exception."""
+
+        def measure(self, job):
+            measurement = super().measure(job)
+            if len(self.log.read_text().splitlines()) == 2:
+                compare = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(
+                    lambda a, b: signal.raise_signal(signal.SIGINT) or 0)
+                pair = (ctypes.c_int * 2)(2, 1)
+                ctypes.CDLL(None).qsort(pair, 2, ctypes.sizeof(ctypes.c_int), compare)
+            return measurement
+
+    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=5, strategy="random",
+                  device=CtrlCInsideACallback(tmp_path / "m.log"), trials_path=tmp_path / "t.jsonl", sizes=SIZES)
+    assert result.interrupted and len(result.trials) == 1  # the second trial saw Ctrl-C: not kept
+    assert len(TrialStore(tmp_path / "t.jsonl", "", "").log.records()) == 1
+    assert unraisable == [] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_resume_after_sigkill_loses_nothing_and_measures_nothing_twice(tmp_path):
