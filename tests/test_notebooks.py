@@ -158,15 +158,12 @@ def test_interrupting_the_kernel_stops_tuning_cleanly_and_keeps_the_trials(kerne
             assert time.monotonic() < deadline, "no two trials finished in time"
             time.sleep(0.05)
         manager.interrupt_kernel()
-        outputs, stopped_by, pressed_again = [], time.monotonic() + INTERRUPT_WAIT_S, False
+        # Once, not twice: an interrupt that lands in libclang's AST walk (a ctypes callback, where the exception is
+        # dropped) is remembered by autotune and still acted on.
+        outputs, stopped_by = [], time.monotonic() + INTERRUPT_WAIT_S
         while True:
             remaining = stopped_by - time.monotonic()
-            if remaining <= 0 and not pressed_again:
-                # Rarely (twice in ~20 runs under load, cause not found yet) the first interrupt is not acted on;
-                # a person presses the button again, and so does the test, once. A second miss fails.
-                manager.interrupt_kernel()
-                stopped_by, pressed_again, remaining = time.monotonic() + INTERRUPT_WAIT_S, True, INTERRUPT_WAIT_S
-            assert remaining > 0, f"the cell still ran {INTERRUPT_WAIT_S} s after a second interrupt"
+            assert remaining > 0, f"the cell still ran {INTERRUPT_WAIT_S} s after the interrupt"
             try:
                 message = client.get_iopub_msg(timeout=min(remaining, 1.0))
             except queue.Empty:
