@@ -80,7 +80,16 @@ def test_ctrl_c_keeps_the_finished_trials(tmp_path):
     assert len(TrialStore(tmp_path / "t.jsonl", "", "").log.records()) == 2
 
 
-def test_ctrl_c_that_a_ctypes_callback_swallows_still_stops_tuning_and_drops_the_trial_in_flight(tmp_path, monkeypatch):
+@pytest.fixture
+def ctrl_c_as_in_a_terminal():
+    """A shell starts background jobs (CI's, perhaps) with SIGINT ignored, and Python keeps it ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_that_a_ctypes_callback_swallows_still_stops_tuning_and_drops_the_trial_in_flight(
+        tmp_path, monkeypatch, ctrl_c_as_in_a_terminal):
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
 
