@@ -15,7 +15,7 @@ from kernel_ir.diagnostics import XpilerError
 from kernel_ir.store import content_key
 from passes.base import PassRefused
 from passes.translate import translate
-from passes.verify import verify
+from passes.verify import verify_translation
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,7 @@ def evaluate(problem: Problem, space: SearchSpace, config: dict, device: Device,
         return trial("refused", str(err.diagnostic))
     except XpilerError as err:
         return trial("failed", f"translation failed: {err.diagnostic}")
-    verification = verify(problem.source, problem.source_dialect, translation.code, problem.target, problem.entry,
-                          args=problem.verify_args)
+    verification = verify_translation(problem.source, problem.source_dialect, translation, args=problem.verify_args)
     if not verification.verified:
         status = "unverified" if verification.status == "unverified" else "wrong"
         return trial(status, verification.reason, verification=verification.status)

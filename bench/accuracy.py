@@ -64,7 +64,7 @@ def run_one(source_dialect: str, target: str, op: str, native: bool, kernels: st
     data itself, as `xpile translate` does when the user gives none (what a kernel never seen before gets)."""
     from kernel_ir.diagnostics import XpilerError
     from passes.translate import translate
-    from passes.verify import verify
+    from passes.verify import verify_translation
     from tests.corpus.specs import make_args
 
     files, specs = KERNEL_SETS[kernels]
@@ -83,8 +83,7 @@ def run_one(source_dialect: str, target: str, op: str, native: bool, kernels: st
         return Row(source_dialect, target, op, "failed", "XP201", f"{broken[0].tool}: {broken[0].output[-300:]}",
                    elapsed)
     given = make_args(spec, smallest_sizes(spec)) if inputs == "spec" else None
-    check = verify(source, source_dialect, translation.code, target, translation.entry, args=given,
-                   rtol=spec.rtol, atol=spec.atol)
+    check = verify_translation(source, source_dialect, translation, args=given, rtol=spec.rtol, atol=spec.atol)
     status = {"verified": "verified", "mismatch": "MISMATCH", "failed": "failed"}.get(check.status, "compiled")
     return Row(source_dialect, target, op, status, "", "" if status == "verified" else check.reason[:300], elapsed)
 

@@ -366,6 +366,7 @@ class If(Node):
     then: Block
     otherwise: Block | None = None
     constexpr: bool = False  # `if constexpr`: the untaken branch of a template is never instantiated
+    likely: bool = False  # `if (c) [[likely]]`: the then-branch is the fast version of a versioned loop body
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,9 +268,12 @@ class StmtConverter(ExprConverter):
         if len(kids) not in (2, 3) or kind_of(kids[0]) in (K.DECL_STMT, K.VAR_DECL):
             return self._raw_stmt(c)
         constexpr = self.token_texts(c)[:2] == ["if", "constexpr"]
-        cond, then = self.expr(kids[0]), self.body(kids[1])  # in source order: pragmas go to the first statement
+        then_cursor, likely = kids[1], False
+        if kind_of(then_cursor) == K.UNEXPOSED_STMT and self.token_texts(then_cursor)[:3] == ["[", "[", "likely"]:
+            then_cursor, likely = next(iter(then_cursor.get_children())), True  # AttributedStmt: `[[likely]] {...}`
+        cond, then = self.expr(kids[0]), self.body(then_cursor)  # in source order: pragmas go to the first statement
         otherwise = self.body(kids[2]) if len(kids) == 3 else None  # after them, so `else` cannot take `then`'s
-        return If(cond, then, otherwise, constexpr)
+        return If(cond, then, otherwise, constexpr, likely)
 
     def _for(self, c: ci.Cursor, pragmas: tuple[str, ...]) -> Stmt:
         kids = list(c.get_children())

@@ -139,7 +139,7 @@ def _full_tile_version(node: Node) -> Node | None:
     full = BinOp("<=", BinOp("+", first, shape.stop), end)
     unguarded = dataclasses.replace(node, body=Block(tuple(
         dataclasses.replace(d, init=Const(True, DType.bool)) if d is guard else d for d in body)))
-    return If(full, Block((unguarded,)), Block((node,)))
+    return If(full, Block((unguarded,)), Block((node,)), likely=True)
 
 
 _COMPARISONS = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # operator -> its negation
@@ -189,7 +189,7 @@ def _bounds_versioned(node: Node) -> Node | None:
     full = tests[0]
     for t in tests[1:]:
         full = BinOp("&&", full, t)
-    return dataclasses.replace(node, body=Block((If(full, fast, region),)))
+    return dataclasses.replace(node, body=Block((If(full, fast, region, likely=True),)))
 
 
 def _constant_locals(region: Node) -> dict[str, Expr]:

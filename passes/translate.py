@@ -388,13 +388,14 @@ class CheckedTranslation:
 def translate_checked(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
                       verify_result: bool = True, sizes: dict | None = None,
                       options: TranslateOptions | None = None) -> CheckedTranslation:
-    """translate(), then (unless turned off) run source and result on the same inputs (passes.verify)."""
-    from passes.verify import verify
+    """translate(), then (unless turned off) run source and result on the same inputs (passes.verify), also on
+    sizes that run the result's fast versions."""
+    from passes.verify import verify_translation
 
     translation = translate(source, target, source_dialect, entry, options=options)
     if not verify_result:
         return CheckedTranslation(translation, None)
-    verification = verify(source, translation.source_dialect, translation.code, target, translation.entry, sizes=sizes)
+    verification = verify_translation(source, translation.source_dialect, translation, sizes=sizes)
     rejected = [c for c in translation.compile_results if c.ok is False]
     if rejected and verification.status == "verified":
         # agreement on the executor does not make code the target's own compiler rejects a translation

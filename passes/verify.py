@@ -33,6 +33,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +44,10 @@ from kernel_ir.ir import Const, DType, Function, PointerType, ScalarType
 from kernel_ir.lower_cpu import DEFAULT_BANG_LAUNCH
 from kernel_ir.native_gpu import find_gpu
 from kernel_ir.parse import parse
+from passes.reach import fast_versions, reached, reaching_sizes
+
+if TYPE_CHECKING:
+    from passes.translate import Translation
 
 DEFAULT_SIZES = (37, 19, 13, 7, 5, 3, 3, 2, 1, 1)  # not multiples of tile sizes; later parameters are usually small
 # tried in turn when the source cannot run on DEFAULT_SIZES: equal sizes meet "a multiple of b" preconditions
@@ -124,6 +129,46 @@ def verify(source: str, source_dialect: str, result: str, target_dialect: str, e
     unverified = first.verification
     others = f"; {len(choices) - 1} other choices of sizes did not help" if len(choices) > 1 else ""
     return dataclasses.replace(unverified, reason=unverified.reason + others)
+
+
+def verify_translation(source: str, source_dialect: str, translation: Translation, sizes: dict | None = None,
+                       args: list[tuple[str, object]] | None = None, rtol: float = 1e-4,
+                       atol: float = 1e-4) -> Verification:
+    """verify() the translation, and where its result has fast versions (simdize's `[[likely]]` branches, which
+    drop bounds tests) that the sizes it ran on never take, verify it again on sizes that take them
+    (passes.reach): a result is verified where it ran, not where its other branches did."""
+    first = verify(source, source_dialect, translation.code, translation.target_dialect, translation.entry,
+                   sizes=sizes, rtol=rtol, atol=atol, args=args)
+    versions = len(fast_versions(translation.module.function(translation.entry))) if first.verified else 0
+    if not versions:
+        return first
+    not_taken = versions - len(reached(translation.module, translation.module.function(translation.entry),
+                                       first.sizes))
+    if not not_taken:
+        return dataclasses.replace(first, reason=f"{first.reason}; its {versions} fast version(s) ran on these sizes")
+    grown = reaching_sizes(translation.module, translation.entry, first.sizes)
+    if grown is None:
+        return dataclasses.replace(first, reason=f"{first.reason}; {not_taken} of its {versions} fast version(s) "
+                                                 "never ran: no sizes found that take them")
+    second = verify(source, source_dialect, translation.code, translation.target_dialect, translation.entry,
+                    sizes=grown, rtol=rtol, atol=atol)
+    if second.status in ("mismatch", "failed"):
+        return dataclasses.replace(second, reason=f"on sizes that run its fast versions, {second.reason}")
+    if not second.verified:
+        return dataclasses.replace(first, reason=f"{first.reason}; its fast versions never ran: on the sizes that "
+                                                 f"take them ({_sizes_text(grown)}) {second.reason}")
+    return dataclasses.replace(first, reason=f"{first.reason}; on sizes that run its fast versions "
+                                             f"({_sizes_text(grown)}) too", max_abs_error=_larger(
+                                   first.max_abs_error, second.max_abs_error), max_rel_error=_larger(
+                                   first.max_rel_error, second.max_rel_error))
+
+
+def _sizes_text(sizes: dict) -> str:
+    return ", ".join(f"{name}={value}" for name, value in sizes.items() if isinstance(value, int))
+
+
+def _larger(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _check_generated(source: str, source_dialect: str, result: str, target_dialect: str, entry: Function,

@@ -288,12 +288,12 @@ class CPrinter:
 
     def if_chain(self, s: If, depth: int) -> list[str]:
         pad = self.indent * depth
-        lines = [f"{pad}{_if_keyword(s)} ({self.expr(s.cond)}) {{"] + self.block_lines(s.then, depth + 1)
+        lines = [f"{pad}{_if_keyword(s)} ({self.expr(s.cond)}){_likely(s)} {{"] + self.block_lines(s.then, depth + 1)
         otherwise = s.otherwise
         while otherwise is not None:
             if len(otherwise.body) == 1 and isinstance(otherwise.body[0], If):
                 nested = otherwise.body[0]
-                lines += [f"{pad}}} else {_if_keyword(nested)} ({self.expr(nested.cond)}) {{"]
+                lines += [f"{pad}}} else {_if_keyword(nested)} ({self.expr(nested.cond)}){_likely(nested)} {{"]
                 lines += self.block_lines(nested.then, depth + 1)
                 otherwise = nested.otherwise
             else:
@@ -468,6 +468,10 @@ _DIALECT_HEADER = re.compile(r"cuda|hip/|bang|mlu|immintrin|intrin|omp\.h|mma\.h
 
 def _if_keyword(s: If) -> str:
     return "if constexpr" if s.constexpr else "if"
+
+
+def _likely(s: If) -> str:
+    return " [[likely]]" if s.likely else ""
 
 
 def _is_type(node: Node) -> bool:

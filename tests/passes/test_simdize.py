@@ -556,7 +556,7 @@ def test_tile_loads_run_without_bounds_tests_where_the_whole_tile_is_inside():
     before = loop_form(_corpus("gemm"))
     after = simdize(before)
     code = print_cuda_loop_form(after)
-    assert "if (xp_by * 64 + 63 < M && xp_bx * 64 + 63 < N) {" in code and "if (k0 + 15 < K) {" in code
+    assert "if (xp_by * 64 + 63 < M && xp_bx * 64 + 63 < N) [[likely]] {" in code and "if (k0 + 15 < K) [[likely]] {" in code
     assert code.count("gk_1 < K && gc < N ? dB") == 1  # edge blocks
     assert code.count("= gk_1 < K ? dB") == 1  # the last k step of an interior block, if partial
     assert "Bs[k_1][c] = dB[(size_t)gk_1 * N + gc];" in code
@@ -570,7 +570,7 @@ def test_a_tile_read_only_as_a_broadcast_is_read_where_it_was_filled_from():
     it is filled without a bounds test (the interior versions), its fill, a scatter, goes and the lanes read A;
     Bs, read per lane as contiguous vectors, stays a tile, and so does As where its fill tests bounds."""
     code = print_cuda_loop_form(simdize(loop_form(_corpus("gemm"))))
-    interior = code.split("if (k0 + 15 < K) {")[1].split("} else {")[0]
+    interior = code.split("if (k0 + 15 < K) [[likely]] {")[1].split("} else {")[0]
     assert "As" not in interior and "Bs[k_1][c] = dB[(size_t)gk_1 * N + gc];" in interior
     assert "+= dA[(size_t)(m0 + (xp_ty + 16)) * K + (k0 + k_2)] * Bs[k_2][xp_tx];" in interior
     edges = code.replace(interior, "")
@@ -616,7 +616,7 @@ def test_bounds_tests_settled_for_a_whole_block_are_left_out_of_its_fast_version
     before = loop_form(STENCIL.replace("TAP", tap))
     after = simdize(before)
     code = print_cuda_loop_form(after)
-    assert "if (1 < xp_bx * 64 && xp_bx * 64 + 65 < n) {" in code, code
+    assert "if (1 < xp_bx * 64 && xp_bx * 64 + 65 < n) [[likely]] {" in code, code
     fast = code.split("if (1 < xp_bx * 64")[1].split("} else {")[0]
     assert "< 0" not in fast and "-1" not in fast and "? dx" not in fast
     for n in (1, 3, 63, 64, 65, 66, 67, 130, 200):
@@ -654,7 +654,7 @@ def test_a_value_of_the_thread_index_used_by_several_thread_loops_is_computed_ag
     after = simdize(before)
     code = print_cuda_loop_form(after)
     assert not [n for n in walk(after) if isinstance(n, Decl) and n.name == "t"]
-    assert "const int i = base + xp_tx + d;" in code and "if (1 < xp_bx * 64 && xp_bx * 64 + 65 < n) {" in code
+    assert "const int i = base + xp_tx + d;" in code and "if (1 < xp_bx * 64 && xp_bx * 64 + 65 < n) [[likely]] {" in code
     for n in (5, 64, 130):
         x = np.random.default_rng(n).uniform(-1, 1, n).astype(np.float32)
         assert_same(print_cuda_loop_form(before), after, "stencil",
