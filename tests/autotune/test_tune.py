@@ -51,7 +51,7 @@ def test_a_wrong_candidate_never_wins(tmp_path, monkeypatch):
             return passes.verify.Verification("mismatch", "injected: outputs differ")
         return verification
 
-    monkeypatch.setattr("autotune.evaluate.verify", verify_rejecting_one_thread)
+    monkeypatch.setattr("passes.verify.verify", verify_rejecting_one_thread)
     result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=8, strategy="grid", sequences=((),),
                   device=FakeDevice(tmp_path / "measured.log"), trials_path=tmp_path / "t.jsonl", sizes=SIZES)
     wrong = [t for t in result.trials if t.config.get("omp_threads") == 1]
