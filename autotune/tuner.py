@@ -120,7 +120,7 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
         spaces = build_spaces(kernel, target, dialect, entry_name, sequences)
     search = SequenceSearch(spaces, strategy_type, seed, surrogate=surrogate) if strategy == "bayes" \
         else SequenceSearch(spaces, strategy_type, seed)
-    store = TrialStore(trials_path, problem.key, measuring.name)
+    store = TrialStore(trials_path, problem.key, measuring.identity)
     trials = store.load()
     for trial in trials:
         search.tell(trial)

@@ -63,6 +63,13 @@ class Device:
     name: str = "device"
     kind: str = MEASUREMENT
     dialects: tuple[str, ...] = ()
+    build: str = ""  # how it builds candidates (compiler, flags): times of another build are other trials
+
+    @property
+    def identity(self) -> str:
+        """The device in stored trials' keys: trials timed on other hardware, or built another way, are not
+        resumed (the same code built without -fwrapv ran 10x faster)."""
+        return f"{self.name} [{self.build}]" if self.build else self.name
 
     @property
     def available(self) -> bool:
@@ -77,4 +84,4 @@ class Device:
 
     def describe(self) -> dict:
         return {"name": self.name, "kind": self.kind, "dialects": list(self.dialects), "available": self.available,
-                "reason": self.reason}
+                "reason": self.reason, "build": self.build}

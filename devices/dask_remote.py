@@ -45,7 +45,7 @@ class Remote(Device):
             raise XpilerError("XP307", f"cannot reach the Dask scheduler at {address}: {err}",
                               hint="start one with `dask scheduler` and a worker on the device's machine") from None
         remote_device = self._call(describe_here, dialect)
-        self.name, self.kind = remote_device["name"], remote_device["kind"]
+        self.name, self.kind, self.build = remote_device["name"], remote_device["kind"], remote_device["build"]
         self._available, self._reason = remote_device["available"], remote_device["reason"]
 
     @property

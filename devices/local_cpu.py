@@ -10,7 +10,7 @@ import platform
 from devices.base import MEASUREMENT, Device, MeasureJob, Measurement
 from devices.timing import time_library
 from kernel_ir.diagnostics import XpilerError
-from kernel_ir.executor import build
+from kernel_ir.executor import USER_FLAGS, build
 
 
 @functools.cache
@@ -31,6 +31,7 @@ class LocalCPU(Device):
 
     def __init__(self):
         self.name = f"local-cpu:{cpu_name()}"
+        self.build = " ".join(("g++", *USER_FLAGS))
 
     def measure(self, job: MeasureJob) -> Measurement:
         if job.dialect != "cpp":
@@ -38,4 +39,4 @@ class LocalCPU(Device):
                               hint="use devices.local_device(dialect) to get the device for that dialect")
         library = build(job.code, "cpp", job.entry, job.args, native=True, as_user=True)
         return Measurement.of(self.name, MEASUREMENT, time_library(library, job.args, job.repeats, job.timeout_s),
-                              "g++ -O3 -march=native -fopenmp")
+                              self.build)

@@ -143,6 +143,20 @@ def test_resume_after_sigkill_loses_nothing_and_measures_nothing_twice(tmp_path)
     assert len(measured.read_text().split()) - measured_before == result.measured
 
 
+def test_trials_timed_on_another_build_are_not_resumed(tmp_path):
+    """The same code built with other flags is another program to time (-fwrapv made a gemm 10x slower)."""
+    def run(build: str):
+        device = FakeDevice(tmp_path / "measured.log")
+        device.build = build
+        return tune(SCALE_ROWS, target="cpp", source="cpp", budget=2, strategy="random", device=device,
+                    trials_path=tmp_path / "t.jsonl", sizes=SIZES)
+
+    assert run("g++ -O3").measured == 2
+    assert run("g++ -O3").measured == 0  # resumed
+    again = run("g++ -O3 -fwrapv")
+    assert again.measured == 2 and not any(t.resumed for t in again.trials)
+
+
 def test_bang_target_is_tuned_on_estimates_labelled_as_such(tmp_path):
     result = tune(SCALE_ROWS, target="bang", source="cpp", budget=1, trials_path=tmp_path / "t.jsonl",
                   sizes={"rows": 8, "cols": 16}, repeats=QUICK)
