@@ -438,17 +438,29 @@ def _product(coeff: int, rest: sympy.Expr) -> Expr:
 
 
 def int_value(e: Expr, env: dict[str, int]) -> int | None:
-    """e's value as C computes it on integers (division truncates toward zero), the names taking their values in
-    env; None when a part is unknown (a name not in env, a float, a call) or divides by zero."""
+    """e's value as C computes it on integers (division truncates toward zero, a comparison or a logical operator
+    gives 0 or 1), the names taking their values in env; None when a part that matters is unknown (a name not in
+    env, a float, a call) or divides by zero."""
     if isinstance(e, Const) and isinstance(e.value, (int, bool)):
         return int(e.value)
     if isinstance(e, Var):
         return env.get(e.name)
     if isinstance(e, Cast) and isinstance(e.type, ScalarType) and (e.type.dtype.is_int or e.type.dtype == DType.bool):
         return int_value(e.expr, env)
-    if isinstance(e, UnaryOp) and not e.postfix and e.op in ("-", "+", "~"):
+    if isinstance(e, UnaryOp) and not e.postfix and e.op in ("-", "+", "~", "!"):
         v = int_value(e.operand, env)
-        return None if v is None else -v if e.op == "-" else ~v if e.op == "~" else v
+        return None if v is None else -v if e.op == "-" else ~v if e.op == "~" else int(v == 0) if e.op == "!" else v
+    if isinstance(e, BinOp) and e.op in ("&&", "||"):
+        decisive = int(e.op == "||")  # the truth of one side that decides (C conditions here have no side effects)
+        sides = [None if (v := int_value(side, env)) is None else int(v != 0) for side in (e.lhs, e.rhs)]
+        return decisive if decisive in sides else None if None in sides else 1 - decisive
+    if isinstance(e, SizeOf) and isinstance(e.arg, ScalarType) and e.arg.dtype.bits >= 8:
+        return e.arg.dtype.bits // 8
+    if isinstance(e, Select):
+        test, when_true, when_false = (int_value(part, env) for part in (e.cond, e.then, e.otherwise))
+        if test is None:
+            return when_true if when_true == when_false else None
+        return when_true if test else when_false
     if isinstance(e, BinOp) and e.op in _INT_BINARY:
         a, b = int_value(e.lhs, env), int_value(e.rhs, env)
         if a is None or b is None or e.op in ("/", "%") and b == 0 or e.op in ("<<", ">>") and b < 0:
@@ -464,7 +476,9 @@ def _truncated_quotient(a: int, b: int) -> int:
 _INT_BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
                "/": _truncated_quotient, "%": lambda a, b: a - _truncated_quotient(a, b) * b,
                "|": lambda a, b: a | b, "&": lambda a, b: a & b, "^": lambda a, b: a ^ b,
-               "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b}
+               "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b,
+               "<": lambda a, b: int(a < b), "<=": lambda a, b: int(a <= b), ">": lambda a, b: int(a > b),
+               ">=": lambda a, b: int(a >= b), "==": lambda a, b: int(a == b), "!=": lambda a, b: int(a != b)}
 
 
 def simplify_int(e: Expr, ints: set[str] | None = None) -> Expr:

@@ -44,7 +44,7 @@ from kernel_ir.ir import Const, DType, Function, PointerType, ScalarType
 from kernel_ir.lower_cpu import DEFAULT_BANG_LAUNCH
 from kernel_ir.native_gpu import find_gpu
 from kernel_ir.parse import parse
-from passes.reach import fast_versions, reached, reaching_sizes
+from passes.reach import covering_sizes, fast_versions, reached
 
 if TYPE_CHECKING:
     from passes.translate import Translation
@@ -136,31 +136,43 @@ def verify_translation(source: str, source_dialect: str, translation: Translatio
                        atol: float = 1e-4) -> Verification:
     """verify() the translation, and where its result has fast versions (simdize's `[[likely]]` branches, which
     drop bounds tests) that the sizes it ran on never take, verify it again on sizes that take them
-    (passes.reach): a result is verified where it ran, not where its other branches did."""
+    (passes.reach): a result is verified where it ran, and the reason says which fast versions never did."""
     first = verify(source, source_dialect, translation.code, translation.target_dialect, translation.entry,
                    sizes=sizes, rtol=rtol, atol=atol, args=args)
-    versions = len(fast_versions(translation.module.function(translation.entry))) if first.verified else 0
+    function = translation.module.function(translation.entry)
+    versions = len(fast_versions(function)) if first.verified else 0
     if not versions:
         return first
-    not_taken = versions - len(reached(translation.module, translation.module.function(translation.entry),
-                                       first.sizes))
-    if not not_taken:
-        return dataclasses.replace(first, reason=f"{first.reason}; its {versions} fast version(s) ran on these sizes")
-    grown = reaching_sizes(translation.module, translation.entry, first.sizes)
-    if grown is None:
-        return dataclasses.replace(first, reason=f"{first.reason}; {not_taken} of its {versions} fast version(s) "
-                                                 "never ran: no sizes found that take them")
-    second = verify(source, source_dialect, translation.code, translation.target_dialect, translation.entry,
-                    sizes=grown, rtol=rtol, atol=atol)
-    if second.status in ("mismatch", "failed"):
-        return dataclasses.replace(second, reason=f"on sizes that run its fast versions, {second.reason}")
-    if not second.verified:
-        return dataclasses.replace(first, reason=f"{first.reason}; its fast versions never ran: on the sizes that "
-                                                 f"take them ({_sizes_text(grown)}) {second.reason}")
-    return dataclasses.replace(first, reason=f"{first.reason}; on sizes that run its fast versions "
-                                             f"({_sizes_text(grown)}) too", max_abs_error=_larger(
-                                   first.max_abs_error, second.max_abs_error), max_rel_error=_larger(
-                                   first.max_rel_error, second.max_rel_error))
+    covered = reached(translation.module, function, first.sizes)
+    agreed, max_abs, max_rel = [], first.max_abs_error, first.max_rel_error
+    for grown in covering_sizes(translation.module, translation.entry, first.sizes):
+        again = verify(source, source_dialect, translation.code, translation.target_dialect, translation.entry,
+                       sizes=grown, rtol=rtol, atol=atol)
+        if again.status in ("mismatch", "failed"):
+            return dataclasses.replace(again, reason=f"on sizes that run its fast versions, {again.reason}")
+        if not again.verified:
+            return dataclasses.replace(first, reason=f"{first.reason}; {_agreed_too(agreed)}"
+                                                     f"{_fast_versions_ran(len(covered), versions)}; on sizes that "
+                                                     f"take more ({_sizes_text(grown)}): {again.reason}",
+                                       max_abs_error=max_abs, max_rel_error=max_rel)
+        covered |= reached(translation.module, function, grown)
+        agreed.append(_sizes_text(grown))
+        max_abs, max_rel = _larger(max_abs, again.max_abs_error), _larger(max_rel, again.max_rel_error)
+    return dataclasses.replace(first, reason=f"{first.reason}; {_agreed_too(agreed)}"
+                                             f"{_fast_versions_ran(len(covered), versions)}",
+                               max_abs_error=max_abs, max_rel_error=max_rel)
+
+
+def _agreed_too(sizes: list[str]) -> str:
+    return f"agreed too on {' and on '.join(sizes)}; " if sizes else ""
+
+
+def _fast_versions_ran(ran: int, versions: int) -> str:
+    """'its 2 fast versions ran', '1 of its 3 fast versions ran', 'its fast version never ran'."""
+    if versions == 1:
+        return "its fast version ran" if ran else "its fast version never ran"
+    share = "its" if ran == versions else f"{ran or 'none'} of its"
+    return f"{share} {versions} fast versions ran"
 
 
 def _sizes_text(sizes: dict) -> str:
