@@ -14,7 +14,7 @@ import itertools
 
 from kernel_ir.ir import (Assign, BinOp, Block, Break, Const, Continue, Decl, DoWhile, Expr, For, Function, If, Module,
                           Node, Pragma, Return, ScalarType, Var, walk)
-from passes.loops import canonical, int_value, names_in, written_names
+from passes.loops import int_value, names_in, written_names
 
 GROWTHS = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)  # added to sizes tests read, smallest first
 MAX_SUBSET_NAMES = 5  # beyond, grow one size at a time or all of them
@@ -203,14 +203,14 @@ _COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 
 
 def _sizes_tested(function: Function, versions: list[If]) -> set[str]:
-    """The names the fast versions' tests depend on, through the declarations they read (a loop variable through
-    its start: the walk takes first iterations)."""
+    """The names the fast versions' tests depend on, through the declarations and assignments they read (a loop
+    variable through its init: the walk takes first iterations)."""
     definitions: dict[str, list[Expr]] = {}
     for node in walk(function.body):
         if isinstance(node, Decl) and node.init is not None:
             definitions.setdefault(node.name, []).append(node.init)
-        if isinstance(node, For) and (shape := canonical(node)) is not None:
-            definitions.setdefault(shape.var, []).append(shape.start)
+        if isinstance(node, Assign) and isinstance(node.target, Var):
+            definitions.setdefault(node.target.name, []).append(node.value)
     seen: set[str] = set()
     pending = [name for v in versions for name in names_in(v.cond)]
     while pending:
