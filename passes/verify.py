@@ -134,9 +134,9 @@ def verify(source: str, source_dialect: str, result: str, target_dialect: str, e
 def verify_translation(source: str, source_dialect: str, translation: Translation, sizes: dict | None = None,
                        args: list[tuple[str, object]] | None = None, rtol: float = 1e-4,
                        atol: float = 1e-4) -> Verification:
-    """verify() the translation, and where its result has fast versions (simdize's `[[likely]]` branches, which
-    drop bounds tests) that the sizes it ran on never take, verify it again on sizes that take them
-    (passes.reach): a result is verified where it ran, and the reason says which fast versions never did."""
+    """verify() the translation, and where its result has `[[likely]]` branches (simdize's fast versions, which
+    drop bounds tests, and the source's own) that the sizes it ran on never take, verify it again on sizes that
+    take them (passes.reach): a result is verified where it ran, and the reason says how many of them ran."""
     first = verify(source, source_dialect, translation.code, translation.target_dialect, translation.entry,
                    sizes=sizes, rtol=rtol, atol=atol, args=args)
     function = translation.module.function(translation.entry)
@@ -149,17 +149,17 @@ def verify_translation(source: str, source_dialect: str, translation: Translatio
         again = verify(source, source_dialect, translation.code, translation.target_dialect, translation.entry,
                        sizes=grown, rtol=rtol, atol=atol)
         if again.status in ("mismatch", "failed"):
-            return dataclasses.replace(again, reason=f"on sizes that run its fast versions, {again.reason}")
+            return dataclasses.replace(again, reason=f"on sizes that run its [[likely]] branches, {again.reason}")
         if not again.verified:
             return dataclasses.replace(first, reason=f"{first.reason}; {_agreed_too(agreed)}"
-                                                     f"{_fast_versions_ran(len(covered), versions)}; on sizes that "
+                                                     f"{_likely_branches_ran(len(covered), versions)}; on sizes that "
                                                      f"take more ({_sizes_text(grown)}): {again.reason}",
                                        max_abs_error=max_abs, max_rel_error=max_rel)
         covered |= reached(translation.module, function, grown)
         agreed.append(_sizes_text(grown))
         max_abs, max_rel = _larger(max_abs, again.max_abs_error), _larger(max_rel, again.max_rel_error)
     return dataclasses.replace(first, reason=f"{first.reason}; {_agreed_too(agreed)}"
-                                             f"{_fast_versions_ran(len(covered), versions)}",
+                                             f"{_likely_branches_ran(len(covered), versions)}",
                                max_abs_error=max_abs, max_rel_error=max_rel)
 
 
@@ -167,12 +167,12 @@ def _agreed_too(sizes: list[str]) -> str:
     return f"agreed too on {' and on '.join(sizes)}; " if sizes else ""
 
 
-def _fast_versions_ran(ran: int, versions: int) -> str:
-    """'its 2 fast versions ran', '1 of its 3 fast versions ran', 'its fast version never ran'."""
+def _likely_branches_ran(ran: int, versions: int) -> str:
+    """'its 2 [[likely]] branches ran', '1 of its 3 [[likely]] branches ran', 'its [[likely]] branch never ran'."""
     if versions == 1:
-        return "its fast version ran" if ran else "its fast version never ran"
+        return "its [[likely]] branch ran" if ran else "its [[likely]] branch never ran"
     share = "its" if ran == versions else f"{ran or 'none'} of its"
-    return f"{share} {versions} fast versions ran"
+    return f"{share} {versions} [[likely]] branches ran"
 
 
 def _sizes_text(sizes: dict) -> str:

@@ -18,6 +18,7 @@ from kernel_ir.ir import (
     MemScope, Module, PointerType, Pragma, Return, ScalarType, Var, VectorType, transform, walk,
 )
 from kernel_ir.parse import ParseError, parse
+from passes.translate import translate
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
 CORPUS_DIALECTS = {".cu": "cuda", ".hip": "hip", ".mlu": "bang", ".cpp": "cpp"}
@@ -545,6 +546,32 @@ extern "C" void k(float* x) {
         dataclasses.replace(d, body=dataclasses.replace(d.body, body=(simd,))) if getattr(d, "name", "") == "k"
         else d for d in module.items))
     assert "unroll" not in print_module(module, "cpp")
+
+
+def test_likely_branches_round_trip_and_survive_translation() -> None:
+    """`if (c) [[likely]]` (how simdize prints its fast versions, and how people hint g++) parses to If.likely,
+    prints back the same, and stays on a helper's branches in the translation."""
+    source = r"""
+__device__ float twice_if(float a, int k) {
+    float v = a;
+    if (k > 2) [[likely]] { return v * 2.0f; } else if (k > 1) [[likely]] { v = -v; }
+    v = v + 1.0f;
+    return v;
+}
+__global__ void k(const float* x, float* y, int n, int m) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = twice_if(x[i], m);
+}
+extern "C" void run(const float* x, float* y, int n, int m) { k<<<(n + 127) / 128, 128>>>(x, y, n, m); }
+"""
+    module = parse(source, "cuda")
+    printed = print_module(module, "cuda")
+    assert "if (k > 2) [[likely]] {" in printed and "} else if (k > 1) [[likely]] {" in printed
+    assert print_module(parse(printed, "cuda"), "cuda") == printed
+    likely = [n for n in walk(module.function("twice_if")) if getattr(n, "likely", False)]
+    assert len(likely) == 2
+    code = translate(source, "cpp", "cuda", native_compile=False).code
+    assert code.count("[[likely]]") == 2
 
 
 def test_parse_errors_are_coded() -> None:

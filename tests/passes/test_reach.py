@@ -46,19 +46,19 @@ def test_a_wrong_fast_version_that_default_sizes_never_run_is_caught() -> None:
     wrong = cpp_result("3.0f")
     assert verify(SCALE_CUDA, "cuda", wrong.code, "cpp", "scale").verified  # n = 37: only the partial block ran
     checked = verify_translation(SCALE_CUDA, "cuda", wrong)
-    assert checked.status == "mismatch" and checked.reason.startswith("on sizes that run its fast versions")
+    assert checked.status == "mismatch" and checked.reason.startswith("on sizes that run its [[likely]] branches")
     assert checked.sizes["n"] > 64
 
 
 def test_a_right_fast_version_is_verified_on_both_sizes() -> None:
     checked = verify_translation(SCALE_CUDA, "cuda", cpp_result("2.0f"))
     assert checked.verified and checked.sizes == {"n": 37}
-    assert checked.reason.endswith("; agreed too on n=69; its fast version ran")
+    assert checked.reason.endswith("; agreed too on n=69; its [[likely]] branch ran")
 
 
 def test_sizes_given_that_already_run_the_fast_versions_are_not_grown() -> None:
     checked = verify_translation(SCALE_CUDA, "cuda", cpp_result("2.0f"), sizes={"n": 200})
-    assert checked.verified and checked.reason.endswith("(max abs error 0); its fast version ran")
+    assert checked.verified and checked.reason.endswith("(max abs error 0); its [[likely]] branch ran")
 
 
 def test_the_walk_follows_declarations_first_iterations_and_early_returns() -> None:
