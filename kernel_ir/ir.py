@@ -366,7 +366,7 @@ class If(Node):
     then: Block
     otherwise: Block | None = None
     constexpr: bool = False  # `if constexpr`: the untaken branch of a template is never instantiated
-    likely: bool = False  # `if (c) [[likely]]`: the then-branch is the fast version of a versioned loop body
+    likely: bool = False  # `if (c) [[likely]]`: simdize's fast version of a loop body, or the source's own hint
 
 
 @dataclass(frozen=True, slots=True)
