@@ -199,6 +199,7 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 # ---------------------------------------------------------------------------------------------- knobs ---------
 
 ON_OFF = (True, False)
+SUM_REGISTERS = (8, 16)  # vector registers a register tile's sums may take: half of AVX2's or of AVX-512's
 # target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
 OPTIMIZATION_KNOBS = {
     "cpp": (Knob("tensorize", ON_OFF),),
@@ -207,8 +208,8 @@ OPTIMIZATION_KNOBS = {
     "bang": (Knob("cache", ON_OFF), Knob("tile", NRAM_TILES, ordinal=True), Knob("tensorize", ON_OFF),
              Knob("pipeline", ON_OFF)),
 }
-TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "cache", "tile", "tensorize",
-                  "pipeline")
+TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "sum_registers", "cache",
+                  "tile", "tensorize", "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 
@@ -217,8 +218,8 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
         cores = os.cpu_count() or 1
         threads = tuple(sorted({min(2 ** k, cores) for k in range(cores.bit_length() + 1)}))
         # simdize changes nothing elsewhere; the SIMD loops it makes are where a wider vector may pay
-        simdize = (Knob("simdize", ON_OFF), Knob("vector_width", (256, 512), ordinal=True)) \
-            if form.thread_blocks else ()
+        simdize = (Knob("simdize", ON_OFF), Knob("vector_width", (256, 512), ordinal=True),
+                   Knob("sum_registers", SUM_REGISTERS, ordinal=True)) if form.thread_blocks else ()
         launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize)
     elif target in ("cuda", "hip"):
         launch = (Knob("block_size", BLOCK_SIZES, ordinal=True),)
@@ -334,8 +335,16 @@ def tile_fits_nram(space: SearchSpace, config: dict) -> str | None:
     return None
 
 
+def register_tile_needs_simdize(space: SearchSpace, config: dict) -> str | None:
+    """Only simdize makes register tiles: without it every sum_registers is the same program as the default."""
+    registers = config.get("sum_registers", TranslateOptions.sum_registers)
+    if config.get("simdize", True) or registers == TranslateOptions.sum_registers:
+        return None
+    return f"sum_registers {registers} without simdize: no register tile to size"
+
+
 CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (
-    factor_within_trip, peel_needs_tail, optimizations_need_cache, tile_fits_nram)
+    factor_within_trip, peel_needs_tail, optimizations_need_cache, tile_fits_nram, register_tile_needs_simdize)
 
 
 def untuned_space(target: str) -> SearchSpace:

@@ -72,13 +72,14 @@ _NOT_STRAIGHT = (For, While, DoWhile, Switch, Case, Break, Continue, Return, Pra
 _SAFE_EXPR = (Var, Const, BinOp, UnaryOp, Cast, ScalarType, PointerType)
 _VALUE_TYPES = (ScalarType, PointerType, VectorType)  # declared now, assigned later: what scalar expansion can split
 _MAX_UNROLLED = 64  # steps of an unrolled accumulation written out one by one
-# bytes of vector registers a register tile's sums may take: 16 of AVX-512's 32 (the rest hold the operands)
-_REGISTER_BYTES = 16 * 64
 
 
 @dataclass(frozen=True)
 class SimdizeOptions:
     mark_simd: bool = True  # mark the innermost thread loops `vectorized` (False: only reorder the loops)
+    # bytes of vector registers a register tile's sums may take (the rest hold the operands): 16 of AVX-512's 32
+    # zmm by default; 8 of AVX2's 16 ymm is 256 (a tuning knob, translate's `sum_registers`)
+    register_bytes: int = 16 * 64
 
 
 def simdize(module: Module, options: SimdizeOptions = SimdizeOptions()) -> Module:
@@ -1169,7 +1170,8 @@ class _Sinker:
         if recomputed:
             out = [transform(s, lambda n: _without_decls(n, set(recomputed))) for s in out]
             out = [transform(s, lambda n: recomputed.get(n.name) if isinstance(n, Var) else None) for s in out]
-        phase: Stmt = _accumulators_in_registers(Block(hoisted + tuple(out)), self.block_body, self.fresh)
+        phase: Stmt = _accumulators_in_registers(Block(hoisted + tuple(out)), self.block_body, self.fresh,
+                                                  self.options.register_bytes)
         for loop in reversed(self.nest.loops[:-1]):
             phase = dataclasses.replace(loop, body=phase if isinstance(phase, Block) else Block((phase,)))
         return phase
@@ -1447,7 +1449,8 @@ class _Fragment:
     value: Expr
 
 
-def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[[str], str]) -> Block:
+def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[[str], str],
+                               register_bytes: int) -> Block:
     """`for k { a[i] = f(i, k) ..; for i { for j { lanes: acc[i][j][t] += g(a[i], b[j][t]) } } }` ->
     `for i { for j { for k { lanes: acc[i][j][t] += g(f(i, k), ..) } } }`, or, where k is to be unrolled (CUDA's
     `#pragma unroll`) and runs a known number of times, the lanes index distinct elements and k does not index
@@ -1465,13 +1468,15 @@ def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[
       body writes.
     The second form keeps the sum in a scalar the compiler holds in a register (gcc 12 still stores a vector
     accumulated in memory after each step of an unrolled k); it is unrolled here, since a loop left in the lane
-    loop would be marked `omp simd` itself by tensorize (an inner reduction), which undoes the lanes."""
+    loop would be marked `omp simd` itself by tensorize (an inner reduction), which undoes the lanes.
+    Where the tile loops have constant bounds, the sums of the innermost tile loops that fit `register_bytes`
+    (one vector of the lanes per element) are held at once, the outer tile loops staying loops around them."""
     moved: set[str] = set()
     elements = {d.name: d.type for d in (*walk(block_body), *walk(phase)) if isinstance(d, Decl)}
 
     def visit(n: Node) -> Node | None:
         if isinstance(n, For) and n.kind in (ForKind.serial, ForKind.unrolled) and canonical(n) is not None:
-            out = _interchanged(n, phase, elements, fresh)
+            out = _interchanged(n, phase, elements, fresh, register_bytes)
             if out is not None:
                 moved.update(out[1])
                 return out[0]
@@ -1485,8 +1490,8 @@ def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[
     return Block(tuple(s for s in out.body if not (isinstance(s, Decl) and s.name in gone)))
 
 
-def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Callable[[str], str]) \
-        -> tuple[For, set[str]] | None:
+def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Callable[[str], str],
+                  register_bytes: int) -> tuple[For, set[str]] | None:
     """k_loop with the tile loops outside it and its fragments substituted (and their names), or None."""
     *defs, nest = k_loop.body.body or (None,)
     loops: list[For] = []
@@ -1526,16 +1531,20 @@ def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Call
         and isinstance(stop, sympy.Integer) else range(0)
     lanes_apart = isinstance(element, ScalarType) and k_view.var not in names_in(update.target) \
         and any((d := sympy.diff(i, t)).is_number and d != 0 for i in map(to_sympy, indices) if i is not None)
-    points = _register_tile(loops, lane, element) if lanes_apart else None
-    if points is not None:
-        # the whole tile in registers: one scalar per element and lane, k a loop inside the lane loop
+    tile = _register_tile(loops, lane, element, register_bytes) if lanes_apart else None
+    if tile is not None:
+        # the tile's inner loops in registers: one scalar per element and lane, k a loop inside the lane loop
+        held, points = tile
         sums = [(fresh("xp_sum"), point) for point in points]
         at = lambda e, point: fold(_with_values(e, point))  # noqa: E731
         step = dataclasses.replace(k_loop, kind=ForKind.serial, pragmas=(), body=Block(tuple(
             Assign(Var(total), at(value, point), update.op) for total, point in sums)))
-        return dataclasses.replace(lane, body=Block((
+        inner = dataclasses.replace(lane, body=Block((
             *(Decl(total, _mutable(element), at(update.target, point)) for total, point in sums), step,
-            *(Assign(at(update.target, point), Var(total)) for total, point in sums)))), {f.name for f in fragments}
+            *(Assign(at(update.target, point), Var(total)) for total, point in sums))))
+        for loop in reversed(loops[:len(loops) - held]):
+            inner = dataclasses.replace(loop, body=Block((inner,)))
+        return inner, {f.name for f in fragments}
     if k_loop.kind == ForKind.unrolled and 0 < len(steps) <= _MAX_UNROLLED and lanes_apart:
         # distinct lanes, distinct elements: each lane sums over k on its own, k unrolled as the source asked
         total = fresh("xp_sum")
@@ -1564,23 +1573,28 @@ def _without_decls(n: Node, names: set[str]) -> Node | None:
     return None
 
 
-def _register_tile(loops: list[For], lane: For, element: ScalarType) -> list[dict[str, int]] | None:
-    """The values of the tile loops' variables at each element of the tile, when their bounds are constants and
-    the tile's sums, one vector of the lanes each, fit _REGISTER_BYTES; else None."""
+def _register_tile(loops: list[For], lane: For, element: ScalarType, register_bytes: int) \
+        -> tuple[int, list[dict[str, int]]] | None:
+    """(n, the values of the innermost n tile loops' variables at each element they cover) for the largest n
+    whose sums, one vector of the lanes each and more than one, fit `register_bytes`; None where there is no such
+    n (or a bound of those loops or the lane count is not a constant)."""
     lanes = canonical(lane)
     count = to_sympy(lanes.stop) - to_sympy(lanes.start)
     if not isinstance(count, sympy.Integer):
         return None
     points: list[dict[str, int]] = [{}]
-    for loop in loops:
+    best = None
+    for held, loop in enumerate(reversed(loops), 1):
         view = canonical(loop)
         first, stop = to_sympy(view.start), to_sympy(view.stop)
         if not (isinstance(first, sympy.Integer) and isinstance(stop, sympy.Integer)):
-            return None
-        points = [{**p, view.var: v} for p in points for v in range(int(first), int(stop), view.step)]
-    if not 1 < len(points) * int(count) * element.dtype.bits // 8 <= _REGISTER_BYTES:
-        return None
-    return points
+            break
+        points = [{view.var: v, **p} for v in range(int(first), int(stop), view.step) for p in points]
+        if len(points) * int(count) * element.dtype.bits // 8 > register_bytes:
+            break
+        if len(points) > 1:
+            best = held, points
+    return best
 
 
 def _with_values(e: Expr, values: dict[str, int]) -> Expr:

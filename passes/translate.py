@@ -83,7 +83,9 @@ class TranslateOptions:
     `schedule(kind)` clauses on every OpenMP loop bind emits (None: the OpenMP runtime's defaults). vector_width
     (cpp only): the SIMD width in bits g++ prefers for the file's loops (`#pragma GCC target`; None: 512 where
     simdize made SIMD loops of thread blocks, elsewhere the compiler's choice for -march=native, 256 bits on many
-    AVX-512 CPUs).
+    AVX-512 CPUs). sum_registers (cpp, thread-block kernels): how many vector registers of that width a register
+    tile's sums may take in the SIMD loops simdize makes (16 suits AVX-512's 32 registers, 8 at 256 bits suits
+    AVX2's 16).
     """
 
     block_size: int = 256
@@ -91,6 +93,7 @@ class TranslateOptions:
     omp_threads: int | None = None
     omp_schedule: str | None = None
     vector_width: int | None = None
+    sum_registers: int = 16
     # target optimizations after bind (each skipped, with its reason recorded, when it does not apply):
     # cache: stage tiles of `tile` iterations on chip; tensorize: vector/matrix intrinsics on them;
     # pipeline: double-buffer the tiles' loads
@@ -187,7 +190,8 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     simdized: list[str] = []
     if target == "cpp" and options.simdize:
         from passes.simdize import SimdizeOptions, simdize_and_report
-        simdize_options = SimdizeOptions()
+        bits = options.vector_width or SIMT_VECTOR_WIDTH
+        simdize_options = SimdizeOptions(register_bytes=options.sum_registers * bits // 8)
         module, simdized = simdize_and_report(module, simdize_options)
         records.append(PassRecord("simdize", dataclasses.asdict(simdize_options),
                                   "; ".join(simdized) or "no thread loop nest moved"))

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from autotune.space import NRAM_TILES, SEQUENCES, build_spaces, loop_form, untuned_space
-from passes.translate import ScheduleStep, TranslateOptions
+from passes.translate import ScheduleStep, TranslateOptions, translate
 from tests.autotune.kernels import FIXED_TILE, SCALE_ROWS
 
 
@@ -77,6 +77,20 @@ def test_simdize_is_a_cpp_knob_only_for_thread_block_kernels():
     assert build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=((),))[0].knob("simdize") is None  # no thread loops
     wide = block.config({"omp_threads": 1, "omp_schedule": "static", "simdize": True, "vector_width": 512})
     assert block.options(wide).vector_width == 512
+
+
+def test_sum_registers_sizes_simdize_register_tiles_and_means_nothing_without_simdize():
+    block = build_spaces(ROW_SUM, "cpp", "cuda", sequences=((),))[0]
+    assert block.knob("sum_registers").values == (8, 16)
+    narrow = block.config({"omp_threads": 1, "omp_schedule": "static", "simdize": True, "vector_width": 256,
+                           "sum_registers": 8, "tensorize": True})
+    assert block.invalid(narrow) is None and block.options(narrow).sum_registers == 8
+    assert "without simdize" in block.invalid({**narrow, "simdize": False})
+    assert block.invalid({**narrow, "simdize": False, "sum_registers": 16}) is None
+    # 8 registers of 256 bits: 256 bytes for the sums, what simdize is given
+    record = next(p for p in translate(ROW_SUM, "cpp", "cuda", options=block.options(narrow),
+                                       native_compile=False).passes if p.name == "simdize")
+    assert record.options["register_bytes"] == 256
 
 def test_optimizations_without_cache_tiles_are_pruned_as_duplicates():
     cuda = build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),))[0].restrict(block_size=(256,))

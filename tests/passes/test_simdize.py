@@ -229,22 +229,38 @@ def test_a_register_tile_sums_in_one_scalar_per_element_and_lane_and_runs_the_sa
         assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(steps))
 
 
-def test_a_tile_too_big_for_the_registers_keeps_its_loops_around_the_lanes(monkeypatch):
-    monkeypatch.setattr(simdize_module, "_REGISTER_BYTES", 0)
+def test_a_tile_too_big_for_the_registers_keeps_its_loops_around_the_lanes():
+    no_registers = SimdizeOptions(register_bytes=0)
     before = loop_form(TILE_DOT)
-    after = simdize(before)
+    after = simdize(before, no_registers)
     # k moves inside the tile loops (i, j) so each element's vector stays in a register across k
     assert not register_tiles(after) and accumulating_loops(after) == ["k"]
     assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
     # a k the source unrolls is written out inside the lane loop, into a scalar per lane
     before = loop_form(TILE_DOT.replace("        for (int k = 0; k < 8; k++) {",
                                         "#pragma unroll\n        for (int k = 0; k < 8; k++) {"))
-    after = simdize(before)
+    after = simdize(before, no_registers)
     sums = [n for n in walk(after) if isinstance(n, Decl) and n.name.startswith("xp_sum")]
     assert len(sums) == 1 and not [n for n in walk(after) if isinstance(n, For) and n.init[0].name == "k"]
     lane = next(n for n in simd_loops(after) if any(s is sums[0] for s in n.body.body))
     assert sum(1 for s in lane.body.body if isinstance(s, Assign) and s.op == "+") == 8
     assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(2))
+
+
+def test_a_tile_row_that_fits_the_registers_is_held_while_the_rows_stay_a_loop():
+    # room for the sums of one row (2 elements x 16 lanes of float), not of the whole 2 x 2 tile: the row loop i
+    # stays around the lane loop, and each lane holds its row's two sums across k
+    row = SimdizeOptions(register_bytes=2 * 16 * 4)
+    before = loop_form(TILE_DOT)
+    after = simdize(before, row)
+    [(sums, k_loop)] = register_tiles(after)
+    assert sums == 2 and k_loop.init[0].name == "k"
+    lane = next(n for n in simd_loops(after) if any(s is k_loop for s in n.body.body))
+    [row_loop] = [n for n in walk(after) if isinstance(n, For) and lane in walk(n.body) and n is not lane
+                  and n.init[0].name.startswith("i")]
+    assert row_loop.body.body == (lane,)
+    for steps in (1, 3):
+        assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(steps))
 
 
 def test_fragments_used_elsewhere_stay_one_copy_or_one_per_lane(monkeypatch):
