@@ -498,6 +498,9 @@ class Module(Node):
     includes: tuple[str, ...] = ()  # "<cuda_runtime.h>", '"util.h"'
     macros: tuple[str, ...] = ()  # verbatim "#define ..." lines
     items: tuple[TopLevel, ...] = ()
+    # verbatim "#pragma ..." lines before the includes: options every function of the file must share, the
+    # headers' inline functions included (g++ does not inline across `#pragma GCC optimize` settings)
+    preamble: tuple[str, ...] = ()
 
     @property
     def functions(self) -> tuple[Function, ...]:

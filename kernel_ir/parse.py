@@ -166,9 +166,10 @@ class _ModuleBuilder:
                 macros.append(self._macro_text(cursor))
             elif kind is not None and not kind.is_preprocessing():
                 positioned.extend(self._items(cursor, extern_c=False))
-        positioned.extend(self._top_level_pragmas())
+        preamble, pragmas = self._top_level_pragmas()
+        positioned.extend(pragmas)
         positioned.extend(self._explicit_instantiations())
-        return Module(self.dialect, tuple(includes), tuple(macros), self._ordered(positioned))
+        return Module(self.dialect, tuple(includes), tuple(macros), self._ordered(positioned), tuple(preamble))
 
     def _ordered(self, positioned: list[tuple[int, int, TopLevel]]) -> tuple[TopLevel, ...]:
         """Items in source order; overlapping verbatim declarations (`typedef struct {...} X;` yields a struct
@@ -221,14 +222,20 @@ class _ModuleBuilder:
             text.append(self.lines[line])
         return "\n".join(text).strip()
 
-    def _top_level_pragmas(self) -> list[tuple[int, int, TopLevel]]:
-        items = []
+    def _top_level_pragmas(self) -> tuple[list[str], list[tuple[int, int, TopLevel]]]:
+        """(the preamble: pragmas before anything else of the file, the other top-level pragmas as items)."""
+        preamble, items = [], []
         offsets = _line_offsets(self.source_bytes)
+        first_other = min((c.extent.start.line for c in self.tu.cursor.get_children() if in_main_file(c)),
+                          default=len(self.lines) + 1)
         for line, text in sorted(self.pragmas.items()):
             if any(first <= line <= last for first, last in self.covered):
                 continue
-            items.append((offsets[line - 1], offsets[line - 1], Verbatim(f"#pragma {text}")))
-        return items
+            if line < first_other:
+                preamble.append(f"#pragma {text}")
+            else:
+                items.append((offsets[line - 1], offsets[line - 1], Verbatim(f"#pragma {text}")))
+        return preamble, items
 
     def _explicit_instantiations(self) -> list[tuple[int, int, TopLevel]]:
         """`template __global__ void k<16>(float*);` is not exposed by libclang: recover it from the text."""

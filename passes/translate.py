@@ -219,6 +219,9 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     vector_width = options.vector_width
     if vector_width is None and target == "cpp" and options.simdize and simdized:
         vector_width = SIMT_VECTOR_WIDTH
+    if target == "cpp" and simdized:
+        module = speculated_float_arithmetic(module)
+        records.append(PassRecord("speculated_float_arithmetic", {"pragma": NO_TRAPPING_MATH}))
     if target == "cpp" and vector_width is not None:
         module = preferred_vector_width(module, vector_width)
         records.append(PassRecord("vector_width", {"bits": vector_width}))
@@ -243,6 +246,24 @@ def preferred_vector_width(module: Module, bits: int) -> Module:
     if bits not in VECTOR_WIDTHS:
         raise XpilerError("XP002", f"vector_width must be one of {', '.join(map(str, VECTOR_WIDTHS))}, got {bits}")
     return module.with_definitions(Verbatim(f'#pragma GCC target("prefer-vector-width={bits}")'))
+
+
+NO_TRAPPING_MATH = '#pragma GCC optimize("no-trapping-math")'
+
+
+def speculated_float_arithmetic(module: Module) -> Module:
+    """The module compiled as if float operations raised no trap (g++'s -fno-trapping-math), first in the file
+    so that every function, the headers' inline ones too, has the same setting (g++ does not inline a function
+    into one compiled with another).
+
+    Why: simdize's SIMD loops guard each lane's work (`if (active) acc[t] += x[i] * w;`). To vectorize such a loop
+    g++ must run the guarded float operations on every lane, which it does only where it may assume they do not
+    trap, or where it can mask them (AVX-512): on an AVX2 CPU those loops stayed scalar. What it computes is
+    unchanged: the option speaks only of floating-point exceptions, which no kernel here observes (the same
+    values, bit for bit: the executor's own native run of the result is built with it too)."""
+    if NO_TRAPPING_MATH in module.preamble:
+        return module
+    return dataclasses.replace(module, preamble=(*module.preamble, NO_TRAPPING_MATH))
 
 
 def openmp_clauses(module: Module, threads: int | None, schedule: str | None) -> Module:

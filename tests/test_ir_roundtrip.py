@@ -18,7 +18,7 @@ from kernel_ir.ir import (
     MemScope, Module, PointerType, Pragma, Return, ScalarType, Var, VectorType, transform, walk,
 )
 from kernel_ir.parse import ParseError, parse
-from passes.translate import translate
+from passes.translate import TranslateOptions, translate
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
 CORPUS_DIALECTS = {".cu": "cuda", ".hip": "hip", ".mlu": "bang", ".cpp": "cpp"}
@@ -614,3 +614,32 @@ def test_printed_cpp_compiles(tmp_path: pathlib.Path) -> None:
 def test_printed_cuda_compiles(tmp_path: pathlib.Path) -> None:
     sources = {name: print_module(parse(src, d)) for name, (src, d) in INLINE_KERNELS.items() if d == "cuda"}
     _compile(tmp_path, ["nvcc", "-c", "-arch=sm_80"], ".cu", sources)
+
+
+def test_pragmas_before_the_includes_stay_first() -> None:
+    """`#pragma GCC optimize(...)` must precede the headers to apply to their inline functions too (g++ does not
+    inline across settings): a pragma above everything else is the module's preamble, printed first; one
+    between definitions stays where it was."""
+    source = """#pragma GCC optimize("no-trapping-math")
+#include <cmath>
+#pragma GCC target("prefer-vector-width=512")
+extern "C" void scale(float* x, int n) {
+    for (int i = 0; i < n; i++) x[i] = std::fabs(x[i]) * 2.0f;
+}
+"""
+    module = parse(source, "cpp")
+    assert module.preamble == ('#pragma GCC optimize("no-trapping-math")',)
+    printed = print_module(module, "cpp")
+    assert printed.startswith('#pragma GCC optimize("no-trapping-math")\n\n#include <cmath>\n')
+    assert printed.index('#pragma GCC target') > printed.index("#include <cmath>")
+    assert print_module(parse(printed, "cpp"), "cpp") == printed
+
+
+def test_simdized_cpp_results_are_compiled_without_float_traps_first_in_the_file() -> None:
+    """simdize's guarded SIMD loops vectorize on AVX2 only where g++ may run float operations on every lane."""
+    block_kernel = (pathlib.Path(__file__).parent / "corpus" / "cuda" / "conv2d_nchw.cu").read_text()
+    simdized = translate(block_kernel, "cpp", "cuda", native_compile=False)
+    assert simdized.code.startswith('#pragma GCC optimize("no-trapping-math")\n')
+    assert "speculated_float_arithmetic" in [p.name for p in simdized.passes]
+    plain = translate(block_kernel, "cpp", "cuda", options=TranslateOptions(simdize=False), native_compile=False)
+    assert "no-trapping-math" not in plain.code

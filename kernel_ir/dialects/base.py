@@ -81,7 +81,7 @@ class CPrinter:
     # ---------------------------------------------------------------- module ---------------------------------
     def module(self, module: Module) -> str:
         self.same_dialect = module.dialect == self.dialect
-        sections = []
+        sections = ["\n".join(module.preamble)] if module.preamble else []
         includes = self.includes(module)
         if includes:
             sections.append("\n".join(f"#include {name}" for name in includes))

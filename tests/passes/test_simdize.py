@@ -459,6 +459,20 @@ def test_a_tap_every_lane_reads_under_its_guard_is_read_once_if_any_lane_needs_i
         assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k))
 
 
+def test_a_guarded_update_of_a_lanes_own_sum_is_a_select_and_the_sums_start_defined():
+    """`if (m) acc[t] += e` compiles to masked stores, slow on AVX2 CPUs; `acc[t] = m ? acc[t] + e : acc[t]` to a
+    blend and a plain store: every lane stores, an inactive one its own value, so every element is defined."""
+    before = loop_form(PADDED_CONV)
+    module = simdize(before)
+    code = print_module(module)
+    assert re.search(r"(acc\w*)\[xp_tx\] = (\w+) \? \1\[xp_tx\] \+ \w+\[\w+\] \* \w+ : \1\[xp_tx\];", code), code
+    assert re.search(r"float acc\w*\[64\] = \{\};", code), code
+    # only in SIMD loops and only on the per-lane arrays: the output store keeps its guard
+    assert re.search(r"if \(xp_active\[xp_tx\]\) \{\s*dy\[", code), code
+    for n, k in ((150, 5), (3, 7), (64, 1)):
+        assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k))
+
+
 def test_a_loop_that_stores_to_memory_keeps_its_guarded_reads():
     """y may alias w: reading w once before the loop could miss a store of an earlier lane."""
     source = PADDED_CONV.replace("acc += row[at] * w[c * k + j];", "acc += row[at] * w[c * k + j];\n"
