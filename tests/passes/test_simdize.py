@@ -3,13 +3,15 @@ the same header in every thread), per-thread values get the thread dimension las
 what may not move (warp-synchronous code, while loops) stays whole."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
 import pytest
 
 from kernel_ir.dialects import print_module
-from kernel_ir.ir import ArrayType, Assign, Decl, DType, For, ForKind, Module, ScalarType, While, walk
+from kernel_ir.ir import (ArrayType, Assign, Block, Decl, DType, For, ForKind, If, Module, ScalarType, While,
+                          transform, walk)
 from kernel_ir.parse import parse
 from passes import simdize as simdize_module
 from passes.simdize import SimdizeOptions, simdize, simdize_and_report
@@ -471,6 +473,76 @@ def test_a_guarded_update_of_a_lanes_own_sum_is_a_select_and_the_sums_start_defi
     assert re.search(r"if \(xp_active\[xp_tx\]\) \{\s*dy\[", code), code
     for n, k in ((150, 5), (3, 7), (64, 1)):
         assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k))
+
+
+# one thread per output pixel, its row and column recomposed into the input index: a gather per lane, though
+# for "same" sizes (stride 1, 2 * pad = k - 1) neighbouring lanes read neighbouring elements
+PIXEL_BLUR = """
+#include <cuda_runtime.h>
+__global__ void blur_kernel(const float* x, float* y, int h, int w, int k, int stride, int pad) {
+    const int oh_count = (h + 2 * pad - k) / stride + 1;
+    const int ow_count = (w + 2 * pad - k) / stride + 1;
+    const int pix = blockIdx.x * 32 + threadIdx.x;
+    if (pix >= oh_count * ow_count) return;
+    const int channel = blockIdx.y;
+    const float* plane = x + channel * h * w;
+    const int oh = pix / ow_count;
+    const int ow = pix % ow_count;
+    float acc = 0.0f;
+    for (int kh = 0; kh < k; kh++) {
+        for (int kw = 0; kw < k; kw++) {
+            const int ih = oh * stride - pad + kh;
+            const int iw = ow * stride - pad + kw;
+            if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+            acc += plane[ih * w + iw] * (kh + 1);
+        }
+    }
+    y[channel * oh_count * ow_count + pix] = acc;
+}
+extern "C" void blur(const float* x, float* y, int channels, int h, int w, int k, int stride, int pad) {
+    const int pixels = ((h + 2 * pad - k) / stride + 1) * ((w + 2 * pad - k) / stride + 1);
+    float *dx, *dy;
+    cudaMalloc(&dx, channels * h * w * sizeof(float));
+    cudaMalloc(&dy, channels * pixels * sizeof(float));
+    cudaMemcpy(dx, x, channels * h * w * sizeof(float), cudaMemcpyHostToDevice);
+    blur_kernel<<<dim3((pixels + 31) / 32, channels), 32>>>(dx, dy, h, w, k, stride, pad);
+    cudaMemcpy(y, dy, channels * pixels * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(dy);
+}
+"""
+
+
+def blur_args(h: int, w: int, k: int, stride: int, pad: int, channels: int = 2) -> list:
+    pixels = ((h + 2 * pad - k) // stride + 1) * ((w + 2 * pad - k) // stride + 1)
+    x = np.random.default_rng(8).uniform(-1, 1, channels * h * w).astype(np.float32)
+    return [("x", x), ("y", np.zeros(channels * pixels, np.float32)), ("channels", np.int32(channels)),
+            ("h", np.int32(h)), ("w", np.int32(w)),
+            ("k", np.int32(k)), ("stride", np.int32(stride)), ("pad", np.int32(pad))]
+
+
+@pytest.mark.parametrize("sizes,taken", [((9, 40, 3, 1, 1), "unit stride"), ((9, 40, 3, 2, 1), "gather"),
+                                         ((7, 5, 3, 1, 0), "gather")])
+def test_lanes_reading_consecutive_elements_at_run_time_read_them_as_a_vector(sizes, taken: str):
+    before = loop_form(PIXEL_BLUR)
+    module = simdize(before)
+    code = print_module(module)
+    assert re.search(r"#pragma omp simd reduction\(min:(\w+)\) reduction\(max:(\w+)\)", code), code
+    assert re.search(r"plane\[xp_first\w* \+ xp_tx\]", code) and re.search(r"plane\[ih\w*(\[xp_tx\])? \* w \+", code), code
+    assert_same(print_cuda_loop_form(before), module, "blur", blur_args(*sizes))
+    # the other version poisoned (its reads of x moved far out): the results come from the version named
+    versions = [n for n in walk(module) if isinstance(n, If)
+                and any(isinstance(d, Decl) and d.name.startswith("xp_first") for d in n.then.body)]
+    assert versions
+    poison = (lambda n: dataclasses.replace(n, otherwise=Block(()))) if taken == "unit stride" else \
+        (lambda n: dataclasses.replace(n, then=Block(())))
+    poisoned = transform(module, lambda n: poison(n) if any(n is v for v in versions) else None)
+    assert_same(print_cuda_loop_form(before), poisoned, "blur", blur_args(*sizes))
+    other = (lambda n: dataclasses.replace(n, then=Block(()))) if taken == "unit stride" else \
+        (lambda n: dataclasses.replace(n, otherwise=Block(())))
+    with pytest.raises(AssertionError):  # and without it, nothing is computed: the version named ran
+        assert_same(print_cuda_loop_form(before), transform(module, lambda n: other(n) if any(
+            n is v for v in versions) else None), "blur", blur_args(*sizes))
 
 
 def test_a_loop_that_stores_to_memory_keeps_its_guarded_reads():
