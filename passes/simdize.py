@@ -677,14 +677,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
     guard holds (what the lanes would have read, nothing more): g++ 12 vectorizes no masked load of an invariant
     address, so such a loop stayed scalar. A first SIMD loop recomputes the guards (the statements before the
     guarded one, which write only their own locals) and ORs them; the loop itself then uses the value read."""
-    declared = [(p.name, p.type) for p in fn.params] + [(d.name, d.type) for d in walk(fn.body) if isinstance(d, Decl)]
-    types = {name: t for name, t in declared if all(u == t for other, u in declared if other == name)}
-    uses = Counter(n.name for n in walk(fn.body) if isinstance(n, Var))
-    indexed = Counter(n.base.name for n in walk(fn.body) if isinstance(n, Index) and isinstance(n.base, Var))
-    params = {p.name for p in fn.params}
-    # local arrays only ever indexed (never decayed to a pointer): nothing else reaches their elements
-    private = {name for name, t in types.items() if isinstance(t, ArrayType) and name not in params
-               and uses[name] == indexed[name]}
+    types, private = _types_and_private_arrays(fn)
     taken = names_in(fn) | set(types)
 
     def hoist(node: Node) -> Node | None:
@@ -694,8 +687,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
         local = {d.name for d in walk(node.body) if isinstance(d, Decl)}
         varying = local | written_names(node.body) | {lane}
         stores = store_targets(node.body)
-        if not all(isinstance(t, Var) and t.name in local or isinstance(t, Index) and isinstance(t.base, Var)
-                   and t.base.name in private for t in stores):
+        if not _stores_stay_private(stores, local, private):
             return None  # a store that may alias the element read
         varying |= {t.base.name for t in stores if isinstance(t, Index)}  # arrays the loop writes change in it
         for k, guarded in enumerate(body):
@@ -745,13 +737,7 @@ def _unit_stride_versions(fn: Function) -> Function:
     the minimum equals the maximum d, every reading lane's i is d + t modulo 2^32, which is d + t itself when
     d + (lanes - 1) stays an int (the other test), so each lane reads the element it read, under the same guard,
     and no lane reads anything more."""
-    declared = [(p.name, p.type) for p in fn.params] + [(d.name, d.type) for d in walk(fn.body) if isinstance(d, Decl)]
-    types = {name: t for name, t in declared if all(u == t for other, u in declared if other == name)}
-    uses = Counter(n.name for n in walk(fn.body) if isinstance(n, Var))
-    indexed = Counter(n.base.name for n in walk(fn.body) if isinstance(n, Index) and isinstance(n.base, Var))
-    params = {p.name for p in fn.params}
-    private = {name for name, t in types.items() if isinstance(t, ArrayType) and name not in params
-               and uses[name] == indexed[name]}
+    types, private = _types_and_private_arrays(fn)
     taken = names_in(fn) | set(types)
 
     def version(node: Node) -> Node | None:
@@ -762,8 +748,7 @@ def _unit_stride_versions(fn: Function) -> Function:
         lane, body = view.var, node.body.body
         local = {d.name for d in walk(node.body) if isinstance(d, Decl)}
         stores = store_targets(node.body)
-        if not all(isinstance(t, Var) and t.name in local or isinstance(t, Index) and isinstance(t.base, Var)
-                   and t.base.name in private for t in stores):
+        if not _stores_stay_private(stores, local, private):
             return None  # a store that may alias what the lanes read
         written = written_names(node.body) | {t.base.name for t in stores if isinstance(t, Index)}
         varying = local | written | {lane}
@@ -848,6 +833,24 @@ def _gathered(index: Expr, per_lane: set[str]) -> bool:
     where an affine index of the lane alone (`t * n + c`) is read with a known stride and left alone."""
     return bool(names_in(index) & per_lane) or any(
         isinstance(n, Index) or isinstance(n, BinOp) and n.op in ("/", "%") for n in walk(index))
+
+
+def _types_and_private_arrays(fn: Function) -> tuple[dict[str, Node], set[str]]:
+    """(name -> type, for the names whose declarations all agree; the local arrays only ever indexed, never
+    decayed to a pointer: nothing but their own indexing reaches their elements)."""
+    declared = [(p.name, p.type) for p in fn.params] + [(d.name, d.type) for d in walk(fn.body) if isinstance(d, Decl)]
+    types = {name: t for name, t in declared if all(u == t for other, u in declared if other == name)}
+    uses = Counter(n.name for n in walk(fn.body) if isinstance(n, Var))
+    indexed = Counter(n.base.name for n in walk(fn.body) if isinstance(n, Index) and isinstance(n.base, Var))
+    params = {p.name for p in fn.params}
+    return types, {name for name, t in types.items() if isinstance(t, ArrayType) and name not in params
+                   and uses[name] == indexed[name]}
+
+
+def _stores_stay_private(stores: list[Expr], local: set[str], private: set[str]) -> bool:
+    """Every store is to a loop's own local or an element of a private array: none reaches a pointer's memory."""
+    return all(isinstance(t, Var) and t.name in local or isinstance(t, Index) and isinstance(t.base, Var)
+               and t.base.name in private for t in stores)
 
 
 def _recomputable(s: Stmt, own: set[str]) -> bool:
