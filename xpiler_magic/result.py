@@ -187,7 +187,8 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
     from passes.recover_loops import RecoverOptions, recover_loops
     from passes.simdize import SimdizeOptions, simdize
     from passes.tensorize import TensorizeOptions, tensorize
-    from passes.translate import ScheduleStep, apply_schedule, openmp_clauses, source_buffer_elements
+    from passes.translate import (ScheduleStep, apply_schedule, openmp_clauses, preferred_vector_width,
+                                  source_buffer_elements, speculated_float_arithmetic)
 
     entry = translation.entry
 
@@ -209,6 +210,8 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
               "bind": bind_step,
               "openmp_clauses": lambda module, options: openmp_clauses(module, options["num_threads"],
                                                                        options["schedule"]),
+              "speculated_float_arithmetic": lambda module, _: speculated_float_arithmetic(module),
+              "vector_width": lambda module, options: preferred_vector_width(module, options["bits"]),
               "cache": lambda module, options: cache(module, CacheOptions(**options)),
               "tensorize": lambda module, options: tensorize(module, TensorizeOptions(**options)),
               "pipeline": lambda module, options: pipeline(module, PipelineOptions(**options))}
