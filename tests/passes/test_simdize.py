@@ -545,6 +545,58 @@ def test_lanes_reading_consecutive_elements_at_run_time_read_them_as_a_vector(si
             n is v for v in versions) else None), "blur", blur_args(*sizes))
 
 
+# each thread keeps the largest element of its columns and where it was: an `if` whose condition reads the
+# sum its first statement changes
+RUNNING_ARGMAX = """
+#include <cuda_runtime.h>
+__global__ void running_argmax_kernel(const float* x, float* best, int* at, int cols) {
+    const int t = threadIdx.x;
+    const float* r = x + blockIdx.x * cols;
+    float v = -1e30f;
+    int idx = -1;
+    for (int c = t; c < cols; c += 32) {
+        const float e = r[c];
+        if (e > v) { v = e; idx = c; }
+    }
+    __shared__ float vs[32];
+    __shared__ int idxs[32];
+    vs[t] = v;
+    idxs[t] = idx;
+    __syncthreads();
+    best[blockIdx.x * 32 + t] = vs[31 - t];
+    at[blockIdx.x * 32 + t] = idxs[31 - t];
+}
+extern "C" void running_argmax(const float* x, float* best, int* at, int rows, int cols) {
+    float *dx, *db;
+    int* da;
+    cudaMalloc(&dx, rows * cols * sizeof(float));
+    cudaMalloc(&db, rows * 32 * sizeof(float));
+    cudaMalloc(&da, rows * 32 * sizeof(int));
+    cudaMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice);
+    running_argmax_kernel<<<rows, 32>>>(dx, db, da, cols);
+    cudaMemcpy(best, db, rows * 32 * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaMemcpy(at, da, rows * 32 * sizeof(int), cudaMemcpyDeviceToHost);
+    cudaFree(dx);
+    cudaFree(db);
+    cudaFree(da);
+}
+"""
+
+
+def test_a_guarded_pair_of_updates_whose_test_reads_what_they_change_stays_an_if():
+    before = loop_form(RUNNING_ARGMAX)
+    module = simdize(before)
+    code = print_module(module)
+    # two selects would test e > v[t] again after the first changed v[t]: the pair keeps its `if`
+    assert re.search(r"if \(e\w* > v\w*\[xp_tx\]\) \{", code), code
+    rng = np.random.default_rng(9)
+    for rows, cols in ((3, 100), (2, 7)):
+        x = rng.integers(-3, 3, rows * cols).astype(np.float32)  # ties: the first stays
+        assert_same(print_cuda_loop_form(before), module, "running_argmax",
+                    [("x", x), ("best", np.zeros(rows * 32, np.float32)), ("at", np.zeros(rows * 32, np.int32)),
+                     ("rows", np.int32(rows)), ("cols", np.int32(cols))])
+
+
 def test_a_loop_that_stores_to_memory_keeps_its_guarded_reads():
     """y may alias w: reading w once before the loop could miss a store of an earlier lane."""
     source = PADDED_CONV.replace("acc += row[at] * w[c * k + j];", "acc += row[at] * w[c * k + j];\n"
