@@ -50,7 +50,7 @@ import dataclasses
 import functools
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import sympy
@@ -59,7 +59,7 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
                           DoWhile, DType, Expr, For, ForKind, Function, If, Index, InitList, KernelLaunch, MemScope,
                           MethodCall, Module, Node, PointerType, Pragma, RawExpr, RawStmt, Return, ScalarType, Select, Stmt, Switch,
                           UnaryOp, Var,
-                          VectorType, Verbatim, While, transform, walk)
+                          VectorType, Verbatim, While, children, transform, walk)
 from passes.inline import fold
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
                           int_value, simplify_int, store_targets, substitute, symbol, to_sympy,
@@ -766,9 +766,11 @@ def _unit_stride_versions(fn: Function) -> Function:
             inner = {d.name for d in walk(where) if isinstance(d, Decl)}
             # locals the prefix declares once (`int c = c0 + t;`): an index through them may be affine after all
             defined = {d.name: d.init for d in prefix if isinstance(d, Decl) and d.init is not None
-                       and d.name not in written_names(node.body)}
+                       and d.name not in written}
+            # only reads the statement makes whenever it runs (under its guard): the first loop evaluates their
+            # indices there, and an index read under a further condition may not be defined elsewhere
             reads = list(dict.fromkeys(
-                n for n in walk(where) if isinstance(n, Index) and isinstance(n.base, Var)
+                n for n in _always_evaluated(where) if isinstance(n, Index) and isinstance(n.base, Var)
                 and n.base.name not in varying and isinstance(types.get(n.base.name), PointerType)
                 and names_in(n.index) & varying and not names_in(n.index) & inner
                 and _int_valued(n.index, types, lane) and _gathered(_inlined(n.index, defined), varying - {lane})))
@@ -801,6 +803,22 @@ def _unit_stride_versions(fn: Function) -> Function:
 
     body = transform(fn.body, version)
     return fn if body is fn.body else dataclasses.replace(fn, body=body)
+
+
+def _always_evaluated(node: Node) -> Iterator[Node]:
+    """The nodes under node that C evaluates whenever node runs: not in the body of an `if` or a loop, nor in a
+    ?: branch or right of && and ||."""
+    yield node
+    if isinstance(node, (For, While, DoWhile, Switch)):
+        return
+    if isinstance(node, (If, Select)):
+        kids: tuple[Node, ...] = (node.cond,)
+    elif isinstance(node, BinOp) and node.op in ("&&", "||"):
+        kids = (node.lhs,)
+    else:
+        kids = tuple(children(node))
+    for kid in kids:
+        yield from _always_evaluated(kid)
 
 
 def _int_valued(e: Expr, types: dict, lane: str) -> bool:

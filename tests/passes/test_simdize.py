@@ -597,6 +597,17 @@ def test_a_guarded_pair_of_updates_whose_test_reads_what_they_change_stays_an_if
                      ("rows", np.int32(rows)), ("cols", np.int32(cols))])
 
 
+def test_a_read_made_only_on_a_further_condition_gets_no_unit_stride_version():
+    """The first loop evaluates the index wherever the statement runs: one read only in a ?: branch (or right of
+    &&) might not be defined there, so it is left as it was."""
+    source = PIXEL_BLUR.replace("acc += plane[ih * w + iw] * (kh + 1);",
+                                "acc += iw % 2 == 0 ? plane[ih * w + iw] : 1.0f;")
+    before = loop_form(source)
+    module = simdize(before)
+    assert "xp_first" not in print_module(module)
+    assert_same(print_cuda_loop_form(before), module, "blur", blur_args(9, 40, 3, 1, 1))
+
+
 def test_a_loop_that_stores_to_memory_keeps_its_guarded_reads():
     """y may alias w: reading w once before the loop could miss a store of an earlier lane."""
     source = PADDED_CONV.replace("acc += row[at] * w[c * k + j];", "acc += row[at] * w[c * k + j];\n"
