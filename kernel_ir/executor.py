@@ -91,34 +91,43 @@ def build(source: str, dialect: str, entry: str, args: list[tuple[str, object]],
     return library
 
 
+def precompiled_header_dir() -> Path:
+    """The user's cache of precompiled emulation headers (~/.cache/xpiler/pch), shared by every build cache: at
+    40-80 MB each they do not belong in the `.xpiler/` next to a notebook, and they depend only on their key."""
+    return Path.home() / ".cache" / "xpiler" / "pch"
+
+
 def _with_precompiled_header(compiler: str, flags: list[str]) -> list[str]:
     """flags with the emulation header they force-include (`-include xp_cuda.h`) replaced by a stub beside its
-    precompiled form, built once per flags and runtime into the build cache.
+    precompiled form, built once per compiler, flags and runtime (`precompiled_header_dir`).
 
     Why: parsing the emulation headers took about 1 s of every 1.5 s build, and verifying one translation builds
     several kernels. g++ reads the stub's text instead when the precompiled header does not fit, and the stub
     includes the real header, so the library built is the same either way. Flags without a forced header, or a
-    precompiled header that cannot be built, are returned as they are."""
+    precompiled header that cannot be built or stored, are returned as they are."""
     if "-include" not in flags:
         return flags
     at = flags.index("-include") + 1
     header = flags[at]
     own = [f for i, f in enumerate(flags) if f != "-shared" and i not in (at - 1, at)]
     key = hashlib.sha256("\0".join([_runtime_fingerprint(), compiler, header, *own]).encode()).hexdigest()[:32]
-    folder = cache_dir() / "pch" / key
+    folder = precompiled_header_dir() / key
     stub = folder / Path(header).name
     compiled = folder / f"{stub.name}.gch"
     if not compiled.exists():
-        folder.mkdir(parents=True, exist_ok=True)
         staged = folder / f"{os.getpid()}.tmp"
-        staged.write_text(f'#include "{header}"\n')
-        os.replace(staged, stub)  # atomic, like the gch: a concurrent build sees a whole file or none
-        proc = subprocess.run([compiler, *own, "-x", "c++-header", str(stub), "-o", str(staged)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            staged.unlink(missing_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            staged.write_text(f'#include "{header}"\n')
+            os.replace(staged, stub)  # atomic, like the gch: a concurrent build sees a whole file or none
+            proc = subprocess.run([compiler, *own, "-x", "c++-header", str(stub), "-o", str(staged)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                staged.unlink(missing_ok=True)
+                return flags
+            os.replace(staged, compiled)
+        except OSError:  # no room, or no home to write to: build from the header's text
             return flags
-        os.replace(staged, compiled)
     return [*flags[:at], str(stub), *flags[at + 1:]]
 
 
