@@ -5,7 +5,7 @@ its name: canonical loops can be split (factor, tail handling), perfect nests re
 the identity), perfectly nested pairs fused; the target adds its own knobs (cpp: OpenMP threads and schedule,
 and for a thread-block kernel (CUDA/HIP) whether passes/simdize.py moves its thread loops innermost, which
 usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers for it, 256 or 512 bits;
-cuda/hip: threads per block).
+cuda/hip: threads per block; from a BANG source, how many tasks the program runs on).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
 split, reorder, fuse, reorder+split),
@@ -84,6 +84,7 @@ class LoopForm:
     nests: tuple[Nest, ...]
     element_bytes: tuple[int, ...] = ()  # bytes per element of each pointer parameter (what on-chip tiles hold)
     thread_blocks: bool = False  # it has thread loops of a SIMT block (what simdize reorders)
+    tasks: bool = False  # it has the task loop of a BANG program (how many tasks is the caller's choice)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,8 @@ def analyze_loops(fn: Function) -> LoopForm:
                           if isinstance(p.type, PointerType) and isinstance(p.type.pointee, ScalarType))
     thread_blocks = any(m.loop.kind == ForKind.parallel and (m.loop.axis or "").startswith("threadIdx")
                         for m in matches)
-    return LoopForm(tuple(_split_sites(sites, in_nests)), tuple(nests), element_bytes, thread_blocks)
+    tasks = any(m.loop.axis == "taskId" for m in matches)
+    return LoopForm(tuple(_split_sites(sites, in_nests)), tuple(nests), element_bytes, thread_blocks, tasks)
 
 
 def _nest_occurrence(matches: list, root: For, names: set[str]) -> int:
@@ -200,6 +202,7 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 
 ON_OFF = (True, False)
 SUM_REGISTERS = (8, 16)  # vector registers a register tile's sums may take: half of AVX2's or of AVX-512's
+TASK_DIMS = (16, 64, 256, 1024, 4096)  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
 # target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
 OPTIMIZATION_KNOBS = {
     "cpp": (Knob("tensorize", ON_OFF),),
@@ -208,8 +211,8 @@ OPTIMIZATION_KNOBS = {
     "bang": (Knob("cache", ON_OFF), Knob("tile", NRAM_TILES, ordinal=True), Knob("tensorize", ON_OFF),
              Knob("pipeline", ON_OFF)),
 }
-TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "sum_registers", "cache",
-                  "tile", "tensorize", "pipeline")
+TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "sum_registers",
+                  "task_dim", "cache", "tile", "tensorize", "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 
@@ -225,7 +228,8 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
         launch = (Knob("block_size", BLOCK_SIZES, ordinal=True),)
     else:
         launch = ()
-    return launch + OPTIMIZATION_KNOBS.get(target, ())
+    tasks = (Knob("task_dim", TASK_DIMS, ordinal=True),) if form.tasks else ()
+    return launch + tasks + OPTIMIZATION_KNOBS.get(target, ())
 
 
 def step_knobs(step: str, form: LoopForm) -> tuple[Knob, ...]:

@@ -10,10 +10,12 @@ Three parts, each printed as a Markdown table:
             port) and untuned translations of the corpus hip, cpp and bang kernels to CUDA, each timed with CUDA events
             around the host launcher (transfers included: what a caller of the entry pays). Ratio = expert time /
             translation time (> 1: the translation is faster).
+  tasks     BANG sources translated to CUDA on each of autotune's task counts (TranslateOptions.task_dim): a BANG
+            program leaves the number of tasks to its caller, and each task becomes one GPU thread.
   tune      autotune.tune of a plain C gemm (three loops, as a port starts) to CUDA on the GPU (LocalGPU),
             `--budget` trials: untuned vs best.
 
-    python bench/gpu_native.py [--parts fidelity,speed,tune] [--jobs 12] [--budget 8] [--out results.md]
+    python bench/gpu_native.py [--parts fidelity,speed,tasks,tune] [--jobs 12] [--budget 8] [--out results.md]
 """
 from __future__ import annotations
 
@@ -120,6 +122,43 @@ def speed(jobs: int) -> str:
             + "\n" + "\n".join(rows))
 
 
+def tasks_one(op: str) -> str:
+    """One row: the BANG kernel translated to CUDA on each task count, verified, then timed on the GPU."""
+    from autotune.space import TASK_DIMS
+    from devices import LocalGPU, MeasureJob, Repeats
+    from kernel_ir.diagnostics import XpilerError
+    from passes.translate import TranslateOptions, translate
+    from passes.verify import verify
+
+    sizes, _ = CASES[op]
+    spec = SPECS[op]
+    [source] = [path.read_text() for _, name, path in corpus_files("bang") if name == op]
+    cells = []
+    for tasks in TASK_DIMS:
+        try:
+            code = translate(source, "cuda", "bang", options=TranslateOptions(task_dim=tasks),
+                             native_compile=False).code
+            check = verify(source, "bang", code, "cuda", op, args=make_args(spec, smallest_sizes(spec)),
+                           rtol=spec.rtol, atol=spec.atol)
+            if not check.verified:
+                cells.append(f"not verified: {oneline(check.reason, 40)}")
+                continue
+            m = LocalGPU("cuda").measure(MeasureJob(code, "cuda", op, make_args(spec, sizes),
+                                                    Repeats(repeats=15, min_time_s=0.1)))
+            cells.append(f"{m.median_s * 1e3:.3f} ms")
+        except XpilerError as err:
+            cells.append(f"{err.code}: {oneline(err.message, 40)}")
+    return f"| {op} | " + " | ".join(cells) + " |"
+
+
+def tasks(jobs: int) -> str:
+    from autotune.space import TASK_DIMS
+    with ProcessPoolExecutor(jobs) as pool:
+        rows = list(pool.map(tasks_one, CASES))
+    return (f"| operator | {' | '.join(f'{t} tasks' for t in TASK_DIMS)} |\n|---|" + "---:|" * len(TASK_DIMS)
+            + "\n" + "\n".join(rows))
+
+
 def tuning(budget: int) -> str:
     from autotune import tune
     from devices import LocalGPU
@@ -150,7 +189,7 @@ def main() -> None:
         sys.exit(2)
     sections = [f"# CUDA on {gpu}\n"]
     parts = {"fidelity": lambda: fidelity(args.jobs), "speed": lambda: speed(args.jobs),
-             "tune": lambda: tuning(args.budget)}
+             "tasks": lambda: tasks(args.jobs), "tune": lambda: tuning(args.budget)}
     for part in args.parts.split(","):
         start = time.perf_counter()
         text = parts[part]()

@@ -85,7 +85,9 @@ class TranslateOptions:
     simdize made SIMD loops of thread blocks, elsewhere the compiler's choice for -march=native, 256 bits on many
     AVX-512 CPUs). sum_registers (cpp, thread-block kernels): how many vector registers of that width a register
     tile's sums may take in the SIMD loops simdize makes (16 suits AVX-512's 32 registers, 8 at 256 bits suits
-    AVX2's 16).
+    AVX2's 16). task_dim (BANG sources): the tasks (taskDim) the translation runs the kernel on, a multiple of
+    the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
+    threads; verification runs the source on 16 and checks that the translation computes the same.
     """
 
     block_size: int = 256
@@ -94,6 +96,7 @@ class TranslateOptions:
     omp_schedule: str | None = None
     vector_width: int | None = None
     sum_registers: int = 16
+    task_dim: int = 16
     # target optimizations after bind (each skipped, with its reason recorded, when it does not apply):
     # cache: stage tiles of `tile` iterations on chip; tensorize: vector/matrix intrinsics on them;
     # pipeline: double-buffer the tiles' loads
@@ -125,9 +128,10 @@ def apply_schedule(module: Module, entry: str, schedule: tuple[ScheduleStep, ...
     return module
 
 
-def front_half(module: Module) -> tuple[Module, list[PassRecord]]:
+def front_half(module: Module, task_dim: int = 16) -> tuple[Module, list[PassRecord]]:
     """The source module as the loop form every direction meets at (steps 1-2b of translate), with the records.
-    Also what autotune reads to build its search space, so the loops it names are the loops the schedule sees."""
+    Also what autotune reads to build its search space, so the loops it names are the loops the schedule sees.
+    task_dim: the tasks a BANG source's task loop runs (TranslateOptions.task_dim)."""
     records: list[PassRecord] = []
     # 1. Intrinsics (wmma/MFMA, __bang_*, __memcpy, AVX-512/VNNI) become loops first: recover_loops and bind
     #    only reason about scalar code, and a BANG program's __memcpy must be a loop before its task loop forms.
@@ -138,7 +142,7 @@ def front_half(module: Module) -> tuple[Module, list[PassRecord]]:
     # 2. Launches, hardware indices and barriers become parallel loop nests: the loop form every direction
     #    meets at (a cpp module), where the entry keeps its name and parameters.
     from passes.recover_loops import RecoverOptions, recover_loops
-    recover_options = RecoverOptions()
+    recover_options = RecoverOptions(task_dim=task_dim)
     module = recover_loops(module, recover_options)
     records.append(PassRecord("recover_loops", dataclasses.asdict(recover_options), "-> loop form"))
 
@@ -178,7 +182,7 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     entry_name = find_entry(module, entry).name
     records: list[PassRecord] = [PassRecord("parse", {"dialect": dialect}, f"entry {entry_name}")]
 
-    module, front_records = front_half(module)
+    module, front_records = front_half(module, options.task_dim)
     records.extend(front_records)
 
     # 3. Schedule: loop-form rewrites chosen by the user or the tuner; each one is dependence-checked.
