@@ -147,3 +147,30 @@ def test_restrict_narrows_a_knob():
     assert small.size() * 3 == space.size()
     with pytest.raises(KeyError):
         space.restrict(unroll=(1,))
+
+
+TASK_SCALE = r"""
+#include <bang.h>
+__mlu_global__ void scale_tasks(const float* x, float* y, float a, int n) {
+  for (int i = taskId; i < n; i += taskDim) {
+    y[i] = a * x[i];
+  }
+}
+"""
+
+
+def test_a_bang_source_gets_a_task_count_knob_that_its_translation_runs_on():
+    from passes.verify import verify
+
+    space = build_spaces(TASK_SCALE, "cuda", "bang", sequences=((),))[0]
+    assert space.knob("task_dim").values == (16, 64, 256, 1024, 4096)
+    assert all(k.name != "task_dim" for k in build_spaces(SCALE_ROWS, "cuda", "cuda", sequences=((),))[0].knobs)
+    options = space.options(space.config({"block_size": 256, "task_dim": 1024, "cache": False, "tensorize": False,
+                                          "pipeline": False}))
+    assert options.task_dim == 1024
+    for target in ("cuda", "cpp"):
+        result = translate(TASK_SCALE, target, "bang", options=options, native_compile=False)
+        assert next(p for p in result.passes if p.name == "recover_loops").options["task_dim"] == 1024
+        assert "1024" in result.code
+        check = verify(TASK_SCALE, "bang", result.code, target, "scale_tasks", sizes={"n": 3000})
+        assert check.verified, check.reason
