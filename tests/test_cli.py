@@ -90,3 +90,14 @@ def test_a_syntax_error_points_at_its_line(tmp_path: Path) -> None:
     (tmp_path / "broken.cu").write_text('extern "C" void run(float* out) {\n    out[0] = ;\n}\n')
     proc = xpile("run", "broken.cu", "-o", "out.npz", cwd=tmp_path)
     assert proc.returncode != 0 and "broken.cu:2:" in proc.stderr and "XP1" in proc.stderr
+
+
+def test_demo_translates_the_example_to_every_other_dialect_and_verifies_each(tmp_path: Path) -> None:
+    done = xpile("demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "result   : MATCHES numpy" in lines
+    for target in ("hip", "bang", "cpp"):
+        [verdict] = [line for line in lines if line.startswith(f"cuda -> {target:<4}:")]
+        assert ": VERIFIED in " in verdict and "buffers agree within rtol 1e-05" in verdict
+    assert "result native gcc" in done.stdout or "result CPU executor" in done.stdout
