@@ -115,9 +115,11 @@ def _with_precompiled_header(compiler: str, flags: list[str]) -> list[str]:
     stub = folder / Path(header).name
     compiled = folder / f"{stub.name}.gch"
     if not compiled.exists():
-        staged = folder / f"{os.getpid()}.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(suffix=".tmp", dir=folder)  # one name per builder, threads too
+            os.close(handle)
+            staged = Path(name)
             staged.write_text(f'#include "{header}"\n')
             os.replace(staged, stub)  # atomic, like the gch: a concurrent build sees a whole file or none
             proc = subprocess.run([compiler, *own, "-x", "c++-header", str(stub), "-o", str(staged)],

@@ -128,7 +128,7 @@ def apply_schedule(module: Module, entry: str, schedule: tuple[ScheduleStep, ...
     return module
 
 
-def front_half(module: Module, task_dim: int = 16) -> tuple[Module, list[PassRecord]]:
+def front_half(module: Module, task_dim: int = TranslateOptions.task_dim) -> tuple[Module, list[PassRecord]]:
     """The source module as the loop form every direction meets at (steps 1-2b of translate), with the records.
     Also what autotune reads to build its search space, so the loops it names are the loops the schedule sees.
     task_dim: the tasks a BANG source's task loop runs (TranslateOptions.task_dim)."""

@@ -12,9 +12,9 @@ from importlib import resources
 
 import numpy as np
 
+from kernel_ir.diagnostics import XpilerError
 from kernel_ir.entry import bind_arguments, find_entry
 from kernel_ir.executor import execute
-from kernel_ir.diagnostics import XpilerError
 from kernel_ir.parse import parse
 from passes.translate import translate
 from passes.verify import verify
