@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks, as run on a lent CUDA machine (results in bench/results/gpu_native.md): the GPU tests, then side
 # by side: the executor against native runs of every CUDA kernel (fidelity), the timed parts of
-# bench/gpu_native.py (translated vs hand-written CUDA, tuning on the GPU), and the sweeps of bench/accuracy.py
+# bench/gpu_native.py (TIMED_PARTS, default speed,tasks: translated vs hand-written CUDA, BANG sources on each task
+# count; add tune for tuning on the GPU), and the sweeps of bench/accuracy.py
 # into CUDA (corpus and styles), whose results are verified on the CPU executor and natively on the GPU.
 # Reports go to ${OUT:-/tmp/gpu-out}. Python packages the machine lacks may travel in .whl/: wheels (installed into
 # /tmp/site) or site.tar.xz (an unpacked site folder, smaller: the device call carries at most 64 MiB).
@@ -23,7 +24,7 @@ timeout "${TESTS_S:-100}" python3 -m pytest -q -p no:cacheprovider tests/devices
 seconds=${PART_S:-300}
 directions=${DIRECTIONS:-hip-cuda,bang-cuda,cpp-cuda}
 timeout "$seconds" python3 bench/gpu_native.py --parts fidelity --jobs 3 --out "$OUT/gpu_fidelity.md" > "$OUT/gpu_fidelity.log" 2>&1 &
-timeout "$seconds" python3 bench/gpu_native.py --parts speed,tune --jobs 3 --budget "${BUDGET:-6}" \
+timeout "$seconds" python3 bench/gpu_native.py --parts "${TIMED_PARTS:-speed,tasks}" --jobs 3 --budget "${BUDGET:-6}" \
     --out "$OUT/gpu_timed.md" > "$OUT/gpu_timed.log" 2>&1 &
 timeout "$seconds" python3 bench/accuracy.py --kernels styles --directions "$directions" --jobs 2 --timeout 200 \
     --json "$OUT/styles.json" --markdown "$OUT/styles.md" > /dev/null 2>&1 &
