@@ -78,39 +78,45 @@ def fidelity(jobs: int) -> str:
             + f"\n\n{agreeing} of {len(rows)} kernels agree.")
 
 
-def speed_one(op: str) -> str:
-    """Expert CUDA kernel vs translations of the cpp and bang kernels, timed on the GPU (median of repeats)."""
+def translated_ms(source: str, dialect: str, op: str, options=None) -> float | str:
+    """Median ms on the GPU of `source` translated to CUDA (TranslateOptions `options`) at the bench sizes, after
+    verifying it on the spec's smallest sizes; or why there is no time."""
     from devices import LocalGPU, MeasureJob, Repeats
     from kernel_ir.diagnostics import XpilerError
     from passes.translate import translate
     from passes.verify import verify
 
-    sizes, _ = CASES[op]
     spec = SPECS[op]
-    args = make_args(spec, sizes)
-    gpu = LocalGPU("cuda")
+    try:
+        code = translate(source, "cuda", dialect, options=options, native_compile=False).code
+        check = verify(source, dialect, code, "cuda", op, args=make_args(spec, smallest_sizes(spec)),
+                       rtol=spec.rtol, atol=spec.atol)
+        if not check.verified:
+            return f"not verified: {oneline(check.reason, 60)}"
+        job = MeasureJob(code, "cuda", op, make_args(spec, CASES[op][0]), Repeats(repeats=15, min_time_s=0.1))
+        return LocalGPU("cuda").measure(job).median_s * 1e3
+    except XpilerError as err:
+        return f"{err.code}: {oneline(err.message, 60)}"
+
+
+def speed_one(op: str) -> str:
+    """Expert CUDA kernel vs translations of the cpp and bang kernels, timed on the GPU (median of repeats)."""
+    from devices import LocalGPU, MeasureJob, Repeats
+    from kernel_ir.diagnostics import XpilerError
+
+    sizes, _ = CASES[op]
     sources = {dialect: path.read_text() for dialect, name, path in
                [f for d in ("cuda", *SPEED_SOURCES) for f in corpus_files(d)] if name == op}
     try:
-        expert = gpu.measure(MeasureJob(sources["cuda"], "cuda", op, args, Repeats(repeats=15, min_time_s=0.1)))
+        expert = LocalGPU("cuda").measure(MeasureJob(sources["cuda"], "cuda", op, make_args(SPECS[op], sizes),
+                                                     Repeats(repeats=15, min_time_s=0.1)))
     except XpilerError as err:
         return f"| {op} | corpus kernel failed on the GPU: {err.code}: {oneline(err.message, 80)} |"
-    cells = [f"{expert.median_s * 1e3:.3f} ms"]
+    expert_ms = expert.median_s * 1e3
+    cells = [f"{expert_ms:.3f} ms"]
     for dialect in SPEED_SOURCES:
-        if dialect not in sources:
-            cells.append("(no kernel)")
-            continue
-        try:
-            translation = translate(sources[dialect], "cuda", dialect, native_compile=False)
-            check = verify(sources[dialect], dialect, translation.code, "cuda", op,
-                           args=make_args(spec, smallest_sizes(spec)), rtol=spec.rtol, atol=spec.atol)
-            if not check.verified:
-                cells.append(f"not verified: {oneline(check.reason, 60)}")
-                continue
-            m = gpu.measure(MeasureJob(translation.code, "cuda", op, args, Repeats(repeats=15, min_time_s=0.1)))
-            cells.append(f"{m.median_s * 1e3:.3f} ms ({expert.median_s / m.median_s:.2f}x)")
-        except XpilerError as err:
-            cells.append(f"{err.code}: {oneline(err.message, 60)}")
+        ms = translated_ms(sources[dialect], dialect, op) if dialect in sources else "(no kernel)"
+        cells.append(f"{ms:.3f} ms ({expert_ms / ms:.2f}x)" if isinstance(ms, float) else ms)
     return f"| {op} | {', '.join(f'{k}={v}' for k, v in sizes.items())} | " + " | ".join(cells) + " |"
 
 
@@ -125,30 +131,11 @@ def speed(jobs: int) -> str:
 def tasks_one(op: str) -> str:
     """One row: the BANG kernel translated to CUDA on each task count, verified, then timed on the GPU."""
     from autotune.space import TASK_DIMS
-    from devices import LocalGPU, MeasureJob, Repeats
-    from kernel_ir.diagnostics import XpilerError
-    from passes.translate import TranslateOptions, translate
-    from passes.verify import verify
+    from passes.translate import TranslateOptions
 
-    sizes, _ = CASES[op]
-    spec = SPECS[op]
     [source] = [path.read_text() for _, name, path in corpus_files("bang") if name == op]
-    cells = []
-    for tasks in TASK_DIMS:
-        try:
-            code = translate(source, "cuda", "bang", options=TranslateOptions(task_dim=tasks),
-                             native_compile=False).code
-            check = verify(source, "bang", code, "cuda", op, args=make_args(spec, smallest_sizes(spec)),
-                           rtol=spec.rtol, atol=spec.atol)
-            if not check.verified:
-                cells.append(f"not verified: {oneline(check.reason, 40)}")
-                continue
-            m = LocalGPU("cuda").measure(MeasureJob(code, "cuda", op, make_args(spec, sizes),
-                                                    Repeats(repeats=15, min_time_s=0.1)))
-            cells.append(f"{m.median_s * 1e3:.3f} ms")
-        except XpilerError as err:
-            cells.append(f"{err.code}: {oneline(err.message, 40)}")
-    return f"| {op} | " + " | ".join(cells) + " |"
+    times = [translated_ms(source, "bang", op, TranslateOptions(task_dim=tasks)) for tasks in TASK_DIMS]
+    return f"| {op} | " + " | ".join(f"{ms:.3f} ms" if isinstance(ms, float) else ms for ms in times) + " |"
 
 
 def tasks(jobs: int) -> str:
