@@ -19,6 +19,8 @@ from kernel_ir.parse import parse
 from passes.translate import translate
 from passes.verify import verify
 
+from .render import compile_verdict
+
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 TARGETS = ("hip", "bang", "cpp")
 
@@ -57,8 +59,7 @@ def translated(source: str, entry: str, args: list, target: str) -> bool:
         return False
     check = verify(source, "cuda", port.code, target, entry, args=args, **TOLERANCE)
     where = ", ".join(f"{side} {place}" for side, place in check.ran_on.items())
-    tools = ", ".join(f"{c.tool} {'ok' if c.ok else 'not installed' if c.ok is None else 'FAILED'}"
-                      for c in port.compile_results)
+    tools = ", ".join(f"{c.tool} {compile_verdict(c.ok)}" for c in port.compile_results)
     print(f"cuda -> {target:<4}: {check.status.upper()} in {time.perf_counter() - start:.1f} s: {check.reason}")
     print(f"{'':<13}ran: {where}; built: {tools}; {len(port.passes)} passes, {len(port.code.splitlines())} lines")
     return check.verified
