@@ -250,8 +250,8 @@ def structure_returns(stmts: tuple[Stmt, ...], result: str | None, where: str) -
             then = s.then.body + (() if _always_returns(s.then.body) else rest)
             other = (s.otherwise.body if s.otherwise else ()) + (
                 () if s.otherwise and _always_returns(s.otherwise.body) else rest)
-            out.append(If(s.cond, Block(structure_returns(then, result, where)),
-                          Block(structure_returns(other, result, where))))
+            out.append(dataclasses.replace(s, then=Block(structure_returns(then, result, where)),
+                                           otherwise=Block(structure_returns(other, result, where))))
             return tuple(out)
         if _contains_return(s):
             raise PassRefused("XP513", f"cannot inline {where}: it returns from inside a loop or switch",

@@ -355,7 +355,7 @@ class _Splitter:
             self.close()
             then = Block(tuple(self.split_block(s.then.body, preds)))
             other = Block(tuple(self.split_block(s.otherwise.body, preds))) if s.otherwise else None
-            self.out.append(If(s.cond, then, other))
+            self.out.append(dataclasses.replace(s, then=then, otherwise=other))
             return
         flag = self.namer.fresh("xp_cond")
         self.decl(Decl(flag, _BOOL, s.cond), preds)
@@ -545,7 +545,8 @@ class _Splitter:
                 out.append(dataclasses.replace(item, body=Block(self._resolve(list(item.body.body), expanded))))
             elif isinstance(item, If):
                 other = Block(self._resolve(list(item.otherwise.body), expanded)) if item.otherwise else None
-                out.append(If(item.cond, Block(self._resolve(list(item.then.body), expanded)), other))
+                out.append(dataclasses.replace(item, then=Block(self._resolve(list(item.then.body), expanded)),
+                                               otherwise=other))
             else:
                 out.append(item)
         return tuple(out)

@@ -754,3 +754,25 @@ def test_a_warp_vote_only_some_lanes_reach_is_refused(divergent: str):
     with pytest.raises(PassRefused) as refusal:
         loop_form(source, "cuda")
     assert refusal.value.code == "XP516"
+
+
+def test_likely_hints_survive_inlining_and_barrier_splitting():
+    """The source's `[[likely]]` (what simdize's fast versions and passes.reach's coverage rest on) stays on the
+    `if`s these passes rebuild: a helper's early return, and a block-uniform branch split at a barrier."""
+    kernel = """
+__device__ float clipped(float v, int n) {
+    if (n > 8) [[likely]] { return v > 1.0f ? 1.0f : v; }
+    return v;
+}
+__global__ void k(const float* x, float* y, int n) {
+    __shared__ float tile[64];
+    int i = blockIdx.x * 64 + threadIdx.x;
+    if (n > 32) [[likely]] {
+        tile[threadIdx.x] = i < n ? clipped(x[i], n) : 0.0f;
+        __syncthreads();
+        if (i < n) y[i] = tile[63 - threadIdx.x];
+    }
+}
+"""
+    module = run_simt(kernel, "k<<<(n + 63) / 64, 64>>>(dx, dy, n);")
+    assert print_module(module, "cpp").count("[[likely]]") == 2
