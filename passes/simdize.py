@@ -675,11 +675,14 @@ def _lane_loop(var: str, start: Expr, stop: Expr, body: Stmt) -> For:
 
 
 def _invariant_loads_hoisted(fn: Function) -> Function:
-    """A SIMD loop whose lanes read one lane-invariant element under their guard (a CUDA block's threads reading
-    the same weight, `if (inside) acc[t] += x[...] * w[k]`) reads it once before the loop, and only if some lane's
-    guard holds (what the lanes would have read, nothing more): g++ 12 vectorizes no masked load of an invariant
-    address, so such a loop stayed scalar. A first SIMD loop recomputes the guards (the statements before the
-    guarded one, which write only their own locals) and ORs them; the loop itself then uses the value read."""
+    """A SIMD loop whose lanes read lane-invariant elements under their guard (a CUDA block's threads reading
+    the same weight, `if (inside) acc[t] += x[...] * w[k]`) reads each once before the loop, and only if some
+    lane's guard holds (what the lanes would have read, nothing more): g++ 12 vectorizes no masked load of an
+    invariant address, so such a loop stayed scalar. A first SIMD loop recomputes the guard (the statements before
+    it that the guard reads, which write only their own locals) and ORs it over the lanes; the loop itself then
+    uses the values read. One such loop serves every statement under the same guard (a thread computing several
+    outputs, `if (inside) { acc0[t] += x * w0[k]; } if (inside) { acc1[t] += x * w1[k]; }`), as long as nothing
+    between them changes what the guard reads."""
     types, private = _types_and_private_arrays(fn)
     taken = names_in(fn) | set(types)
 
@@ -693,35 +696,50 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
         if not _stores_stay_private(stores, local, private):
             return None  # a store that may alias the element read
         varying |= {t.base.name for t in stores if isinstance(t, Index)}  # arrays the loop writes change in it
+
+        def invariant_loads(guarded: If) -> list[tuple[Node, DType]]:
+            return [(n, t) for n in walk(guarded.then) if (t := _invariant_load(n, varying, types)) is not None]
+
         for k, guarded in enumerate(body):
-            if not (isinstance(guarded, If) and guarded.otherwise is None and _without_effects(guarded.cond)):
+            if not (_is_guard(guarded) and invariant_loads(guarded)):
                 continue
-            prefix = body[:k]
+            prefix = tuple(body[i] for i in _slice_positions(body[:k], names_in(guarded.cond)))
             own = {d.name for s in prefix for d in walk(s) if isinstance(d, Decl)}
             if not all(_recomputable(s, own) for s in prefix):
                 continue
-            load, dtype = next(((n, t) for n in walk(guarded.then)
-                                if (t := _invariant_load(n, varying, types)) is not None), (None, None))
-            if load is None:
-                continue
-            any_name, value_name = fresh_name("xp_any", taken), fresh_name("xp_uniform", taken)
-            taken.update((any_name, value_name))
+            read = names_in(guarded.cond) | {n for s in prefix for n in names_in(s)}
+            loads: dict[Node, DType] = {}
+            for later in body[k:]:
+                if later is guarded or _is_guard(later) and later.cond == guarded.cond:
+                    loads.update((n, t) for n, t in invariant_loads(later) if n not in loads)
+                if (written_names(later) | _stored_names(later)) & read:
+                    break  # what the guard reads changes: later statements test another condition
+            any_name = fresh_name("xp_any", taken)
+            taken.add(any_name)
+            values: dict[Node, str] = {}
+            for n in loads:
+                values[n] = fresh_name("xp_uniform", taken)
+                taken.add(values[n])
             guards = dataclasses.replace(node, body=Block(prefix + (Assign(Var(any_name), guarded.cond, "|"),)),
                                          pragmas=(f"omp simd reduction(|:{any_name})",))
-            replaced = transform(node, lambda n: Var(value_name) if n == load else None)
+            replaced = transform(node, lambda n: Var(values[n]) if n in values else None)
             return Block((Decl(any_name, _INT, Const(0, DType.int32)), guards,
-                          Decl(value_name, ScalarType(dtype, const=True),
-                               Select(Var(any_name), load, Const(0, dtype))),
+                          *(Decl(values[n], ScalarType(dtype, const=True), Select(Var(any_name), n, Const(0, dtype)))
+                            for n, dtype in loads.items()),
                           replaced))
         return None
 
     body = fn.body
-    for _ in range(8):  # one load per round: a loop reading several invariant elements hoists each
+    for _ in range(8):  # one guard per round: a loop reading invariant elements under several hoists each
         hoisted = transform(body, hoist)
         if hoisted == body:
             break
         body = hoisted
     return fn if body is fn.body else dataclasses.replace(fn, body=body)
+
+
+def _is_guard(s: Stmt) -> bool:
+    return isinstance(s, If) and s.otherwise is None and _without_effects(s.cond)
 
 
 _U32 = ScalarType(DType.uint32)
@@ -732,14 +750,18 @@ _INT_MAX = 0x7FFFFFFF
 def _unit_stride_versions(fn: Function) -> Function:
     """A SIMD loop whose lanes read `p[i]` with an int index i computed per lane (`x[ih[t] * W + iw]`, the pixel
     of a thread recomposed from its row and column) gets a version that reads `p[first + t]`, taken when the run
-    finds every reading lane's i - t equal: a first SIMD loop recomputes the guards and indices (as the hoisted
-    loads do) and reduces i - t, in unsigned arithmetic, to its minimum and maximum.
+    finds every reading lane's i - t equal: a first SIMD loop recomputes the guards and indices (the statements
+    before each read that they depend on, as the hoisted loads do) and reduces i - t, in unsigned arithmetic, to
+    its minimum and maximum. One such loop checks the reads of every statement (a thread computing several
+    outputs reads several rows), each where its statement runs, until a statement the checks would need to run
+    again writes more than its own locals.
 
     Why: g++ reads such an index with a gather, which took 3/4 of conv2d's time, though for common sizes (stride
     1, as many output columns as input columns) the lanes read consecutive elements. The same program: where
     the minimum equals the maximum d, every reading lane's i is d + t modulo 2^32, which is d + t itself when
     d + (lanes - 1) stays an int (the other test), so each lane reads the element it read, under the same guard,
-    and no lane reads anything more."""
+    and no lane reads anything more. A read is replaced only in the statement it was checked in, whose own
+    writes leave its index alone."""
     types, private = _types_and_private_arrays(fn)
     taken = names_in(fn) | set(types)
 
@@ -755,54 +777,92 @@ def _unit_stride_versions(fn: Function) -> Function:
             return None  # a store that may alias what the lanes read
         written = written_names(node.body) | {t.base.name for t in stores if isinstance(t, Index)}
         varying = local | written | {lane}
+        checked: dict[int, list[Index]] = {}  # statement position -> the reads checked there
+        replay: tuple[int, ...] = ()  # positions of the statements the check loop runs again
+        needs: set[str] = set()
         for k, statement in enumerate(body):
-            prefix = body[:k]
-            own = {d.name for s in prefix for d in walk(s) if isinstance(d, Decl)}
-            if not all(_recomputable(s, own) for s in prefix):
-                return None
             guarded = isinstance(statement, If) and statement.otherwise is None \
                 and _without_effects(statement.cond)
             where = statement.then if guarded else statement
             inner = {d.name for d in walk(where) if isinstance(d, Decl)}
-            # locals the prefix declares once (`int c = c0 + t;`): an index through them may be affine after all
-            defined = {d.name: d.init for d in prefix if isinstance(d, Decl) and d.init is not None
+            # locals declared once before it (`int c = c0 + t;`): an index through them may be affine after all
+            defined = {d.name: d.init for d in body[:k] if isinstance(d, Decl) and d.init is not None
                        and d.name not in written}
             # only reads the statement makes whenever it runs (under its guard): the first loop evaluates their
             # indices there, and an index read under a further condition may not be defined elsewhere
+            changed = written_names(statement) | _stored_names(statement)
             reads = list(dict.fromkeys(
                 n for n in _always_evaluated(where) if isinstance(n, Index) and isinstance(n.base, Var)
                 and n.base.name not in varying and isinstance(types.get(n.base.name), PointerType)
-                and names_in(n.index) & varying and not names_in(n.index) & inner
+                and names_in(n.index) & varying and not names_in(n.index) & (inner | changed)
                 and _int_valued(n.index, types, lane) and _gathered(_inlined(n.index, defined), varying - {lane})))
             if not reads:
                 continue
-            names = []
-            for _ in reads:
-                names.append(tuple(fresh_name(stem, taken) for stem in ("xp_lo", "xp_hi", "xp_first", "xp_at")))
-                taken.update(names[-1])
-            check, tests, firsts, fast = [], [], [], node
-            for read, (lo, hi, first, at) in zip(reads, names):
-                check += [Decl(at, ScalarType(DType.uint32, const=True),
-                               BinOp("-", Cast(_U32, read.index), Cast(_U32, Var(lane)))),
-                          Assign(Var(lo), Select(BinOp("<", Var(at), Var(lo)), Var(at), Var(lo))),
-                          Assign(Var(hi), Select(BinOp(">", Var(at), Var(hi)), Var(at), Var(hi)))]
-                tests += [BinOp("==", Var(lo), Var(hi)),
-                          BinOp("<=", Cast(_INT, Var(lo)), Const(_INT_MAX - (count.value - 1), DType.int32))]
-                firsts.append(Decl(first, ScalarType(DType.int64, const=True), Cast(_INT, Var(lo))))
-                fast = transform(fast, lambda n, read=read, first=first: dataclasses.replace(
-                    n, index=BinOp("+", Var(first), Var(lane))) if n == read else None)
-            offsets = (If(statement.cond, Block(tuple(check))),) if guarded else tuple(check)
-            reduce = dataclasses.replace(node, body=Block(prefix + offsets), pragmas=(
-                " ".join(["omp simd", *(f"reduction(min:{lo}) reduction(max:{hi})" for lo, hi, _, _ in names)]),))
-            return Block((*(Decl(name, _U32, init) for lo, hi, _, _ in names
-                            for name, init in ((lo, _U32_MAX), (hi, Const(0, DType.uint32)))),
-                          reduce,
-                          If(functools.reduce(lambda a, b: BinOp("&&", a, b), tests),
-                             Block((*firsts, fast)), Block((node,)))))
-        return None
+            wanted = needs | (names_in(statement.cond) if guarded else set()) | \
+                {name for r in reads for name in names_in(r.index)}
+            kept = _slice_positions(body[:k], wanted)
+            if not all(_recomputable(body[i], {d.name for j in kept for d in walk(body[j]) if isinstance(d, Decl)})
+                       for i in kept):
+                break  # the checks from here on would need a statement that writes more than its locals
+            checked[k], replay, needs = reads, kept, wanted
+        if not checked:
+            return None
+        names: dict[tuple[int, Index], tuple[str, ...]] = {}
+        for k, reads in checked.items():
+            for read in reads:
+                names[k, read] = tuple(fresh_name(stem, taken) for stem in ("xp_lo", "xp_hi", "xp_first", "xp_at"))
+                taken.update(names[k, read])
+        check: list[Stmt] = []
+        fast_body = list(body)
+        for k in range(max(checked) + 1):
+            if k in checked:
+                statement = body[k]
+                guarded = isinstance(statement, If) and statement.otherwise is None
+                offsets = [s for read in checked[k] for s in _offset_check(read, lane, names[k, read])]
+                check += [If(statement.cond, Block(tuple(offsets)))] if guarded else offsets
+                for read in checked[k]:
+                    first = names[k, read][2]
+                    fast_body[k] = transform(fast_body[k], lambda n, read=read, first=first: dataclasses.replace(
+                        n, index=BinOp("+", Var(first), Var(lane))) if n == read else None)
+            if k in replay:
+                check.append(body[k])
+        reduce = dataclasses.replace(node, body=Block(tuple(check)), pragmas=(
+            " ".join(["omp simd", *(f"reduction(min:{lo}) reduction(max:{hi})" for lo, hi, _, _ in names.values())]),))
+        tests = [test for lo, hi, _, _ in names.values() for test in (
+            BinOp("==", Var(lo), Var(hi)),
+            BinOp("<=", Cast(_INT, Var(lo)), Const(_INT_MAX - (count.value - 1), DType.int32)))]
+        return Block((*(Decl(name, _U32, init) for lo, hi, _, _ in names.values()
+                        for name, init in ((lo, _U32_MAX), (hi, Const(0, DType.uint32)))),
+                      reduce,
+                      If(functools.reduce(lambda a, b: BinOp("&&", a, b), tests),
+                         Block((*(Decl(first, ScalarType(DType.int64, const=True), Cast(_INT, Var(lo)))
+                                  for lo, _, first, _ in names.values()),
+                                dataclasses.replace(node, body=Block(tuple(fast_body))))),
+                         Block((node,)))))
 
     body = transform(fn.body, version)
     return fn if body is fn.body else dataclasses.replace(fn, body=body)
+
+
+def _offset_check(read: Index, lane: str, names: tuple[str, ...]) -> list[Stmt]:
+    """`at = (unsigned)i - (unsigned)t; lo = min(lo, at); hi = max(hi, at)` for the read `p[i]`."""
+    lo, hi, _, at = names
+    return [Decl(at, ScalarType(DType.uint32, const=True), BinOp("-", Cast(_U32, read.index), Cast(_U32, Var(lane)))),
+            Assign(Var(lo), Select(BinOp("<", Var(at), Var(lo)), Var(at), Var(lo))),
+            Assign(Var(hi), Select(BinOp(">", Var(at), Var(hi)), Var(at), Var(hi)))]
+
+
+def _slice_positions(prefix: tuple[Stmt, ...], needs: set[str]) -> tuple[int, ...]:
+    """Positions in `prefix` of the statements that what reads `needs` after it depends on (a backward slice: a
+    statement is kept when it declares or writes a name read after it by `needs` or a statement kept)."""
+    kept: list[int] = []
+    needs = set(needs)
+    for i in range(len(prefix) - 1, -1, -1):
+        s = prefix[i]
+        if (written_names(s) | _stored_names(s) | {d.name for d in walk(s) if isinstance(d, Decl)}) & needs:
+            kept.append(i)
+            needs |= names_in(s)
+    return tuple(reversed(kept))
 
 
 def _always_evaluated(node: Node) -> Iterator[Node]:

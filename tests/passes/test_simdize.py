@@ -461,6 +461,46 @@ def test_a_tap_every_lane_reads_under_its_guard_is_read_once_if_any_lane_needs_i
         assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k))
 
 
+# each thread computes two channels' outputs: two taps every lane reads under the same padding guard
+PAIRED_CONV = PADDED_CONV.replace("""    const int c = blockIdx.y;""", """    const int c = 2 * blockIdx.y;""").replace(
+    """    float acc = 0.0f;""", """    float acc = 0.0f, other = 0.0f;""").replace(
+    """        acc += row[at] * w[c * k + j];""", """        acc += row[at] * w[c * k + j];
+        other += row[n + at] * w[(c + 1) * k + j];""").replace(
+    """    y[c * n + i] = acc;""", """    y[c * n + i] = acc;
+    y[(c + 1) * n + i] = other;""").replace("dim3((n + 63) / 64, channels)", "dim3((n + 63) / 64, channels / 2)")
+
+
+def test_one_guard_loop_serves_every_tap_read_under_the_same_guard():
+    """A thread computing several outputs reads several taps under one guard: each is read once before the SIMD
+    loop, all behind one OR of the guard over the lanes, and every update becomes a select (a tap left in the
+    loop is a masked load of an invariant address, which g++ 12 does not vectorize)."""
+    before = loop_form(PAIRED_CONV)
+    module = simdize(before)
+    code = print_module(module)
+    guard_loops = re.findall(r"#pragma omp simd reduction\(\|:\w+\)", code)  # one per version of the block
+    assert guard_loops and len(re.findall(r"const float \w+ = \w+ \? \w+\[.*\] : 0\.0f;", code)) \
+        == 2 * len(guard_loops), code
+    assert not re.search(r"if \(\w+\) \{\s*\w+\[xp_tx\] \+=", code), code
+    # both rows are read as vectors where the lanes read consecutive elements: one check loop tests both
+    assert re.search(r"row\[xp_first\w* \+ xp_tx\] \* \w+ : acc\[xp_tx\];\s*"
+                     r"other\[xp_tx\] = \w+ \? other\[xp_tx\] \+ row\[xp_first\w* \+ xp_tx\]", code), code
+    for n, k in ((150, 5), (3, 7), (64, 1)):  # w ends at a guard page
+        assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k, channels=4))
+
+
+# the same read written twice, with its index moved between: each is checked and replaced where it runs
+MOVED_READ = PAIRED_CONV.replace("""        other += row[n + at] * w[(c + 1) * k + j];""", """        int next = at + 1;
+        if (next >= n) next = at;
+        other += row[next] * w[(c + 1) * k + j];""")
+
+
+def test_a_read_whose_index_moves_between_statements_is_checked_at_each():
+    before = loop_form(MOVED_READ)
+    module = simdize(before)
+    for n, k in ((150, 5), (3, 7), (64, 1), (65, 3)):
+        assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k, channels=4))
+
+
 def test_a_guarded_update_of_a_lanes_own_sum_is_a_select_and_the_sums_start_defined():
     """`if (m) acc[t] += e` compiles to masked stores, slow on AVX2 CPUs; `acc[t] = m ? acc[t] + e : acc[t]` to a
     blend and a plain store: every lane stores, an inactive one its own value, so every element is defined."""

@@ -137,6 +137,13 @@ def _quantize(name: str) -> OpSpec:
                   make_inputs=_with_ties)
 
 
+def _same_conv1d(x: np.ndarray, w: np.ndarray, K: int) -> np.ndarray:
+    """y[f, i] = sum_c sum_j x[c, i + j - K // 2] * w[f, c, j], zero outside x."""
+    padded = np.pad(x, ((0, 0), (K // 2, K - 1 - K // 2)))
+    windows = np.stack([padded[:, j:j + x.shape[1]] for j in range(K)], axis=-1)  # [C, L, K]
+    return np.einsum("clk,fck->fl", windows, w)
+
+
 def _maxpool_hwc(x: np.ndarray, K: int, stride: int, **_) -> dict[str, np.ndarray]:
     n, h, w, c = x.shape
     oh, ow = (h - K) // stride + 1, (w - K) // stride + 1
@@ -192,6 +199,11 @@ SPECS: dict[str, OpSpec] = {spec.name: spec for spec in (
     _rmsnorm("rmsnorm_dynamic", "gamma", rows=5, cols=150),
     _vector("silu_remainder", lambda x: x / (1.0 + np.exp(-x)), n=9001),
     _vector("center_sync", lambda x: x - x.mean(), n=1000),
+    OpSpec("conv1d_four_filters",
+           (f32_in("x", mat("C", "L")), f32_in("w", mat("F", "C", "K")), f32_out("y", mat("F", "L")), size("C"),
+            size("L"), size("F"), size("K")),
+           ({"C": 3, "L": 70, "F": 6, "K": 5},), lambda x, w, K, **_: {"y": f32(_same_conv1d(f64(x), f64(w), K))},
+           rtol=1e-5, atol=1e-5),
     OpSpec("maxpool_hwc",
            (f32_in("x", mat("N", "H", "W", "C")), f32_out("y", _pooled), size("N"), size("H"), size("W"), size("C"),
             size("K"), size("stride")),
