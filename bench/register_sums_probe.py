@@ -11,11 +11,11 @@ threads:
 from __future__ import annotations
 
 import ctypes
+import functools
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from cpp_revisions import library  # noqa: E402
 from cpp_vs_numpy import CASES  # noqa: E402
-from simdize_before_after import entry_call  # noqa: E402
+from simdize_before_after import best_ms, entry_call  # noqa: E402
 
 from passes.translate import translate  # noqa: E402
 from tests.corpus.specs import SPECS, make_args  # noqa: E402
@@ -34,15 +34,6 @@ PROBE = ROOT / "bench" / "probes" / "conv2d_register_sums.cpp"
 VARIANTS = {"probe: 32 lanes x 1 filter (4 sums)": ["-DXP_VECTORS=4", "-DXP_FILTERS=1"],
             "probe: 64 lanes x 1 filter (8 sums)": ["-DXP_VECTORS=8", "-DXP_FILTERS=1"],
             "probe: 16 lanes x 4 filters (8 sums)": ["-DXP_VECTORS=2", "-DXP_FILTERS=4"]}
-
-
-def best_ms(run: Callable[[], object], calls: int = 15) -> float:
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1e3
 
 
 def probe(out: Path, defines: list[str]) -> ctypes.CDLL:
@@ -70,7 +61,8 @@ def main() -> None:
         errors[name] = float(np.max(np.abs(got - expected)))
         if not np.allclose(got, expected, rtol=1e-4, atol=1e-4):
             sys.exit(f"{name} disagrees with numpy: max abs error {errors[name]:.3g}")
-    rounds = [{"numpy": best_ms(lambda: reference(**dict(args))), **{name: best_ms(run) for name, run in runs.items()}}
+    wall = functools.partial(best_ms, calls=15, clock=time.perf_counter)
+    rounds = [{"numpy": wall(lambda: reference(**dict(args))), **{name: wall(run) for name, run in runs.items()}}
               for _ in range(3)]
     best = {name: min(r[name] for r in rounds) for name in rounds[0]}
     print(f"{OP} {sizes}; ratio = numpy time / kernel time\n")
