@@ -739,6 +739,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
 
 
 def _is_guard(s: Stmt) -> bool:
+    """`if (cond) { .. }` with no else and a condition a copy of the loop may evaluate again."""
     return isinstance(s, If) and s.otherwise is None and _without_effects(s.cond)
 
 
@@ -781,8 +782,7 @@ def _unit_stride_versions(fn: Function) -> Function:
         replay: tuple[int, ...] = ()  # positions of the statements the check loop runs again
         needs: set[str] = set()
         for k, statement in enumerate(body):
-            guarded = isinstance(statement, If) and statement.otherwise is None \
-                and _without_effects(statement.cond)
+            guarded = _is_guard(statement)
             where = statement.then if guarded else statement
             inner = {d.name for d in walk(where) if isinstance(d, Decl)}
             # locals declared once before it (`int c = c0 + t;`): an index through them may be affine after all
@@ -816,10 +816,8 @@ def _unit_stride_versions(fn: Function) -> Function:
         fast_body = list(body)
         for k in range(max(checked) + 1):
             if k in checked:
-                statement = body[k]
-                guarded = isinstance(statement, If) and statement.otherwise is None
                 offsets = [s for read in checked[k] for s in _offset_check(read, lane, names[k, read])]
-                check += [If(statement.cond, Block(tuple(offsets)))] if guarded else offsets
+                check += [If(body[k].cond, Block(tuple(offsets)))] if _is_guard(body[k]) else offsets
                 for read in checked[k]:
                     first = names[k, read][2]
                     fast_body[k] = transform(fast_body[k], lambda n, read=read, first=first: dataclasses.replace(
