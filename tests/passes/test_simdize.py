@@ -489,14 +489,16 @@ def test_one_guard_loop_serves_every_tap_read_under_the_same_guard():
 
 
 # the same read written twice, with its index moved between: each is checked and replaced where it runs
-MOVED_READ = PAIRED_CONV.replace("""        other += row[n + at] * w[(c + 1) * k + j];""", """        int next = at + 1;
-        if (next >= n) next = at;
-        other += row[next] * w[(c + 1) * k + j];""")
+MOVED_READ = PAIRED_CONV.replace("""        const int at = i + j - k / 2;""", """        int at = i + j - k / 2;""").replace(
+    """        other += row[n + at] * w[(c + 1) * k + j];""", """        if (at + 1 < n) at = at + 1;
+        other += row[at] * w[(c + 1) * k + j];""")
 
 
 def test_a_read_whose_index_moves_between_statements_is_checked_at_each():
     before = loop_form(MOVED_READ)
     module = simdize(before)
+    code = print_module(module)
+    assert len(set(re.findall(r"row\[(xp_first\w*) \+ xp_tx\]", code))) >= 2, code  # one version per read
     for n, k in ((150, 5), (3, 7), (64, 1), (65, 3)):
         assert_same(print_cuda_loop_form(before), module, "dwconv", conv_args(n, k, channels=4))
 
