@@ -701,16 +701,15 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
             return [(n, t) for n in walk(guarded.then) if (t := _invariant_load(n, varying, types)) is not None]
 
         for k, guarded in enumerate(body):
-            if not (_is_guard(guarded) and invariant_loads(guarded)):
+            if not (_is_guard(guarded) and (first_loads := invariant_loads(guarded))):
                 continue
             prefix = tuple(body[i] for i in _slice_positions(body[:k], names_in(guarded.cond)))
-            own = {d.name for s in prefix for d in walk(s) if isinstance(d, Decl)}
-            if not all(_recomputable(s, own) for s in prefix):
+            if not _replayable(prefix):
                 continue
             read = names_in(guarded.cond) | {n for s in prefix for n in names_in(s)}
-            loads: dict[Node, DType] = {}
+            loads: dict[Node, DType] = dict(first_loads)
             for later in body[k:]:
-                if later is guarded or _is_guard(later) and later.cond == guarded.cond:
+                if later is not guarded and _is_guard(later) and later.cond == guarded.cond:
                     loads.update((n, t) for n, t in invariant_loads(later) if n not in loads)
                 if (written_names(later) | _stored_names(later)) & read:
                     break  # what the guard reads changes: later statements test another condition
@@ -801,8 +800,7 @@ def _unit_stride_versions(fn: Function) -> Function:
             wanted = needs | (names_in(statement.cond) if guarded else set()) | \
                 {name for r in reads for name in names_in(r.index)}
             kept = _slice_positions(body[:k], wanted)
-            if not all(_recomputable(body[i], {d.name for j in kept for d in walk(body[j]) if isinstance(d, Decl)})
-                       for i in kept):
+            if not _replayable(tuple(body[i] for i in kept)):
                 break  # the checks from here on would need a statement that writes more than its locals
             checked[k], replay, needs = reads, kept, wanted
         if not checked:
@@ -944,6 +942,12 @@ def _recomputable(s: Stmt, own: set[str]) -> bool:
     if isinstance(s, Block):
         return all(_recomputable(t, own) for t in s.body)
     return False
+
+
+def _replayable(statements: tuple[Stmt, ...]) -> bool:
+    """A copy of the loop may run `statements` again: they change nothing but the locals they declare."""
+    own = {d.name for s in statements for d in walk(s) if isinstance(d, Decl)}
+    return all(_recomputable(s, own) for s in statements)
 
 
 def _without_effects(e: Expr) -> bool:
