@@ -806,15 +806,18 @@ def _unit_stride_versions(fn: Function) -> Function:
         if not checked:
             return None
         names: dict[tuple[int, Index], tuple[str, ...]] = {}
+        uniform: dict[tuple[int, Index], Expr | None] = {}  # the lane-uniform part of each index, kept out
+        parts: dict[tuple[int, Index], Expr] = {}  # what the check loop reduces
         for k, reads in checked.items():
             for read in reads:
                 names[k, read] = tuple(fresh_name(stem, taken) for stem in ("xp_lo", "xp_hi", "xp_first", "xp_at"))
                 taken.update(names[k, read])
+                uniform[k, read], parts[k, read] = _uniform_split(read.index, varying)
         check: list[Stmt] = []
         fast_body = list(body)
         for k in range(max(checked) + 1):
             if k in checked:
-                offsets = [s for read in checked[k] for s in _offset_check(read, lane, names[k, read])]
+                offsets = [s for read in checked[k] for s in _offset_check(parts[k, read], lane, names[k, read])]
                 check += [If(body[k].cond, Block(tuple(offsets)))] if _is_guard(body[k]) else offsets
                 for read in checked[k]:
                     first = names[k, read][2]
@@ -824,15 +827,17 @@ def _unit_stride_versions(fn: Function) -> Function:
                 check.append(body[k])
         reduce = dataclasses.replace(node, body=Block(tuple(check)), pragmas=(
             " ".join(["omp simd", *(f"reduction(min:{lo}) reduction(max:{hi})" for lo, hi, _, _ in names.values())]),))
-        tests = [test for lo, hi, _, _ in names.values() for test in (
+        offset = {key: Var(lo) if uniform[key] is None else BinOp("+", uniform[key], Var(lo))
+                  for key, (lo, _, _, _) in names.items()}  # i - t for every lane, modulo 2^32
+        tests = [test for key, (lo, hi, _, _) in names.items() for test in (
             BinOp("==", Var(lo), Var(hi)),
-            BinOp("<=", Cast(_INT, Var(lo)), Const(_INT_MAX - (count.value - 1), DType.int32)))]
+            BinOp("<=", Cast(_INT, offset[key]), Const(_INT_MAX - (count.value - 1), DType.int32)))]
         return Block((*(Decl(name, _U32, init) for lo, hi, _, _ in names.values()
                         for name, init in ((lo, _U32_MAX), (hi, Const(0, DType.uint32)))),
                       reduce,
                       If(functools.reduce(lambda a, b: BinOp("&&", a, b), tests),
-                         Block((*(Decl(first, ScalarType(DType.int64, const=True), Cast(_INT, Var(lo)))
-                                  for lo, _, first, _ in names.values()),
+                         Block((*(Decl(first, ScalarType(DType.int64, const=True), Cast(_INT, offset[key]))
+                                  for key, (_, _, first, _) in names.items()),
                                 dataclasses.replace(node, body=Block(tuple(fast_body))))),
                          Block((node,)))))
 
@@ -840,12 +845,69 @@ def _unit_stride_versions(fn: Function) -> Function:
     return fn if body is fn.body else dataclasses.replace(fn, body=body)
 
 
-def _offset_check(read: Index, lane: str, names: tuple[str, ...]) -> list[Stmt]:
-    """`at = (unsigned)i - (unsigned)t; lo = min(lo, at); hi = max(hi, at)` for the read `p[i]`."""
+def _offset_check(index: Expr, lane: str, names: tuple[str, ...]) -> list[Stmt]:
+    """`at = (unsigned)i - (unsigned)t; lo = min(lo, at); hi = max(hi, at)` for the index i."""
     lo, hi, _, at = names
-    return [Decl(at, ScalarType(DType.uint32, const=True), BinOp("-", Cast(_U32, read.index), Cast(_U32, Var(lane)))),
+    return [Decl(at, ScalarType(DType.uint32, const=True), BinOp("-", Cast(_U32, index), Cast(_U32, Var(lane)))),
             Assign(Var(lo), Select(BinOp("<", Var(at), Var(lo)), Var(at), Var(lo))),
             Assign(Var(hi), Select(BinOp(">", Var(at), Var(hi)), Var(at), Var(hi)))]
+
+
+_MAX_TERMS = 16
+
+
+def _uniform_split(index: Expr, varying: set[str]) -> tuple[Expr | None, Expr]:
+    """(u, v) with index == u + v modulo 2^32, u the terms of the expanded index that are the same for every
+    lane and read no memory (`c * h * w` of `(c * h + row[t]) * w + col`), both in unsigned arithmetic; (None,
+    index) when there is no such term. Why: the check loop then reduces only what differs between lanes, which
+    a loop around it (the channels of a convolution) does not change, so passes/lane_tables.py can run it once;
+    and unsigned arithmetic wraps where a term alone would overflow an int."""
+    terms = _expanded_terms(index)
+    if terms is None:
+        return None, index
+    fixed = [t for t in terms if not any(names_in(f) & varying or not _arithmetic(f) for f in t[1])]
+    if not fixed or len(fixed) == len(terms):
+        return None, index
+
+    def unsigned_sum(chosen: list[tuple[int, list[Expr]]]) -> Expr:
+        total: Expr | None = None
+        for sign, factors in chosen:
+            product = functools.reduce(lambda a, b: BinOp("*", a, b), [Cast(_U32, f) for f in factors]) \
+                if factors else Const(1, DType.uint32)
+            total = product if total is None and sign > 0 else \
+                BinOp("-", Const(0, DType.uint32) if total is None else total, product) if sign < 0 else \
+                BinOp("+", total, product)
+        return total
+
+    return unsigned_sum(fixed), unsigned_sum([t for t in terms if t not in fixed])
+
+
+def _expanded_terms(e: Expr) -> list[tuple[int, list[Expr]]] | None:
+    """e as a sum of signed products of factors (+, - and * distributed; anything else one factor), or None
+    when that takes more than _MAX_TERMS terms."""
+    if isinstance(e, BinOp) and e.op in ("+", "-"):
+        left, right = _expanded_terms(e.lhs), _expanded_terms(e.rhs)
+        if left is None or right is None:
+            return None
+        terms = left + [(-sign if e.op == "-" else sign, factors) for sign, factors in right]
+    elif isinstance(e, BinOp) and e.op == "*":
+        left, right = _expanded_terms(e.lhs), _expanded_terms(e.rhs)
+        if left is None or right is None:
+            return None
+        terms = [(a * b, fa + fb) for a, fa in left for b, fb in right]
+    elif isinstance(e, UnaryOp) and e.op == "-":
+        inner = _expanded_terms(e.operand)
+        terms = None if inner is None else [(-sign, factors) for sign, factors in inner]
+    else:
+        terms = [(1, [e])]
+    return terms if terms is not None and len(terms) <= _MAX_TERMS else None
+
+
+def _arithmetic(e: Expr) -> bool:
+    """Variables, constants and arithmetic only: evaluated anywhere, it reads no memory and cannot trap."""
+    return all(isinstance(n, (Var, Const, BinOp, UnaryOp, Cast, ScalarType)) for n in walk(e)) \
+        and not any(isinstance(n, BinOp) and n.op in ("/", "%") or isinstance(n, UnaryOp) and n.op in ("*", "&")
+                    for n in walk(e))
 
 
 def _slice_positions(prefix: tuple[Stmt, ...], needs: set[str]) -> tuple[int, ...]:

@@ -85,7 +85,9 @@ class TranslateOptions:
     simdize made SIMD loops of thread blocks, elsewhere the compiler's choice for -march=native, 256 bits on many
     AVX-512 CPUs). sum_registers (cpp, thread-block kernels): how many vector registers of that width a register
     tile's sums may take in the SIMD loops simdize makes (16 suits AVX-512's 32 registers, 8 at 256 bits suits
-    AVX2's 16). task_dim (BANG sources): the tasks (taskDim) the translation runs the kernel on, a multiple of
+    AVX2's 16). lane_tables (cpp, after simdize): what its SIMD loops compute the same in every iteration of a
+    serial loop is computed once, into tables (not a tuning knob: it does not make a loop slower; off, for
+    comparison). task_dim (BANG sources): the tasks (taskDim) the translation runs the kernel on, a multiple of
     the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
     threads; verification runs the source on 16 and checks that the translation computes the same.
     """
@@ -103,6 +105,7 @@ class TranslateOptions:
     cache: bool = True
     tile: int = 2048
     simdize: bool = True  # cpp: thread loops of block kernels innermost (passes/simdize.py)
+    lane_tables: bool = True  # cpp: what simdize's loops compute the same in every step, once (passes/lane_tables.py)
     tensorize: bool = True
     pipeline: bool = True
 
@@ -199,6 +202,10 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
         module, simdized = simdize_and_report(module, simdize_options)
         records.append(PassRecord("simdize", dataclasses.asdict(simdize_options),
                                   "; ".join(simdized) or "no thread loop nest moved"))
+        if options.lane_tables and simdized:
+            from passes.lane_tables import lane_tables_and_report
+            module, tabulated = lane_tables_and_report(module)
+            records.append(PassRecord("lane_tables", {}, "; ".join(tabulated) or "no SIMD loop computed once"))
 
     # 4. The loop form becomes the target's program model (kernels + launcher, tasks, OpenMP). It comes last
     #    because it is the only step that knows the target.
