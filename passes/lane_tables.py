@@ -32,8 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from kernel_ir.ir import (ArrayType, Assign, BinOp, Block, Break, Call, Cast, Const, Continue, Decl, DoWhile, DType,
-                          Expr, For, ForKind, Function, If, Index, Module, Node, Return, ScalarType, Select, Stmt,
-                          Switch, UnaryOp, Var, While, transform, walk)
+                          Expr, For, ForKind, Function, If, Index, MethodCall, Module, Node, RawExpr, RawStmt, Return,
+                          ScalarType, Select, Stmt, Switch, UnaryOp, Var, Verbatim, While, transform, walk)
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, CanonicalLoop, canonical, fresh_name, names_in, simplify_int,
                           store_targets, written_names)
 
@@ -144,14 +144,15 @@ class _Loop:
     def run(self) -> tuple[Stmt, int] | None:
         self.view = canonical(self.loop)
         body = self.loop.body
-        if self.view is None or any(isinstance(n, (Return, Break, Continue, While, DoWhile, Switch))
-                                    for n in walk(body)):
-            return None
+        if self.view is None or any(isinstance(n, (Return, Break, Continue, While, DoWhile, Switch, RawStmt, RawExpr,
+                                                   Verbatim, MethodCall)) for n in walk(body)):
+            return None  # exits, or code whose effects the analysis cannot see
         local = {d.name for d in walk(body) if isinstance(d, Decl)}
         self.changed = written_names(body) | local | {self.view.var} | \
             {root for t in store_targets(body) if (root := _store_root(t)) is not None}
         self.memory_stable = all(isinstance(t, Var) and t.name in local or _store_root(t) in self.private
-                                 for t in store_targets(body))
+                                 for t in store_targets(body)) \
+            and not any(isinstance(n, Call) and n.name not in PURE_CALLS for n in walk(body))
         self._scan(body.body, (), ())
         if not self.moved:
             return None
@@ -176,7 +177,8 @@ class _Loop:
         view = canonical(s) if isinstance(s, For) and s.kind == ForKind.serial and s.axis is None else None
         if view is None or view.step != 1:
             return None
-        return view if self._constant(view.start, taps) and self._constant(view.stop, taps) else None
+        # rectangular: its trip count, computed before C, is the same under every iteration of the loops around
+        return view if self._constant(view.start, ()) and self._constant(view.stop, ()) else None
 
     def _constant(self, e: Expr, taps: tuple[CanonicalLoop, ...]) -> bool:
         """e is the same in every iteration of C (given the tap loops' variables) and has no effects."""

@@ -172,3 +172,13 @@ def test_a_loop_over_c_that_stores_to_memory_keeps_the_loops_that_read_memory():
         y[c % 8] = 1.0f;"""
     changed, code = tabulated(body)
     assert not changed, code
+
+
+def test_a_tap_loop_whose_bounds_depend_on_another_is_not_a_tap_loop():
+    """Its trip count differs between iterations of the loop around it: no one size for its tables."""
+    body = """for (int k = 0; k < K; ++k) {
+            for (int j = 0; j < k; ++j) {""" + SET_MASK.replace("MASK", "j + t < k") + USE_MASK + """
+            }
+        }"""
+    changed, code = tabulated(body)
+    assert not changed, code
