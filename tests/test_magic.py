@@ -255,16 +255,19 @@ def test_disagreeing_results_get_a_red_badge(shell):
     assert "[MISMATCH]" in repr(result) and "outputs differ: out" in repr(result)
 
 
-def test_the_stages_of_a_simdized_cpp_translation_replay_to_its_code():
-    """simdize's cpp results end with two file-wide steps (no float traps, the vector width): replayed too."""
+@pytest.mark.parametrize("op", ["softmax", "conv2d_nchw"])
+def test_the_stages_of_a_simdized_cpp_translation_replay_to_its_code(op):
+    """simdize's cpp results end with two file-wide steps (no float traps, the vector width) and have lane_tables
+    after simdize (which changes conv2d, not softmax): replayed too."""
     from kernel_ir.dialects import print_module
     from passes.translate import translate
     from xpiler_magic.result import replay_passes
 
-    source = (Path(__file__).parent / "corpus" / "cuda" / "softmax.cu").read_text()
+    source = (Path(__file__).parent / "corpus" / "cuda" / f"{op}.cu").read_text()
     translation = translate(source, "cpp", "cuda", native_compile=False)
     stages = replay_passes(source, translation)
     assert [s.name for s in stages][-2:] == ["speculated_float_arithmetic", "vector_width"]
+    assert [s.name for s in stages][5:7] == ["simdize", "lane_tables"]
     assert print_module(stages[-1].module, "cpp") == translation.code
 
 

@@ -42,6 +42,9 @@ def test_translation_runs_like_its_source(source_dialect: str, target: str, op: 
     assert result.target_dialect == target and result.entry == op
     assert [p.name for p in result.passes] == ["parse", "detensorize", "recover_loops", "normalize", "parallelize",
                                                *(["simdize"] if target == "cpp" else []),
+                                               # what simdize's loops compute the same in every step, once
+                                               *(["lane_tables"] if target == "cpp" and result.passes[5].note
+                                                 != "no thread loop nest moved" else []),
                                                "bind", "cache", "tensorize", "pipeline",  # these three may be skipped
                                                # cpp: no float traps and 512-bit vectors for the SIMD loops
                                                # simdize made of blocks
