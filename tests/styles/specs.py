@@ -144,6 +144,14 @@ def _same_conv1d(x: np.ndarray, w: np.ndarray, K: int) -> np.ndarray:
     return np.einsum("clk,fck->fl", windows, w)
 
 
+def _same_conv2d(x: np.ndarray, w: np.ndarray, K: int) -> np.ndarray:
+    """y[n, f, r, q] = sum over c, i, j of x[n, c, r + i - K // 2, q + j - K // 2] * w[f, c, i, j], zero outside x."""
+    h, wd = x.shape[2:]
+    padded = np.pad(x, ((0, 0), (0, 0), (K // 2, K // 2), (K // 2, K // 2)))
+    windows = np.stack([padded[:, :, i:i + h, j:j + wd] for i in range(K) for j in range(K)], axis=-1)
+    return np.einsum("nchwk,fck->nfhw", windows, w.reshape(w.shape[0], w.shape[1], K * K))
+
+
 def _maxpool_hwc(x: np.ndarray, K: int, stride: int, **_) -> dict[str, np.ndarray]:
     n, h, w, c = x.shape
     oh, ow = (h - K) // stride + 1, (w - K) // stride + 1
@@ -204,6 +212,11 @@ SPECS: dict[str, OpSpec] = {spec.name: spec for spec in (
             size("L"), size("F"), size("K")),
            ({"C": 3, "L": 70, "F": 6, "K": 5},), lambda x, w, K, **_: {"y": f32(_same_conv1d(f64(x), f64(w), K))},
            rtol=1e-5, atol=1e-5),
+    OpSpec("conv2d_same_tile",
+           (f32_in("x", mat("N", "C", "H", "W")), f32_in("w", mat("F", "C", "K", "K")),
+            f32_out("y", mat("N", "F", "H", "W")), size("N"), size("C"), size("H"), size("W"), size("F"), size("K")),
+           ({"N": 2, "C": 3, "H": 11, "W": 21, "F": 2, "K": 3},),
+           lambda x, w, K, **_: {"y": f32(_same_conv2d(f64(x), f64(w), K))}, rtol=1e-5, atol=1e-5),
     OpSpec("maxpool_hwc",
            (f32_in("x", mat("N", "H", "W", "C")), f32_out("y", _pooled), size("N"), size("H"), size("W"), size("C"),
             size("K"), size("stride")),
