@@ -167,6 +167,8 @@ class _Loop:
         for name in self.owner:
             self.tables[name] = fresh_name(f"xp_table_{name.removeprefix('xp_')}", self.taken)
             self.taken.add(self.tables[name])
+        self.moved_at = {id(m.loop): m for m in self.moved}
+        self.moved_decls = {id(d) for m in self.moved for d in m.decls}
         main = self._main(body.body, (), set())
         if main is None:
             return None
@@ -286,14 +288,12 @@ class _Loop:
     def _main(self, stmts: tuple[Stmt, ...], taps: tuple[CanonicalLoop, ...], live: set[str]) -> list[Stmt] | None:
         """C's body without the moved loops, reading their tables; None where something would read a table
         before its loop ran in the iteration (`live`: the names the moved loops have set so far, on every path)."""
-        moved = {id(m.loop): m for m in self.moved}
-        moved_decls = {id(d) for m in self.moved for d in m.decls}
         out: list[Stmt] = []
         for s in stmts:
-            if id(s) in moved_decls:
+            if id(s) in self.moved_decls:
                 continue
-            if id(s) in moved:
-                live |= set(moved[id(s)].arrays + moved[id(s)].scalars)
+            if (m := self.moved_at.get(id(s))) is not None:
+                live |= set(m.arrays + m.scalars)
                 continue
             if isinstance(s, Block):
                 inner = self._main(s.body, taps, live)
@@ -328,11 +328,9 @@ class _Loop:
 
     def _pre(self, stmts: tuple[Stmt, ...], taps: tuple[CanonicalLoop, ...]) -> list[Stmt]:
         """The moved loops under their tap loops and `if`s, each storing what it computed into the tables."""
-        moved = {id(m.loop): m for m in self.moved}
         out: list[Stmt] = []
         for s in stmts:
-            if id(s) in moved:
-                m = moved[id(s)]
+            if (m := self.moved_at.get(id(s))) is not None:
                 lane = Var(canonical(s).var)
                 stores = tuple(Assign(Index(self._table(a, taps), lane), Index(Var(a), lane)) for a in m.arrays)
                 out += [*m.decls, dataclasses.replace(s, body=Block(s.body.body + stores)),
@@ -363,7 +361,7 @@ class _Loop:
                 shapes[decl.name] = (dataclasses.replace(decl.type, const=False), None)
             for name in m.arrays + m.scalars:
                 element, count = shapes[name]
-                per_tap[len(m.taps)] = per_tap.get(len(m.taps), 0) + (count or 1) * _bytes(element)
+                per_tap[len(m.taps)] = per_tap.get(len(m.taps), 0) + (count or 1) * (element.dtype.bits // 8)
         capacity = {depth: max(1, min(_MAX_ENTRIES, _TABLE_BYTES // size)) if depth else 1
                     for depth, size in per_tap.items()}
         tables = []
@@ -396,11 +394,6 @@ class _Loop:
         for test in tests[1:]:
             fits = BinOp("&&", fits, test)
         return Block((*trips, If(fits, tabulated, Block((self.loop,)))))
-
-
-def _bytes(t: ScalarType) -> int:
-    return {DType.bool: 1, DType.int8: 1, DType.uint8: 1, DType.int16: 2, DType.uint16: 2, DType.float16: 2,
-            DType.int64: 8, DType.uint64: 8, DType.float64: 8}.get(t.dtype, 4)
 
 
 def _straight(s: Stmt) -> bool:
