@@ -6,19 +6,20 @@ acc += x[..] * w[..]; } } }` into SIMD loops over the block's lanes that, at eve
 each lane's bounds mask, OR it over the lanes (to read the filter tap only if some lane needs it) and reduce the
 lanes' indices to check that they read consecutive inputs, before the one loop that does the arithmetic. None of
 that depends on c. Done once per block into tables, per (kh, kw) for the scalars and per kh and lane for the
-masks, conv2d ran 4x faster on an AVX2 EPYC (bench/results/cpp_vs_numpy.md, session 12). Every sum still adds
+masks, conv2d ran 3-4x faster on an AVX2 EPYC (bench/results/cpp_vs_numpy.md, session 12). Every sum still adds
 its terms in the source's order.
 
 What moves: a SIMD loop (`vectorized`, lanes 0..L) inside the serial loop C, under loops whose headers C's body
 does not change (the "tap" loops; their iterations index the tables) and `if`s whose conditions it does not
 change, when every iteration of C would compute the same in it:
 - it reads only names C's body does not write, the tap loops' variables, its own locals, and what an earlier
-  moved loop under the same tap loops wrote (memory through pointers only when C's body stores nowhere but in
-  locals and private arrays);
+  moved loop wrote on every path before it (under the same tap loops and `if` branches); memory through
+  pointers only when C's body stores nowhere but in locals and private arrays and calls nothing with effects;
 - it writes its own locals, scalars it reduces into (declared before it in the same statement list, written
   nowhere else), and its lane's element of private per-lane arrays C's body writes nowhere else, either
   outright or as `a[t] = p ? e : a[t]` where p is the same in the whole of C (a lane with p false keeps what it
   had before C); it reads such an element only after writing it.
+Tap loops are canonical, unit-step and rectangular; a C with exits, raw code or method calls stays as it was.
 The moved loops run once, in C's first iteration's order, before C (only if C runs), and store each written
 scalar after the loop and each written array element at the end of the lane's iteration into a table; in C they
 are gone, and the other statements read the tables. A read of a moved loop's result before that loop would have
