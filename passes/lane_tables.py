@@ -29,14 +29,14 @@ gets at most _TABLE_BYTES, and a version test on the tap loops' trip counts runs
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from dataclasses import dataclass, field
 
 from kernel_ir.ir import (ArrayType, Assign, BinOp, Block, Break, Call, Cast, Const, Continue, Decl, DoWhile, DType,
                           Expr, For, ForKind, Function, If, Index, MethodCall, Module, Node, RawExpr, RawStmt, Return,
                           ScalarType, Select, Stmt, Switch, UnaryOp, Var, Verbatim, While, transform, walk)
-from passes.loops import (ASSIGN_OPS, PURE_CALLS, CanonicalLoop, canonical, fresh_name, names_in, simplify_int,
-                          store_targets, written_names)
+from passes.loops import (PURE_CALLS, CanonicalLoop, canonical, fresh_name, names_in, root_name, simplify_int,
+                          store_targets, stored_names, stores_stay_private, types_and_private_arrays,
+                          without_effects, written_names)
 
 _TABLE_BYTES = 32 * 1024  # per tap depth: a 3x3 filter's per-row masks of 128 lanes take 3 KiB
 _MAX_ENTRIES = 4096
@@ -77,25 +77,11 @@ def lane_tables_and_report(module: Module) -> tuple[Module, list[str]]:
 
 
 def _private_arrays(fn: Function) -> dict[str, ArrayType]:
-    """Local one-dimensional arrays of scalars with a constant size, only ever indexed (never decayed to a
-    pointer, so nothing but their own indexing reaches their elements); a name declared more than once (the
-    fast and slow versions of a block) counts when every declaration agrees."""
-    types: dict[str, set] = {}
-    for d in walk(fn.body):
-        if isinstance(d, Decl):
-            types.setdefault(d.name, set()).add(d.type)
-    uses = Counter(n.name for n in walk(fn.body) if isinstance(n, Var))
-    indexed = Counter(n.base.name for n in walk(fn.body) if isinstance(n, Index) and isinstance(n.base, Var))
-    params = {p.name for p in fn.params}
-    return {name: t for name, (t,) in ((name, found) for name, found in types.items() if len(found) == 1)
-            if isinstance(t, ArrayType) and isinstance(t.element, ScalarType)
-            and isinstance(simplify_int(t.size), Const) and name not in params and uses[name] == indexed[name]}
-
-
-def _store_root(target: Expr) -> str | None:
-    while isinstance(target, Index):
-        target = target.base
-    return target.name if isinstance(target, Var) else None
+    """The private arrays (passes.loops.types_and_private_arrays) that are one-dimensional arrays of scalars of a
+    constant size: what a SIMD loop's lanes own one element each of."""
+    types, private = types_and_private_arrays(fn)
+    return {name: types[name] for name in private if isinstance(types[name].element, ScalarType)
+            and isinstance(simplify_int(types[name].size), Const)}
 
 
 def _sites(stmts: tuple[Stmt, ...]):
@@ -117,8 +103,7 @@ def _sites(stmts: tuple[Stmt, ...]):
 
 
 def _sets(s: Stmt, name: str) -> bool:
-    return isinstance(s, Decl) and s.name == name or name in written_names(s) \
-        or any(_store_root(t) == name for t in store_targets(s))
+    return isinstance(s, Decl) and s.name == name or name in written_names(s) | stored_names(s)
 
 
 @dataclass
@@ -149,10 +134,8 @@ class _Loop:
                                                    Verbatim, MethodCall)) for n in walk(body)):
             return None  # exits, or code whose effects the analysis cannot see
         local = {d.name for d in walk(body) if isinstance(d, Decl)}
-        self.changed = written_names(body) | local | {self.view.var} | \
-            {root for t in store_targets(body) if (root := _store_root(t)) is not None}
-        self.memory_stable = all(isinstance(t, Var) and t.name in local or _store_root(t) in self.private
-                                 for t in store_targets(body)) \
+        self.changed = written_names(body) | stored_names(body) | local | {self.view.var}
+        self.memory_stable = stores_stay_private(store_targets(body), local, set(self.private)) \
             and not any(isinstance(n, Call) and n.name not in PURE_CALLS for n in walk(body))
         self._scan(body.body, (), ())
         if not self.moved:
@@ -185,7 +168,7 @@ class _Loop:
 
     def _constant(self, e: Expr, taps: tuple[CanonicalLoop, ...]) -> bool:
         """e is the same in every iteration of C (given the tap loops' variables) and has no effects."""
-        return not names_in(e) & (self.changed - {t.var for t in taps}) and _pure(e)
+        return not names_in(e) & (self.changed - {t.var for t in taps}) and without_effects(e)
 
     def _scan(self, stmts: tuple[Stmt, ...], taps: tuple[CanonicalLoop, ...], context: tuple[int, ...]) -> None:
         for k, s in enumerate(stmts):
@@ -208,7 +191,7 @@ class _Loop:
         view = canonical(lane_loop)
         lanes = simplify_int(view.stop) if view is not None else None
         if view is None or simplify_int(view.start) != Const(0, DType.int32) or not isinstance(lanes, Const) \
-                or not all(_straight(s) for s in lane_loop.body.body) or not _pure(lane_loop.body):
+                or not all(_straight(s) for s in lane_loop.body.body) or not without_effects(lane_loop.body):
             return None
         lane = view.var
         own = {d.name for d in walk(lane_loop.body) if isinstance(d, Decl)} | {lane}
@@ -240,7 +223,7 @@ class _Loop:
             if name in self.changed and (earlier is None or context[:len(earlier.context)] != earlier.context):
                 return None  # changed by C otherwise, or set on a path that may not have run
         if not self.memory_stable and any(isinstance(n, UnaryOp) and n.op == "*" or isinstance(n, Index)
-                                          and _store_root(n) not in self.private for n in walk(lane_loop.body)):
+                                          and root_name(n) not in self.private for n in walk(lane_loop.body)):
             return None  # C stores through pointers: what the loop reads from memory may change
         return _Moved(lane_loop, taps, context, tuple(decls), tuple(arrays), tuple(scalars))
 
@@ -256,7 +239,7 @@ class _Loop:
         written = False
         for s in lane_loop.body.body:
             reads = [n for n in walk(s) if isinstance(n, Index) and n.base == Var(name)]
-            if any(_store_root(t) == name for t in store_targets(s)):
+            if any(root_name(t) == name for t in store_targets(s)):
                 if not (isinstance(s, Assign) and s.op == "" and s.target == element):
                     return False
                 value = s.value
@@ -405,9 +388,3 @@ def _straight(s: Stmt) -> bool:
     if isinstance(s, Block):
         return all(_straight(t) for t in s.body)
     return False
-
-
-def _pure(e: Node) -> bool:
-    """No calls with effects, no increments or assignment expressions (statements' own assignments aside)."""
-    return not any(isinstance(n, Call) and n.name not in PURE_CALLS or isinstance(n, UnaryOp) and n.op in ("++", "--")
-                   or isinstance(n, BinOp) and n.op in ASSIGN_OPS for n in walk(e))

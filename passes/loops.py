@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -23,8 +24,8 @@ import sympy
 
 from kernel_ir.ir import (
     ArrayType, Assign, BinOp, Block, Break, Call, Cast, Const, Continue, Decl, DType, Expr, ExprStmt, For, ForKind,
-    Function, If, Index, Module, Node, Param, PointerType, Pragma, ReferenceType, Return, ScalarType, Select, SizeOf,
-    Stmt, UnaryOp, Var, While, DoWhile, Switch, children, walk, transform,
+    Function, If, Index, MethodCall, Module, Node, Param, PointerType, Pragma, RawExpr, ReferenceType, Return,
+    ScalarType, Select, SizeOf, Stmt, UnaryOp, Var, While, DoWhile, Switch, children, walk, transform,
 )
 from passes.base import PassRefused
 
@@ -340,6 +341,43 @@ def written_names(node: Node) -> set[str]:
         if isinstance(target, Var):
             out.add(target.name)
     return out
+
+
+def root_name(e: Expr) -> str | None:
+    """The variable an element chain `a[i][j]` starts from (None: a pointer expression, a member...)."""
+    while isinstance(e, Index):
+        e = e.base
+    return e.name if isinstance(e, Var) else None
+
+
+def stored_names(node: Node) -> set[str]:
+    """Names of the variables stored to under node, as a whole or through their elements."""
+    return {name for name in map(root_name, store_targets(node)) if name is not None}
+
+
+def without_effects(e: Node) -> bool:
+    """Evaluating e writes nothing (it may read memory and trap, as where it was first evaluated)."""
+    return not any(isinstance(n, Call) and n.name not in PURE_CALLS or isinstance(n, (MethodCall, RawExpr))
+                   or isinstance(n, UnaryOp) and n.op in ("++", "--") or isinstance(n, BinOp) and n.op in ASSIGN_OPS
+                   for n in walk(e))
+
+
+def types_and_private_arrays(fn: Function) -> tuple[dict[str, Node], set[str]]:
+    """(name -> type, for the names whose declarations all agree; the local arrays only ever indexed, never
+    decayed to a pointer: nothing but their own indexing reaches their elements)."""
+    declared = [(p.name, p.type) for p in fn.params] + [(d.name, d.type) for d in walk(fn.body) if isinstance(d, Decl)]
+    types = {name: t for name, t in declared if all(u == t for other, u in declared if other == name)}
+    uses = Counter(n.name for n in walk(fn.body) if isinstance(n, Var))
+    indexed = Counter(n.base.name for n in walk(fn.body) if isinstance(n, Index) and isinstance(n.base, Var))
+    params = {p.name for p in fn.params}
+    return types, {name for name, t in types.items() if isinstance(t, ArrayType) and name not in params
+                   and uses[name] == indexed[name]}
+
+
+def stores_stay_private(stores: list[Expr], local: set[str], private: set[str]) -> bool:
+    """Every store is to a local in `local` or an element of a private array: none reaches a pointer's memory."""
+    return all(isinstance(t, Var) and t.name in local or isinstance(t, Index) and isinstance(t.base, Var)
+               and t.base.name in private for t in stores)
 
 
 def names_taken(module: Module, fn: Function) -> set[str]:

@@ -62,8 +62,8 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
                           VectorType, Verbatim, While, children, transform, walk)
 from passes.inline import fold
 from passes.loops import (ASSIGN_OPS, PURE_CALLS, canonical, exits_at_level, fresh_name, from_sympy, names_in,
-                          int_value, simplify_int, store_targets, substitute, symbol, to_sympy,
-                          written_names)
+                          int_value, simplify_int, store_targets, stored_names, stores_stay_private, substitute,
+                          symbol, to_sympy, types_and_private_arrays, without_effects, written_names)
 
 _BOOL = ScalarType(DType.bool)
 _INT = ScalarType(DType.int32)
@@ -447,7 +447,7 @@ def _tile_fill(statement: Stmt, tile: str, dims: list[int], region: Block, scope
     sources = {_chain(n)[0].name for n in walk(value) if isinstance(n, Index) and isinstance(_chain(n)[0], Var)}
     if not _is_pure(value) or any(isinstance(n, Select) for n in walk(value)) \
             or names_in(value) & (written - set(coordinates)) \
-            or sources & (_stored_names(scope) | {tile}) \
+            or sources & (stored_names(scope) | {tile}) \
             or any(isinstance(n, Call) and names_in(n) & sources and n.name not in PURE_CALLS for n in walk(scope)):
         return coordinates, None, statement  # every element written, with a value to keep in the tile
     return coordinates, value, _dead_code_removed(transform(statement, lambda n: Block(()) if n is store else None))
@@ -683,7 +683,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
     uses the values read. One such loop serves every statement under the same guard (a thread computing several
     outputs, `if (inside) { acc0[t] += x * w0[k]; } if (inside) { acc1[t] += x * w1[k]; }`), as long as nothing
     between them changes what the guard reads."""
-    types, private = _types_and_private_arrays(fn)
+    types, private = types_and_private_arrays(fn)
     taken = names_in(fn) | set(types)
 
     def hoist(node: Node) -> Node | None:
@@ -693,7 +693,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
         local = {d.name for d in walk(node.body) if isinstance(d, Decl)}
         varying = local | written_names(node.body) | {lane}
         stores = store_targets(node.body)
-        if not _stores_stay_private(stores, local, private):
+        if not stores_stay_private(stores, local, private):
             return None  # a store that may alias the element read
         varying |= {t.base.name for t in stores if isinstance(t, Index)}  # arrays the loop writes change in it
 
@@ -711,7 +711,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
             for later in body[k:]:
                 if later is not guarded and _is_guard(later) and later.cond == guarded.cond:
                     loads.update((n, t) for n, t in invariant_loads(later) if n not in loads)
-                if (written_names(later) | _stored_names(later)) & read:
+                if (written_names(later) | stored_names(later)) & read:
                     break  # what the guard reads changes: later statements test another condition
             any_name = fresh_name("xp_any", taken)
             taken.add(any_name)
@@ -739,7 +739,7 @@ def _invariant_loads_hoisted(fn: Function) -> Function:
 
 def _is_guard(s: Stmt) -> bool:
     """`if (cond) { .. }` with no else and a condition a copy of the loop may evaluate again."""
-    return isinstance(s, If) and s.otherwise is None and _without_effects(s.cond)
+    return isinstance(s, If) and s.otherwise is None and without_effects(s.cond)
 
 
 _U32 = ScalarType(DType.uint32)
@@ -762,7 +762,7 @@ def _unit_stride_versions(fn: Function) -> Function:
     d + (lanes - 1) stays an int (the other test), so each lane reads the element it read, under the same guard,
     and no lane reads anything more. A read is replaced only in the statement it was checked in, whose own
     writes leave its index alone."""
-    types, private = _types_and_private_arrays(fn)
+    types, private = types_and_private_arrays(fn)
     taken = names_in(fn) | set(types)
 
     def version(node: Node) -> Node | None:
@@ -773,7 +773,7 @@ def _unit_stride_versions(fn: Function) -> Function:
         lane, body = view.var, node.body.body
         local = {d.name for d in walk(node.body) if isinstance(d, Decl)}
         stores = store_targets(node.body)
-        if not _stores_stay_private(stores, local, private):
+        if not stores_stay_private(stores, local, private):
             return None  # a store that may alias what the lanes read
         written = written_names(node.body) | {t.base.name for t in stores if isinstance(t, Index)}
         varying = local | written | {lane}
@@ -789,7 +789,7 @@ def _unit_stride_versions(fn: Function) -> Function:
                        and d.name not in written}
             # only reads the statement makes whenever it runs (under its guard): the first loop evaluates their
             # indices there, and an index read under a further condition may not be defined elsewhere
-            changed = written_names(statement) | _stored_names(statement)
+            changed = written_names(statement) | stored_names(statement)
             reads = list(dict.fromkeys(
                 n for n in _always_evaluated(where) if isinstance(n, Index) and isinstance(n.base, Var)
                 and n.base.name not in varying and isinstance(types.get(n.base.name), PointerType)
@@ -917,7 +917,7 @@ def _slice_positions(prefix: tuple[Stmt, ...], needs: set[str]) -> tuple[int, ..
     needs = set(needs)
     for i in range(len(prefix) - 1, -1, -1):
         s = prefix[i]
-        if (written_names(s) | _stored_names(s) | {d.name for d in walk(s) if isinstance(d, Decl)}) & needs:
+        if (written_names(s) | stored_names(s) | {d.name for d in walk(s) if isinstance(d, Decl)}) & needs:
             kept.append(i)
             needs |= names_in(s)
     return tuple(reversed(kept))
@@ -974,32 +974,14 @@ def _gathered(index: Expr, per_lane: set[str]) -> bool:
         isinstance(n, Index) or isinstance(n, BinOp) and n.op in ("/", "%") for n in walk(index))
 
 
-def _types_and_private_arrays(fn: Function) -> tuple[dict[str, Node], set[str]]:
-    """(name -> type, for the names whose declarations all agree; the local arrays only ever indexed, never
-    decayed to a pointer: nothing but their own indexing reaches their elements)."""
-    declared = [(p.name, p.type) for p in fn.params] + [(d.name, d.type) for d in walk(fn.body) if isinstance(d, Decl)]
-    types = {name: t for name, t in declared if all(u == t for other, u in declared if other == name)}
-    uses = Counter(n.name for n in walk(fn.body) if isinstance(n, Var))
-    indexed = Counter(n.base.name for n in walk(fn.body) if isinstance(n, Index) and isinstance(n.base, Var))
-    params = {p.name for p in fn.params}
-    return types, {name for name, t in types.items() if isinstance(t, ArrayType) and name not in params
-                   and uses[name] == indexed[name]}
-
-
-def _stores_stay_private(stores: list[Expr], local: set[str], private: set[str]) -> bool:
-    """Every store is to a loop's own local or an element of a private array: none reaches a pointer's memory."""
-    return all(isinstance(t, Var) and t.name in local or isinstance(t, Index) and isinstance(t.base, Var)
-               and t.base.name in private for t in stores)
-
-
 def _recomputable(s: Stmt, own: set[str]) -> bool:
     """Running s again, in a copy of its loop under the same conditions, changes nothing but the locals `own`."""
     if isinstance(s, Decl):
-        return s.init is None or _without_effects(s.init)
+        return s.init is None or without_effects(s.init)
     if isinstance(s, Assign):
-        return isinstance(s.target, Var) and s.target.name in own and _without_effects(s.value)
+        return isinstance(s.target, Var) and s.target.name in own and without_effects(s.value)
     if isinstance(s, If):
-        return _without_effects(s.cond) and all(_recomputable(t, own) for b in (s.then, s.otherwise) if b
+        return without_effects(s.cond) and all(_recomputable(t, own) for b in (s.then, s.otherwise) if b
                                                 for t in b.body)
     if isinstance(s, Block):
         return all(_recomputable(t, own) for t in s.body)
@@ -1010,13 +992,6 @@ def _replayable(statements: tuple[Stmt, ...]) -> bool:
     """A copy of the loop may run `statements` again: they change nothing but the locals they declare."""
     own = {d.name for s in statements for d in walk(s) if isinstance(d, Decl)}
     return all(_recomputable(s, own) for s in statements)
-
-
-def _without_effects(e: Expr) -> bool:
-    """Evaluating e writes nothing (it may read memory and trap, as where it was first evaluated)."""
-    return not any(isinstance(n, Call) and n.name not in PURE_CALLS or isinstance(n, (MethodCall, RawExpr))
-                   or isinstance(n, UnaryOp) and n.op in ("++", "--") or isinstance(n, BinOp) and n.op in ASSIGN_OPS
-                   for n in walk(e))
 
 
 def _invariant_load(n: Node, varying: set[str], types: dict) -> DType | None:
@@ -1551,7 +1526,7 @@ class _Sinker:
                 return _Loop(item.loop, tuple(convert(i) for i in item.items))
             if isinstance(item, _Leaf) and isinstance(item.stmt, Decl) and item.stmt.name in shared:
                 return _Uniform(item.stmt)
-            if isinstance(item, _Leaf) and _stored_names(item.stmt) & shared:
+            if isinstance(item, _Leaf) and stored_names(item.stmt) & shared:
                 return _Uniform(item.stmt, ordered=True)
             return item
 
@@ -1845,7 +1820,7 @@ def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Call
         if value is None:
             return None
     loop_vars = set(ranges) | {canonical(lp).var for f in fragments for lp in f.loops}
-    written = (written_names(k_loop.body) | _stored_names(k_loop.body)) - loop_vars
+    written = (written_names(k_loop.body) | stored_names(k_loop.body)) - loop_vars
     base, indices = _chain(update.target)
     whole = {i.name for i in indices if isinstance(i, Var)}
     if not isinstance(base, Var) or not {canonical(lp).var for lp in loops} <= whole \
@@ -2022,16 +1997,12 @@ def _all_items(items) -> list:
     return out
 
 
-def _stored_names(node: Node) -> set[str]:
-    return {root.name for root in (_chain(t)[0] for t in store_targets(node)) if isinstance(root, Var)}
-
-
 def _sets_uniformly(leaf: _Leaf, name: str, lane_bound: set[str]) -> bool:
     """The leaf does not touch `name`, or declares or sets it the same way in every thread: without a per-thread
     condition, from values no thread computes differently, with nothing but pure calls."""
     s = leaf.stmt
     declares = isinstance(s, Decl) and s.name == name
-    if not declares and name not in _stored_names(s):
+    if not declares and name not in stored_names(s):
         return True
     if leaf.guard is not None or not (declares or isinstance(s, Assign) and _chain(s.target)[0] == Var(name)):
         return False
