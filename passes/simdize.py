@@ -81,6 +81,9 @@ class SimdizeOptions:
     # bytes of vector registers a register tile's sums may take (the rest hold the operands): 16 of AVX-512's 32
     # zmm by default; 8 of AVX2's 16 ymm is 256 (a tuning knob, translate's `sum_registers`)
     register_bytes: int = 16 * 64
+    # bytes of one vector register: a register tile whose lanes fill several runs them in chunks of one register,
+    # so that its sums are counted in registers (16 floats of 64 lanes: 4 zmm or 8 ymm per sum, otherwise)
+    vector_bytes: int = 64
 
 
 def simdize(module: Module, options: SimdizeOptions = SimdizeOptions()) -> Module:
@@ -1476,7 +1479,7 @@ class _Sinker:
             out = [transform(s, lambda n: _without_decls(n, set(recomputed))) for s in out]
             out = [transform(s, lambda n: recomputed.get(n.name) if isinstance(n, Var) else None) for s in out]
         phase: Stmt = _accumulators_in_registers(Block(hoisted + tuple(out)), self.block_body, self.fresh,
-                                                  self.options.register_bytes)
+                                                  self.options)
         for loop in reversed(self.nest.loops[:-1]):
             phase = dataclasses.replace(loop, body=phase if isinstance(phase, Block) else Block((phase,)))
         return phase
@@ -1755,7 +1758,7 @@ class _Fragment:
 
 
 def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[[str], str],
-                               register_bytes: int) -> Block:
+                               options: SimdizeOptions) -> Block:
     """`for k { a[i] = f(i, k) ..; for i { for j { lanes: acc[i][j][t] += g(a[i], b[j][t]) } } }` ->
     `for i { for j { for k { lanes: acc[i][j][t] += g(f(i, k), ..) } } }`, or, where k is to be unrolled (CUDA's
     `#pragma unroll`) and runs a known number of times, the lanes index distinct elements and k does not index
@@ -1774,14 +1777,15 @@ def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[
     The second form keeps the sum in a scalar the compiler holds in a register (gcc 12 still stores a vector
     accumulated in memory after each step of an unrolled k); it is unrolled here, since a loop left in the lane
     loop would be marked `omp simd` itself by tensorize (an inner reduction), which undoes the lanes.
-    Where the tile loops have constant bounds, the sums of the innermost tile loops that fit `register_bytes`
-    (one vector of the lanes per element) are held at once, the outer tile loops staying loops around them."""
+    Where the tile loops have constant bounds, the sums of the innermost tile loops that fit
+    `options.register_bytes` are held at once, the outer tile loops staying loops around them (see
+    _register_tile)."""
     moved: set[str] = set()
     elements = {d.name: d.type for d in (*walk(block_body), *walk(phase)) if isinstance(d, Decl)}
 
     def visit(n: Node) -> Node | None:
         if isinstance(n, For) and n.kind in (ForKind.serial, ForKind.unrolled) and canonical(n) is not None:
-            out = _interchanged(n, phase, elements, fresh, register_bytes)
+            out = _interchanged(n, phase, elements, fresh, options)
             if out is not None:
                 moved.update(out[1])
                 return out[0]
@@ -1796,7 +1800,7 @@ def _accumulators_in_registers(phase: Block, block_body: Block, fresh: Callable[
 
 
 def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Callable[[str], str],
-                  register_bytes: int) -> tuple[For, set[str]] | None:
+                  options: SimdizeOptions) -> tuple[For, set[str]] | None:
     """k_loop with the tile loops outside it and its fragments substituted (and their names), or None."""
     *defs, nest = k_loop.body.body or (None,)
     loops: list[For] = []
@@ -1836,18 +1840,17 @@ def _interchanged(k_loop: For, phase: Block, types: dict[str, Node], fresh: Call
         and isinstance(stop, sympy.Integer) else range(0)
     lanes_apart = isinstance(element, ScalarType) and k_view.var not in names_in(update.target) \
         and any((d := sympy.diff(i, t)).is_number and d != 0 for i in map(to_sympy, indices) if i is not None)
-    tile = _register_tile(loops, lane, element, register_bytes) if lanes_apart else None
+    tile = _register_tile(loops, lane, element, options) if lanes_apart else None
     if tile is not None:
         # the tile's inner loops in registers: one scalar per element and lane, k a loop inside the lane loop
-        held, points = tile
-        sums = [(fresh("xp_sum"), point) for point in points]
+        sums = [(fresh("xp_sum"), point) for point in tile.points]
         at = lambda e, point: fold(_with_values(e, point))  # noqa: E731
         step = dataclasses.replace(k_loop, kind=ForKind.serial, pragmas=(), body=Block(tuple(
             Assign(Var(total), at(value, point), update.op) for total, point in sums)))
-        inner = dataclasses.replace(lane, body=Block((
+        inner = _in_chunks(dataclasses.replace(lane, body=Block((
             *(Decl(total, _mutable(element), at(update.target, point)) for total, point in sums), step,
-            *(Assign(at(update.target, point), Var(total)) for total, point in sums))))
-        for loop in reversed(loops[:len(loops) - held]):
+            *(Assign(at(update.target, point), Var(total)) for total, point in sums)))), tile.chunk, fresh)
+        for loop in reversed(tile.around):
             inner = dataclasses.replace(loop, body=Block((inner,)))
         return inner, {f.name for f in fragments}
     if k_loop.kind == ForKind.unrolled and 0 < len(steps) <= _MAX_UNROLLED and lanes_apart:
@@ -1878,41 +1881,81 @@ def _without_decls(n: Node, names: set[str]) -> Node | None:
     return None
 
 
-def _register_tile(loops: list[For], lane: For, element: ScalarType, register_bytes: int) \
-        -> tuple[int, list[dict[str, int]]] | None:
-    """(n, the values of the innermost n tile loops' variables at each element they cover) for the largest n
-    whose sums, one vector of the lanes each and more than one, fit `register_bytes`; None where there is no such
-    n (or a bound of those loops or the lane count is not a constant)."""
+@dataclass(frozen=True)
+class _Tile:
+    """The loops that stay around a register tile's lane loop (the outermost held one, where only some of its
+    values fit, strided by as many), the values of the held loops' variables at each sum, and the lanes per
+    chunk the lane loop runs in (all of them: one chunk)."""
+    around: tuple[For, ...]
+    points: tuple[dict[str, Expr], ...]
+    chunk: int
+
+
+def _register_tile(loops: list[For], lane: For, element: ScalarType, options: SimdizeOptions) -> _Tile | None:
+    """The register tile with the most sums (more than one) that fit `options.register_bytes`, each sum one
+    vector register of a chunk of the lanes: the innermost tile loops held whole, and the next one held for as
+    many of its values as fit, where that is more than one and divides its trip count (`for i < 4` holding 2
+    rows: `for (i = 0; i < 4; i += 2)` around the sums of rows i and i + 1). None where no such tile exists (or
+    a bound of the held loops or the lane count is not a constant). Lanes run in chunks of one vector register
+    where they fill several evenly."""
     lanes = canonical(lane)
     count = to_sympy(lanes.stop) - to_sympy(lanes.start)
-    if not isinstance(count, sympy.Integer):
+    if not isinstance(count, sympy.Integer) or element.dtype.bits < 8:
         return None
-    points: list[dict[str, int]] = [{}]
+    per_vector = options.vector_bytes * 8 // element.dtype.bits
+    chunk = per_vector if lanes.step == 1 and 0 < per_vector < count and count % per_vector == 0 else int(count)
+    capacity = options.register_bytes // (chunk * element.dtype.bits // 8)
+    points: list[dict[str, Expr]] = [{}]
     best = None
     for held, loop in enumerate(reversed(loops), 1):
         view = canonical(loop)
         first, stop = to_sympy(view.start), to_sympy(view.stop)
         if not (isinstance(first, sympy.Integer) and isinstance(stop, sympy.Integer)):
             break
-        points = [{view.var: v, **p} for v in range(int(first), int(stop), view.step) for p in points]
-        if len(points) * int(count) * element.dtype.bits // 8 > register_bytes:
-            break
-        if len(points) > 1:
-            best = held, points
+        values = range(int(first), int(stop), view.step)
+        around = loops[:len(loops) - held]
+        if len(points) * len(values) <= capacity:
+            points = [{view.var: Const(v, DType.int32), **p} for v in values for p in points]
+            if len(points) > 1:
+                best = _Tile(tuple(around), tuple(points), chunk)
+            continue
+        some = capacity // len(points)
+        if some > 1 and len(values) % some == 0 and some * len(points) > len(best.points if best else ()):
+            strided = dataclasses.replace(loop, step=Assign(Var(view.var), Const(view.step * some, DType.int32),
+                                                            "+"))
+            offsets = [Var(view.var) if d == 0 else BinOp("+", Var(view.var), Const(d * view.step, DType.int32))
+                       for d in range(some)]
+            best = _Tile((*around, strided), tuple({view.var: o, **p} for o in offsets for p in points), chunk)
+        break
     return best
 
 
-def _with_values(e: Expr, values: dict[str, int]) -> Expr:
-    """e with the variables in `values` as constants, its indices simplified (`xp_tx + 0 * 16` -> `xp_tx`)."""
-    def index_of(n: Node) -> Node | None:
+def _in_chunks(lane: For, chunk: int, fresh: Callable[[str], str]) -> For:
+    """The lane loop run in chunks of `chunk` lanes, one after the other (lanes are independent: any order of
+    whole chunks is one of the orders `omp simd` allows); itself where chunk covers it."""
+    view = canonical(lane)
+    count = to_sympy(view.stop) - to_sympy(view.start)
+    if chunk >= count:
+        return lane
+    first = fresh("xp_chunk")
+    inner = dataclasses.replace(lane, init=(dataclasses.replace(lane.init[0], init=Var(first)),),
+                                cond=BinOp("<", Var(view.var), BinOp("+", Var(first), Const(chunk, DType.int32))))
+    return For((Decl(first, _INT, view.start),), BinOp("<", Var(first), view.stop),
+               Assign(Var(first), Const(chunk, DType.int32), "+"), Block((inner,)))
+
+
+def _with_values(e: Expr, values: dict[str, Expr]) -> Expr:
+    """e with the variables in `values` replaced by their values, its indices simplified (`xp_tx + 0 * 16` ->
+    `xp_tx`)."""
+    def visit(n: Node) -> Node | None:
+        if isinstance(n, Var) and n.name in values:
+            return values[n.name]
         if isinstance(n, Index) and names_in(n.index) & set(values):
-            written = transform(n.index, lambda m: Const(values[m.name], DType.int32)
-                                if isinstance(m, Var) and m.name in values else None)
-            return dataclasses.replace(n, index=simplify_int(fold(written)))
+            return dataclasses.replace(n, base=_with_values(n.base, values),
+                                       index=simplify_int(fold(_with_values(n.index, values))))
         return None
 
-    return transform(transform(e, index_of), lambda n: Const(values[n.name], DType.int32)
-                     if isinstance(n, Var) and n.name in values else None)
+    return transform(e, visit, top_down=True)
 
 
 def _fragments(defs: list[Stmt], phase: Block, k_loop: For) -> list[_Fragment] | None:

@@ -198,7 +198,7 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     if target == "cpp" and options.simdize:
         from passes.simdize import SimdizeOptions, simdize_and_report
         bits = options.vector_width or SIMT_VECTOR_WIDTH
-        simdize_options = SimdizeOptions(register_bytes=options.sum_registers * bits // 8)
+        simdize_options = SimdizeOptions(register_bytes=options.sum_registers * bits // 8, vector_bytes=bits // 8)
         module, simdized = simdize_and_report(module, simdize_options)
         records.append(PassRecord("simdize", dataclasses.asdict(simdize_options),
                                   "; ".join(simdized) or "no thread loop nest moved"))

@@ -90,7 +90,7 @@ def test_sum_registers_sizes_simdize_register_tiles_and_means_nothing_without_si
     # 8 registers of 256 bits: 256 bytes for the sums, what simdize is given
     record = next(p for p in translate(ROW_SUM, "cpp", "cuda", options=block.options(narrow),
                                        native_compile=False).passes if p.name == "simdize")
-    assert record.options["register_bytes"] == 256
+    assert record.options["register_bytes"] == 256 and record.options["vector_bytes"] == 32
 
 def test_optimizations_without_cache_tiles_are_pruned_as_duplicates():
     cuda = build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),))[0].restrict(block_size=(256,))

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from kernel_ir.dialects import print_module
-from kernel_ir.ir import (ArrayType, Assign, Block, Decl, DType, For, ForKind, If, Module, ScalarType, While,
+from kernel_ir.ir import (ArrayType, Assign, Block, Decl, DType, For, ForKind, If, Module, ScalarType, Var, While,
                           transform, walk)
 from kernel_ir.parse import parse
 from passes import simdize as simdize_module
 from passes.simdize import SimdizeOptions, simdize, simdize_and_report
 from passes.translate import TranslateOptions, front_half, translate
+from tests.corpus.specs import SPECS, make_args
 from tests.passes.loop_programs import assert_same, smallest_args
 
 # a 2-D block (8 x 4 threads) with a helper, an early return, a grid-stride loop and a loop over a tile
@@ -263,6 +264,39 @@ def test_a_tile_row_that_fits_the_registers_is_held_while_the_rows_stay_a_loop()
     assert row_loop.body.body == (lane,)
     for steps in (1, 3):
         assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(steps))
+
+
+def chunked_lane_loops(module: Module) -> list[For]:
+    """The lane loops that run one chunk of the lanes, from a chunk variable (`xp_tx = xp_chunk; ..`)."""
+    return [lane for lane in simd_loops(module) if isinstance(lane.init[0].init, Var)
+            and lane.init[0].init.name.startswith("xp_chunk")]
+
+
+def test_lanes_wider_than_a_vector_register_hold_their_sums_in_chunks_of_one_register():
+    # 16 float lanes are two registers of 32 bytes: room for 4 sums of 8 lanes holds the whole 2 x 2 tile, the
+    # lanes running as two chunks of 8 (counted per 16 lanes, only one row would have fit)
+    narrow = SimdizeOptions(register_bytes=4 * 32, vector_bytes=32)
+    before = loop_form(TILE_DOT)
+    after = simdize(before, narrow)
+    [(sums, _)] = register_tiles(after)
+    [lane] = chunked_lane_loops(after)
+    assert sums == 4 and "xp_tx < xp_chunk + 8" in print_cuda_loop_form(after)
+    assert register_tiles(simdize(before, dataclasses.replace(narrow, vector_bytes=64)))[0][0] == 2
+    for steps in (1, 3):
+        assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(steps))
+
+
+def test_a_tile_loop_partly_in_registers_steps_by_the_values_that_fit():
+    # gemm's 4 x 4 tile per thread, 8 sums of 8 lanes (AVX2's 8 of 16 ymm): the row loop holds 2 of its 4 rows
+    # per step (`i += 2`, sums of rows i and i + 1), and the 16 lanes run as 2 chunks of 8
+    before = loop_form(_corpus("gemm"))
+    after = simdize(before, SimdizeOptions(register_bytes=8 * 32, vector_bytes=32))
+    tiles = register_tiles(after)
+    assert tiles and {sums for sums, _ in tiles} == {8} and chunked_lane_loops(after)
+    assert re.search(r"for \(int (i\w*) = 0; \1 < 4; \1 \+= 2\)", print_cuda_loop_form(after))
+    spec = SPECS["gemm"]
+    for sizes in ({"M": 64, "N": 64, "K": 32}, {"M": 70, "N": 65, "K": 19}):
+        assert_same(print_cuda_loop_form(before), after, "gemm", make_args(spec, sizes))
 
 
 def test_fragments_used_elsewhere_stay_one_copy_or_one_per_lane(monkeypatch):
