@@ -182,3 +182,47 @@ def test_a_tap_loop_whose_bounds_depend_on_another_is_not_a_tap_loop():
         }"""
     changed, code = tabulated(body)
     assert not changed, code
+
+
+# a loop whose head computes a lane's mask of the tap from per-lane arrays and whose rest accumulates with it
+HEAD_MASK = """
+            #pragma omp simd
+            for (int t = 0; t < 8; t += 1) {
+                bool m = HEAD;
+                REST
+            }"""
+REST = "acc[t] = m ? acc[t] + x[c * K + k] : acc[t];"
+
+
+def test_the_head_of_a_loop_that_stays_moves_and_its_mask_becomes_a_table_of_ints():
+    changed, code = tabulated(loop_over_k(HEAD_MASK.replace("HEAD", "keep[t] && k + t < K").replace("REST", REST)))
+    assert changed and re.search(r"int (xp_table_m\w*)\[1024\]\[8\]", code), code
+    table = re.search(r"int (xp_table_m\w*)\[1024\]\[8\]", code).group(1)
+    assert f"acc[t] = {table}[k][t] ?" in code and "keep[t] &&" not in channel_part(code), code
+
+
+def channel_part(code: str) -> str:
+    start = code.index("for (int c = 0; c < C; ++c)")
+    return code[start:code.index("} else {", start)]
+
+
+@pytest.mark.parametrize("head, rest, why", [
+    ("k + t < K", REST, "the head reads no lane's element: a table read would replace one addition and compare"),
+    ("keep[t] && k + t < K", "m = m && c > 0; " + REST, "the rest changes the mask"),
+    ("keep[t] && c + t < K", REST, "the head reads the loop's own variable"),
+])
+def test_a_head_that_would_not_pay_or_differs_between_iterations_stays(head: str, rest: str, why: str):
+    changed, code = tabulated(loop_over_k(HEAD_MASK.replace("HEAD", head).replace("REST", rest)))
+    assert not changed, f"{why}\n{code}"
+
+
+def test_a_version_test_on_a_moved_reduction_is_read_from_its_table_and_what_it_guards_moves_too():
+    body = loop_over_k("""
+            int any = 0;
+            #pragma omp simd reduction(|:any)
+            for (int t = 0; t < 8; t += 1) any |= keep[t] && k + t < K;
+            if (any) {""" + HEAD_MASK.replace("HEAD", "keep[t] && k + t < K").replace("REST", REST) + """
+            }""")
+    changed, code = tabulated(body)
+    assert changed and "if (xp_table_any[k]) {" in channel_part(code), code
+    assert "reduction(" not in channel_part(code) and "keep[t] &&" not in channel_part(code), code
