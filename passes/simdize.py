@@ -1904,7 +1904,8 @@ def _register_tile(loops: list[For], lane: For, element: ScalarType, options: Si
         return None
     per_vector = options.vector_bytes * 8 // element.dtype.bits
     chunk = per_vector if lanes.step == 1 and 0 < per_vector < count and count % per_vector == 0 else int(count)
-    capacity = options.register_bytes // (chunk * element.dtype.bits // 8)
+    # a sum narrower than a register still takes one
+    capacity = options.register_bytes // max(chunk * element.dtype.bits // 8, options.vector_bytes)
     points: list[dict[str, Expr]] = [{}]
     best = None
     for held, loop in enumerate(reversed(loops), 1):

@@ -282,6 +282,8 @@ def test_lanes_wider_than_a_vector_register_hold_their_sums_in_chunks_of_one_reg
     [lane] = chunked_lane_loops(after)
     assert sums == 4 and "xp_tx < xp_chunk + 8" in print_cuda_loop_form(after)
     assert register_tiles(simdize(before, dataclasses.replace(narrow, vector_bytes=64)))[0][0] == 2
+    # 16 float lanes in a 128-byte register: each sum still takes a whole one, so room for 2 holds one row
+    assert register_tiles(simdize(before, SimdizeOptions(register_bytes=2 * 128, vector_bytes=128)))[0][0] == 2
     for steps in (1, 3):
         assert_same(print_cuda_loop_form(before), after, "tile_dot", tile_args(steps))
 
