@@ -342,6 +342,8 @@ class _Loop:
             if (m := self.moved_at.get(id(s))) is not None:
                 live |= set(m.names)
                 if m.rest is not None:
+                    if names_in(m.rest) & (set(self.tables) - live):
+                        return None
                     out.append(self._reading_tables(m.rest, taps))
                 continue
             if isinstance(s, Block):

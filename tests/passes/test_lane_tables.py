@@ -226,3 +226,11 @@ def test_a_version_test_on_a_moved_reduction_is_read_from_its_table_and_what_it_
     changed, code = tabulated(body)
     assert changed and "if (xp_table_any[k]) {" in channel_part(code), code
     assert "reduction(" not in channel_part(code) and "keep[t] &&" not in channel_part(code), code
+
+
+def test_a_rest_that_reads_a_mask_before_it_is_set_in_the_iteration_leaves_the_loop_as_it_was():
+    rest = "acc[t] = m && mask[t] ? acc[t] + x[c * K + k] : acc[t];"
+    body = loop_over_k(HEAD_MASK.replace("HEAD", "keep[t] && k + t < K").replace("REST", rest)
+                       + SET_MASK.replace("MASK", "k + t < K"))
+    changed, code = tabulated(body)
+    assert not changed, code
