@@ -4,7 +4,8 @@
     result.best_config, result.best_code, result.best_time, result.trials
 
 The untuned translation (TranslateOptions()) is always the first trial, so the result is never slower than not
-tuning. Then, until `budget` trials exist for this problem and device (resumed trials count), the sequence search
+tuning. The second is the device's preference (`Device.preferred`: the local CPU's vector width and cores), where
+the spaces hold it, so that a small budget does not miss what the hardware is known to suit. Then, until `budget` trials exist for this problem and device (resumed trials count), the sequence search
 (autotune.sequences) picks a pass sequence and its strategy a config; each candidate is translated, verified and
 only then measured (autotune.evaluate), appended to the trial store, and reported to `progress`.
 Ctrl-C (KeyboardInterrupt) stops after the finished trials: the result holds them and the store kept them; the
@@ -17,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,9 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
             if not any(t.config == untuned_point.config({}) for t in trials):
                 _run(problem, untuned_point, untuned_point.config({}), measuring, trials, store, search, progress,
                      ctrl_c)
+            preferred = preferred_point(spaces, measuring.preferred(target))
+            if preferred is not None and len(trials) < budget and not any(t.config == preferred[1] for t in trials):
+                _run(problem, *preferred, measuring, trials, store, search, progress, ctrl_c)
             while len(trials) < budget:
                 proposal = search.ask()
                 if proposal is None:
@@ -141,6 +145,23 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
         # a trial stored but not yet listed when the interrupt came is still finished work: the store is the truth
         trials = store.load()
     return _result(problem, spaces, untuned_point, trials, measuring, interrupted)
+
+
+def preferred_point(spaces: list[SearchSpace], preferred: dict) -> tuple[SearchSpace, dict] | None:
+    """The point of the unscheduled space with the preferred values of the knobs it has, the others as untuned as
+    its knobs allow (ties: the first in grid order); None where it has none of them."""
+    space = next((s for s in spaces if not s.sequence and s.knobs), None)
+    if space is None:
+        return None
+    wanted = {name: value for name, value in preferred.items()
+              if (knob := space.knob(name)) is not None and value in knob.values}
+    if not wanted:
+        return None
+    untuned = asdict(TranslateOptions())
+    points = [p for p in space.points() if all(p[name] == value for name, value in wanted.items())]
+    if not points:
+        return None
+    return space, max(points, key=lambda p: sum(untuned.get(name) == value for name, value in p.items()))
 
 
 def _run(problem: Problem, space: SearchSpace, config: dict, device: Device, trials: list[Trial],

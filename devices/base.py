@@ -82,6 +82,12 @@ class Device:
     def measure(self, job: MeasureJob) -> Measurement:
         raise NotImplementedError
 
+    def preferred(self, target: str) -> dict:
+        """Knob values this device is known to suit (its vector width, its cores): tune() times them right after
+        the untuned translation, so that a small budget does not miss them. None known: {}."""
+        return {}
+
     def describe(self) -> dict:
         return {"name": self.name, "kind": self.kind, "dialects": list(self.dialects), "available": self.available,
-                "reason": self.reason, "build": self.build}
+                "reason": self.reason, "build": self.build,
+                "preferred": {dialect: self.preferred(dialect) for dialect in self.dialects}}

@@ -47,6 +47,7 @@ class Remote(Device):
         remote_device = self._call(describe_here, dialect)
         self.name, self.kind, self.build = remote_device["name"], remote_device["kind"], remote_device["build"]
         self._available, self._reason = remote_device["available"], remote_device["reason"]
+        self._preferred = remote_device["preferred"]
 
     @property
     def available(self) -> bool:
@@ -55,6 +56,10 @@ class Remote(Device):
     @property
     def reason(self) -> str:
         return f"{self._reason} (worker of {self.address})"
+
+    def preferred(self, target: str) -> dict:
+        """The worker's device's preference (its CPU, not this one's)."""
+        return self._preferred.get(target, {})
 
     def measure(self, job: MeasureJob) -> Measurement:
         answer = self._call(measure_here, job)

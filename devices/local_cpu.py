@@ -14,6 +14,27 @@ from kernel_ir.executor import USER_FLAGS, build
 
 
 @functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The instruction set extensions /proc/cpuinfo lists (empty where it cannot be read)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return frozenset(next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), ()))
+    except OSError:
+        return frozenset()
+
+
+def vector_preference(flags: frozenset[str]) -> dict:
+    """simdize's sizes for a CPU: its vector width and half its vector registers for a register tile's sums
+    (AVX-512: 512 bits, 16 of 32 zmm; AVX2: 256 bits, 8 of 16 ymm, where the default tile of 16 zmm-sized sums
+    spills: gemm ran 6.6 ms with it against 5.0 ms on an AVX2 EPYC)."""
+    if "avx512f" in flags:
+        return {"vector_width": 512, "sum_registers": 16}
+    if "avx2" in flags:
+        return {"vector_width": 256, "sum_registers": 8}
+    return {}
+
+
+@functools.cache
 def cpu_name() -> str:
     """'<model> x<cores>': trials measured on another CPU model or core count are another device's."""
     model = platform.processor() or platform.machine()
@@ -32,6 +53,10 @@ class LocalCPU(Device):
     def __init__(self):
         self.name = f"local-cpu:{cpu_name()}"
         self.build = " ".join(("g++", *USER_FLAGS))
+
+    def preferred(self, target: str) -> dict:
+        """All its cores and simdize's sizes for its vector registers (vector_preference)."""
+        return {"omp_threads": os.cpu_count() or 1, **vector_preference(cpu_flags())} if target == "cpp" else {}
 
     def measure(self, job: MeasureJob) -> Measurement:
         if job.dialect != "cpp":

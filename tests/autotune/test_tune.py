@@ -168,3 +168,36 @@ def test_budget_below_one_is_a_usage_error():
     with pytest.raises(Exception) as err:
         tune(SCALE_ROWS, target="cpp", budget=0)
     assert getattr(err.value, "code", None) == "XP002"
+
+
+class PreferringDevice(FakeDevice):
+    """The fake device with a known preference: one thread (which it also times fastest)."""
+
+    def preferred(self, target: str) -> dict:
+        return {"omp_threads": 1, "no_such_knob": 3}
+
+
+def test_the_devices_preference_is_the_second_trial_within_the_budget_and_never_timed_twice(tmp_path):
+    device = PreferringDevice(tmp_path / "measured.log")
+    common = dict(target="cpp", source="cpp", strategy="grid", sequences=((),), device=device,
+                  trials_path=tmp_path / "t.jsonl", sizes=SIZES)
+    assert [t.config for t in tune(SCALE_ROWS, budget=1, **common).trials] == [{"sequence": "untuned"}]
+    result = tune(SCALE_ROWS, budget=2, **common)
+    preferred = result.trials[1].config
+    assert preferred["sequence"] == "no-schedule" and preferred["omp_threads"] == 1 and result.measured == 1
+    assert result.best_config == preferred  # the grid's first point would have been another
+    again = tune(SCALE_ROWS, budget=3, **common)
+    assert again.measured == 1 and again.trials[2].config != preferred
+    assert len((tmp_path / "measured.log").read_text().split()) == 3
+
+
+def test_a_preference_the_spaces_do_not_hold_adds_no_trial(tmp_path):
+    class Unheld(FakeDevice):
+        def preferred(self, target: str) -> dict:
+            return {"omp_threads": 3, "vector_width": 1024}
+
+    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=2, strategy="grid", sequences=((),),
+                  device=Unheld(tmp_path / "m.log"), trials_path=tmp_path / "t.jsonl", sizes=SIZES)
+    from autotune.space import build_spaces
+    first = next(build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=((),))[0].points())
+    assert result.trials[1].config == first  # the grid's own first point

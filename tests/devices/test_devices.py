@@ -2,6 +2,7 @@
 LocalCluster (worker processes on loopback) measuring for us."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ import devices
 from devices import (ESTIMATE, MEASUREMENT, EmulationEstimate, LocalCPU, LocalGPU, MeasureJob, Repeats, as_device,
                      local_device)
 from devices import dask_remote
+from devices.local_cpu import cpu_flags, vector_preference
 from devices.timing import EVENTS, time_library
 from kernel_ir.lower_cpu import RUNTIME_DIR
 from kernel_ir.native_gpu import EVENT_TIMED_ENTRY, event_harness, find_gpu, library_source
@@ -106,6 +108,16 @@ def test_kernels_run_with_short_openmp_spins_unless_the_caller_chose(monkeypatch
     assert out["spins"][0] == spins
 
 
+def test_the_local_cpu_prefers_its_cores_and_sizes_register_tiles_for_its_vector_registers():
+    assert vector_preference(frozenset({"sse2", "avx", "avx2", "fma"})) == {"vector_width": 256, "sum_registers": 8}
+    assert vector_preference(frozenset({"avx2", "avx512f", "avx512bw"})) == {"vector_width": 512,
+                                                                             "sum_registers": 16}
+    assert vector_preference(frozenset({"sse2"})) == {} and vector_preference(frozenset()) == {}
+    preferred = LocalCPU().preferred("cpp")
+    assert preferred["omp_threads"] == os.cpu_count() and LocalCPU().preferred("cuda") == {}
+    assert preferred.items() >= vector_preference(cpu_flags()).items()
+
+
 def test_local_cpu_refuses_other_dialects():
     with pytest.raises(XpilerError) as err:
         LocalCPU().measure(job(BANG_SCALE, "bang"))
@@ -153,6 +165,7 @@ def cluster():
 def test_remote_worker_builds_and_times(cluster):
     with as_device(cluster.scheduler_address, "cpp") as remote:
         assert remote.name == LocalCPU().name and remote.kind == MEASUREMENT and remote.available
+        assert remote.preferred("cpp") == LocalCPU().preferred("cpp")  # the worker's CPU says what it suits
         m = remote.measure(job(SCALE))
         assert m.kind == MEASUREMENT and m.device == remote.name and len(m.times_s) >= 3
 
