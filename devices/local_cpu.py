@@ -14,13 +14,18 @@ from kernel_ir.executor import USER_FLAGS, build
 
 
 @functools.cache
-def cpu_flags() -> frozenset[str]:
-    """The instruction set extensions /proc/cpuinfo lists (empty where it cannot be read)."""
+def _cpuinfo(key: str) -> str | None:
+    """The value of the first `key` line of /proc/cpuinfo (None where there is none or it cannot be read)."""
     try:
         with open("/proc/cpuinfo") as f:
-            return frozenset(next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), ()))
+            return next((line.split(":", 1)[1].strip() for line in f if line.split(":", 1)[0].strip() == key), None)
     except OSError:
-        return frozenset()
+        return None
+
+
+def cpu_flags() -> frozenset[str]:
+    """The instruction set extensions /proc/cpuinfo lists (empty where it cannot be read)."""
+    return frozenset((_cpuinfo("flags") or "").split())
 
 
 def vector_preference(flags: frozenset[str]) -> dict:
@@ -34,16 +39,9 @@ def vector_preference(flags: frozenset[str]) -> dict:
     return {}
 
 
-@functools.cache
 def cpu_name() -> str:
     """'<model> x<cores>': trials measured on another CPU model or core count are another device's."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-    except OSError:
-        pass
-    return f"{model} x{os.cpu_count()}"
+    return f"{_cpuinfo('model name') or platform.processor() or platform.machine()} x{os.cpu_count()}"
 
 
 class LocalCPU(Device):

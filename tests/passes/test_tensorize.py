@@ -9,11 +9,11 @@ integer sums do not depend on the order), other innermost independent loops get 
 executor's emulation of the intrinsics and natively (gcc -O3 -march=native) when this CPU has AVX-512 VNNI."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from devices.local_cpu import cpu_flags
 from kernel_ir.dialects import print_module
 from kernel_ir.executor import execute
 from passes.base import PassRefused
@@ -100,7 +100,7 @@ def test_refuses_untiled_programs_and_other_targets() -> None:
     assert "__bang" not in print_module(bound(AXPB))
 
 
-HAS_VNNI = "avx512_vnni" in (Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else "")
+HAS_VNNI = "avx512_vnni" in cpu_flags()
 rng = np.random.default_rng(11)
 
 GEMM = """

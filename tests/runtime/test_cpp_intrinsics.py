@@ -10,7 +10,6 @@ any machine. Finally every tests/corpus/cpp kernel gives the same bytes through 
 """
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devices.local_cpu import cpu_flags
 from kernel_ir.executor import ExecutionError, execute
 from tests.corpus.specs import SPECS, make_args
 
@@ -33,16 +33,6 @@ BASE_FEATURES = ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni", "
 APPROXIMATE = {"rcp14": 2.0**-14, "rsqrt14": 2.0**-14, "rcp_ps": 1.5 * 2.0**-12, "rsqrt_ps": 1.5 * 2.0**-12}
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed")
-
-
-@functools.cache
-def cpu_flags() -> frozenset[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return frozenset()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return frozenset(line.split(":", 1)[-1].split())
 
 
 def missing_native_features() -> list[str]:
