@@ -82,7 +82,7 @@ class SimdizeOptions:
     # zmm by default; 8 of AVX2's 16 ymm is 256 (a tuning knob, translate's `sum_registers`)
     register_bytes: int = 16 * 64
     # bytes of one vector register: a register tile whose lanes fill several runs them in chunks of one register,
-    # so that its sums are counted in registers (16 floats of 64 lanes: 4 zmm or 8 ymm per sum, otherwise)
+    # so that each sum takes one register (otherwise 16 float lanes take 2 ymm per sum, 64 take 4 zmm)
     vector_bytes: int = 64
 
 
