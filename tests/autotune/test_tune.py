@@ -171,10 +171,14 @@ def test_budget_below_one_is_a_usage_error():
 
 
 class PreferringDevice(FakeDevice):
-    """The fake device with a known preference: one thread (which it also times fastest)."""
+    """The fake device with a known preference: guided scheduling (which it also times fastest; the grid's first
+    point is static)."""
+
+    def __init__(self, log: Path):
+        super().__init__(log, fast_marker="schedule(guided)")
 
     def preferred(self, target: str) -> dict:
-        return {"omp_threads": 1, "no_such_knob": 3}
+        return {"omp_schedule": "guided", "no_such_knob": 3}
 
 
 def test_the_devices_preference_is_the_second_trial_within_the_budget_and_never_timed_twice(tmp_path):
@@ -184,7 +188,7 @@ def test_the_devices_preference_is_the_second_trial_within_the_budget_and_never_
     assert [t.config for t in tune(SCALE_ROWS, budget=1, **common).trials] == [{"sequence": "untuned"}]
     result = tune(SCALE_ROWS, budget=2, **common)
     preferred = result.trials[1].config
-    assert preferred["sequence"] == "no-schedule" and preferred["omp_threads"] == 1 and result.measured == 1
+    assert preferred["sequence"] == "no-schedule" and preferred["omp_schedule"] == "guided" and result.measured == 1
     assert result.best_config == preferred  # the grid's first point would have been another
     again = tune(SCALE_ROWS, budget=3, **common)
     assert again.measured == 1 and again.trials[2].config != preferred
