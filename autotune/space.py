@@ -29,7 +29,7 @@ from kernel_ir.entry import find_entry
 from kernel_ir.ir import Const, For, ForKind, Function, PointerType, ScalarType
 from kernel_ir.parse import parse
 from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
-from passes.translate import ScheduleStep, TranslateOptions
+from passes.translate import CPU_TUNES, ScheduleStep, TranslateOptions
 
 SPLIT_FACTORS = (4, 8, 16, 32, 64)
 NRAM_TILES = (512, 1024, 2048, 4096, 8192)  # cache's tile on BANG: multiples of 128 elements
@@ -212,7 +212,7 @@ OPTIMIZATION_KNOBS = {
              Knob("pipeline", ON_OFF)),
 }
 TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "sum_registers",
-                  "task_dim", "cache", "tile", "tensorize", "pipeline")
+                  "cpu_tune", "task_dim", "cache", "tile", "tensorize", "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 
@@ -223,7 +223,8 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
         # simdize changes nothing elsewhere; the SIMD loops it makes are where a wider vector may pay
         simdize = (Knob("simdize", ON_OFF), Knob("vector_width", (256, 512), ordinal=True),
                    Knob("sum_registers", SUM_REGISTERS, ordinal=True)) if form.thread_blocks else ()
-        launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize)
+        launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize,
+                  Knob("cpu_tune", CPU_TUNES))
     elif target in ("cuda", "hip"):
         launch = (Knob("block_size", BLOCK_SIZES, ordinal=True),)
     else:

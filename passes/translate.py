@@ -85,7 +85,12 @@ class TranslateOptions:
     simdize made SIMD loops of thread blocks, elsewhere the compiler's choice for -march=native, 256 bits on many
     AVX-512 CPUs). sum_registers (cpp, thread-block kernels): how many vector registers of that width a register
     tile's sums may take in the SIMD loops simdize makes (16 suits AVX-512's 32 registers, 8 at 256 bits suits
-    AVX2's 16). lane_tables (cpp, after simdize): what its SIMD loops compute the same in every iteration of a
+    AVX2's 16). cpu_tune (cpp only): the CPU whose cost model g++ schedules and allocates registers by
+    (`#pragma GCC target("tune=...")`; "native": -march=native's own). The models differ in what they take a
+    load folded into an arithmetic instruction to cost: on an AMD Zen host g++'s own model folds an operand that
+    several FMAs read into each of them, one load per FMA (gemm's register tile: 8 loads per 8 FMAs, at the load
+    ports' limit), where its Skylake model keeps it in a register (bench/results/cpp_vs_numpy.md). lane_tables
+    (cpp, after simdize): what its SIMD loops compute the same in every iteration of a
     serial loop is computed once, into tables (not a tuning knob: it does not make a loop slower; off, for
     comparison). task_dim (BANG sources): the tasks (taskDim) the translation runs the kernel on, a multiple of
     the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
@@ -98,6 +103,7 @@ class TranslateOptions:
     omp_schedule: str | None = None
     vector_width: int | None = None
     sum_registers: int = 16
+    cpu_tune: str = "native"
     task_dim: int = 16
     # target optimizations after bind (each skipped, with its reason recorded, when it does not apply):
     # cache: stage tiles of `tile` iterations on chip; tensorize: vector/matrix intrinsics on them;
@@ -236,6 +242,9 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     if target == "cpp" and vector_width is not None:
         module = preferred_vector_width(module, vector_width)
         records.append(PassRecord("vector_width", {"bits": vector_width}))
+    if target == "cpp" and options.cpu_tune != "native":
+        module = cost_model(module, options.cpu_tune)
+        records.append(PassRecord("cpu_tune", {"cpu": options.cpu_tune}))
 
     code = print_module(module, target)
     compiled = compile_checks(code, target, module.function(entry_name), native_compile)
@@ -257,6 +266,19 @@ def preferred_vector_width(module: Module, bits: int) -> Module:
     if bits not in VECTOR_WIDTHS:
         raise XpilerError("XP002", f"vector_width must be one of {', '.join(map(str, VECTOR_WIDTHS))}, got {bits}")
     return module.with_definitions(Verbatim(f'#pragma GCC target("prefer-vector-width={bits}")'))
+
+
+# g++ -mtune values, "native" first: the host's model and models of both vendors' cores, which differ in how
+# they weigh memory operands against registers (TranslateOptions.cpu_tune)
+CPU_TUNES = ("native", "skylake", "znver3")
+
+
+def cost_model(module: Module, cpu: str) -> Module:
+    """The module asking g++ to tune its functions for `cpu` (a tuning knob: the same operations, scheduled and
+    given registers by another CPU's costs, so the same results; compilers other than g++ ignore the pragma)."""
+    if cpu not in CPU_TUNES[1:]:
+        raise XpilerError("XP002", f"cpu_tune must be one of {', '.join(CPU_TUNES)}, got {cpu!r}")
+    return module.with_definitions(Verbatim(f'#pragma GCC target("tune={cpu}")'))
 
 
 NO_TRAPPING_MATH = '#pragma GCC optimize("no-trapping-math")'

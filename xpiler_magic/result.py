@@ -188,7 +188,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
     from passes.recover_loops import RecoverOptions, recover_loops
     from passes.simdize import SimdizeOptions, simdize
     from passes.tensorize import TensorizeOptions, tensorize
-    from passes.translate import (ScheduleStep, apply_schedule, openmp_clauses, preferred_vector_width,
+    from passes.translate import (ScheduleStep, apply_schedule, cost_model, openmp_clauses, preferred_vector_width,
                                   source_buffer_elements, speculated_float_arithmetic)
 
     entry = translation.entry
@@ -214,6 +214,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
                                                                        options["schedule"]),
               "speculated_float_arithmetic": lambda module, _: speculated_float_arithmetic(module),
               "vector_width": lambda module, options: preferred_vector_width(module, options["bits"]),
+              "cpu_tune": lambda module, options: cost_model(module, options["cpu"]),
               "cache": lambda module, options: cache(module, CacheOptions(**options)),
               "tensorize": lambda module, options: tensorize(module, TensorizeOptions(**options)),
               "pipeline": lambda module, options: pipeline(module, PipelineOptions(**options))}

@@ -28,7 +28,7 @@ def test_spaces_follow_the_loop_form():
 
 def test_target_knobs_differ_by_target():
     cpp = by_name(build_spaces(SCALE_ROWS, "cpp", "cpp", sequences=((),)))["no-schedule"]
-    assert [k.name for k in cpp.knobs] == ["omp_threads", "omp_schedule", "tensorize"]
+    assert [k.name for k in cpp.knobs] == ["omp_threads", "omp_schedule", "cpu_tune", "tensorize"]
     cuda = by_name(build_spaces(SCALE_ROWS, "cuda", "cpp", sequences=((),)))["no-schedule"]
     assert [k.name for k in cuda.knobs] == ["block_size", "cache", "tensorize", "pipeline"]
     bang = build_spaces(SCALE_ROWS, "bang", "cpp", sequences=((),))[0]

@@ -52,7 +52,8 @@ def test_a_wrong_candidate_never_wins(tmp_path, monkeypatch):
         return verification
 
     monkeypatch.setattr("passes.verify.verify", verify_rejecting_one_thread)
-    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=8, strategy="grid", sequences=((),),
+    # the grid walks all 18 one-thread points (schedule x cpu_tune x tensorize) before the first of two threads
+    result = tune(SCALE_ROWS, target="cpp", source="cpp", budget=20, strategy="grid", sequences=((),),
                   device=FakeDevice(tmp_path / "measured.log"), trials_path=tmp_path / "t.jsonl", sizes=SIZES)
     wrong = [t for t in result.trials if t.config.get("omp_threads") == 1]
     assert wrong and all(t.status == "wrong" and t.measurement is None and t.objective == 0 for t in wrong)

@@ -14,7 +14,7 @@ import devices
 from devices import (ESTIMATE, MEASUREMENT, EmulationEstimate, LocalCPU, LocalGPU, MeasureJob, Repeats, as_device,
                      local_device)
 from devices import dask_remote
-from devices.local_cpu import cpu_flags, vector_preference
+from devices.local_cpu import cost_model_preference, cpu_flags, cpu_vendor, vector_preference
 from devices.timing import EVENTS, time_library
 from kernel_ir.lower_cpu import RUNTIME_DIR
 from kernel_ir.native_gpu import EVENT_TIMED_ENTRY, event_harness, find_gpu, library_source
@@ -116,6 +116,12 @@ def test_the_local_cpu_prefers_its_cores_and_sizes_register_tiles_for_its_vector
     preferred = LocalCPU().preferred("cpp")
     assert preferred["omp_threads"] == os.cpu_count() and LocalCPU().preferred("cuda") == {}
     assert preferred.items() >= vector_preference(cpu_flags()).items()
+
+
+def test_the_local_cpu_prefers_gccs_skylake_cost_model_on_amd_cores():
+    assert cost_model_preference("AuthenticAMD") == {"cpu_tune": "skylake"}
+    assert cost_model_preference("GenuineIntel") == {} and cost_model_preference(None) == {}
+    assert LocalCPU().preferred("cpp").items() >= cost_model_preference(cpu_vendor()).items()
 
 
 def test_local_cpu_refuses_other_dialects():

@@ -7,6 +7,9 @@ error, or its output runs and agrees with the source within the operator's toler
 from __future__ import annotations
 
 import math
+import platform
+import shutil
+import subprocess
 
 import numpy as np
 
@@ -272,6 +275,34 @@ def test_the_vector_width_knob_asks_gcc_for_wider_simd_and_changes_no_result() -
                                                   options=TranslateOptions(simdize=False)).code
     with pytest.raises(XpilerError) as bad:
         translate(source_of("cuda", "relu"), "cpp", "cuda", options=TranslateOptions(vector_width=300))
+    assert bad.value.code == "XP002"
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or shutil.which("objdump") is None,
+                    reason="g++'s x86 cost models, read back with objdump")
+def test_the_cpu_tune_knob_picks_gccs_cost_model_which_decides_where_a_tiles_operands_live(tmp_path) -> None:
+    """The reason for the knob, checked on g++ itself: built for the same AVX2 instructions, the Zen model folds
+    each B load of gemm's register tile into the FMAs that read it (two loads of every B vector per k), the
+    Skylake model loads it once into a register."""
+    from passes.translate import TranslateOptions, translate_checked
+    folded = {}
+    for cpu in ("znver3", "skylake"):
+        checked = translate_checked(source_of("cuda", "gemm"), "cpp", "cuda",
+                                    options=TranslateOptions(vector_width=256, sum_registers=8, cpu_tune=cpu))
+        assert f'#pragma GCC target("tune={cpu}")' in checked.translation.code
+        assert checked.status == "verified", checked.verification.reason
+        source = tmp_path / f"{cpu}.cpp"
+        source.write_text(checked.translation.code)
+        subprocess.run(["g++", "-O3", "-march=haswell", "-fopenmp", "-c", str(source), "-o", str(tmp_path / "k.o")],
+                       check=True)
+        listing = subprocess.run(["objdump", "-d", str(tmp_path / "k.o")], check=True, capture_output=True,
+                                 text=True).stdout.splitlines()
+        fmas = [line for line in listing if "vfmadd" in line]
+        folded[cpu] = sum("(%" in line for line in fmas) / len(fmas)
+    assert folded["znver3"] > 0.5 and folded["skylake"] < 0.1, folded
+    assert "tune=" not in translate(source_of("cuda", "gemm"), "cpp", "cuda", native_compile=False).code
+    with pytest.raises(XpilerError) as bad:
+        translate(source_of("cuda", "relu"), "cpp", "cuda", options=TranslateOptions(cpu_tune="pentium"))
     assert bad.value.code == "XP002"
 
 
