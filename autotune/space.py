@@ -29,12 +29,11 @@ from kernel_ir.entry import find_entry
 from kernel_ir.ir import Const, For, ForKind, Function, PointerType, ScalarType
 from kernel_ir.parse import parse
 from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
-from passes.translate import CPU_TUNES, ScheduleStep, TranslateOptions
+from passes.translate import CPU_TUNES, OMP_SCHEDULES, ScheduleStep, TranslateOptions
 
 SPLIT_FACTORS = (4, 8, 16, 32, 64)
 NRAM_TILES = (512, 1024, 2048, 4096, 8192)  # cache's tile on BANG: multiples of 128 elements
 BLOCK_SIZES = (64, 128, 256, 512, 1024)
-OMP_SCHEDULES = ("static", "dynamic", "guided")
 MAX_SPLIT_SITES = 4
 MAX_NEST_DEPTH = 3
 SEQUENCES = ((), ("split",), ("reorder",), ("fuse",), ("reorder", "split"))
