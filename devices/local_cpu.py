@@ -47,8 +47,9 @@ def vector_preference(flags: frozenset[str]) -> dict:
 def cost_model_preference(vendor: str | None) -> dict:
     """The g++ cost model for a CPU's vendor (TranslateOptions.cpu_tune): on AMD Zen, g++'s own model folds an
     operand load into every FMA that reads it, one load per FMA; its Skylake model keeps the operand in a register
-    (on an AVX2 EPYC, one thread: gemm 6.0 -> 5.2 ms, conv2d 4.8 -> 4.2, layernorm 0.88 -> 0.83; softmax 1.9 -> 6.2,
-    which the tuner's untuned first trial keeps). Elsewhere g++'s own."""
+    (bench/cost_models.py on an AVX2 EPYC: gemm and conv2d 13-20 % faster). It also leaves guarded SIMD loops
+    scalar, pricing AVX2's masked loads high (softmax 3-4x slower, layernorm up to 1.5x), which is why the tuner's
+    untuned first trial and its search keep the choice open. Elsewhere g++'s own."""
     return {"cpu_tune": "skylake"} if vendor == "AuthenticAMD" else {}
 
 
