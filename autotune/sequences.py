@@ -1,7 +1,7 @@
 """The search over pass sequences, on top of the parameter search inside each sequence.
 
 QiMeng-Xpiler searches pass sequences with MCTS (reward = measured throughput, 0 when the result is wrong). Our
-sequences are few and short (space.SEQUENCES: no schedule, split, reorder, fuse, reorder then split), so the tree
+sequences are few and short (space.SEQUENCES: no schedule, split, reorder, fuse, reorder then split, unroll), so the tree
 is one level deep and its search reduces to a bandit: every sequence is one arm, tried once first (in the order
 given), then chosen by UCB1 on the mean reward of its trials, a reward being the trial's throughput divided by
 the best throughput seen so far (0 for a wrong, refused or failed candidate). The chosen sequence's own strategy

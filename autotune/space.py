@@ -2,13 +2,13 @@
 
 Built from what the kernel's loop form (passes.translate.front_half of the source) actually contains, never from
 its name: canonical loops can be split (factor, tail handling), perfect nests reordered (every permutation but
-the identity), perfectly nested pairs fused; the target adds its own knobs (cpp: OpenMP threads and schedule,
+the identity), perfectly nested pairs fused, serial loops unrolled (factor); the target adds its own knobs (cpp: OpenMP threads and schedule,
 and for a thread-block kernel (CUDA/HIP) whether passes/simdize.py moves its thread loops innermost, which
 usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers for it, 256 or 512 bits;
 cuda/hip: threads per block; from a BANG source, how many tasks the program runs on).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
-split, reorder, fuse, reorder+split),
+split, reorder, fuse, reorder+split, unroll),
 each a product of discrete knobs. The target optimizations after bind are knobs too (TranslateOptions.cache, tile,
 tensorize, pipeline), where the target has them: cpp only tensorize; cuda/hip cache, tensorize, pipeline (their
 shared tiles are a fixed 16 x 16, so `tile` changes nothing there); bang all four.
@@ -32,11 +32,12 @@ from passes.loops import canonical, int_variables, loop_var, loops_with_ancestor
 from passes.translate import CPU_TUNES, OMP_SCHEDULES, ScheduleStep, TranslateOptions
 
 SPLIT_FACTORS = (4, 8, 16, 32, 64)
+UNROLL_FACTORS = (2, 4, 8, 16)
 NRAM_TILES = (512, 1024, 2048, 4096, 8192)  # cache's tile on BANG: multiples of 128 elements
 BLOCK_SIZES = (64, 128, 256, 512, 1024)
 MAX_SPLIT_SITES = 4
 MAX_NEST_DEPTH = 3
-SEQUENCES = ((), ("split",), ("reorder",), ("fuse",), ("reorder", "split"))
+SEQUENCES = ((), ("split",), ("reorder",), ("fuse",), ("reorder", "split"), ("unroll",))
 UNTUNED = "untuned"  # the name of the space holding only TranslateOptions() (always tried first)
 
 
@@ -242,6 +243,9 @@ def step_knobs(step: str, form: LoopForm) -> tuple[Knob, ...]:
         orders = tuple(f"{','.join(p)}@{nest.occurrence}" for nest in form.nests
                        for p in itertools.permutations(nest.names) if p != nest.names)
         return (Knob("reorder", orders),) if orders else ()
+    if step == "unroll":
+        serial = tuple(s.label for s in form.sites if not s.parallel and (s.trip is None or s.trip > 1))
+        return (Knob("unroll_loop", serial), Knob("unroll_factor", UNROLL_FACTORS, ordinal=True)) if serial else ()
     if step == "fuse":
         pairs = tuple(f"{nest.names[0]}+{nest.names[1]}@{nest.root_occurrence}" for nest in form.nests)
         return (Knob("fuse", pairs),) if pairs else ()
@@ -285,14 +289,27 @@ def _fuse_step(config: dict) -> ScheduleStep:
     return ScheduleStep("fuse", (("outer", outer), ("inner", inner), ("occurrence", occurrence)))
 
 
+def _unroll_step(config: dict) -> ScheduleStep:
+    var, occurrence = _at(config["unroll_loop"])
+    return ScheduleStep("unroll", (("loop", var), ("factor", config["unroll_factor"]), ("occurrence", occurrence)))
+
+
 STEP_BUILDERS: dict[str, Callable[[dict], ScheduleStep]] = {"split": _split_step, "reorder": _reorder_step,
-                                                             "fuse": _fuse_step}
+                                                             "fuse": _fuse_step, "unroll": _unroll_step}
 
 
 # ---------------------------------------------------------------------------------------------- constraints ---
 
 def _site(space: SearchSpace, config: dict) -> LoopSite | None:
     return next((s for s in space.form.sites if s.label == config.get("split_loop")), None)
+
+
+def unroll_within_trip(space: SearchSpace, config: dict) -> str | None:
+    """An unroll factor above a constant trip count asks for more copies than the loop has iterations."""
+    site = next((s for s in space.form.sites if s.label == config.get("unroll_loop")), None)
+    if site and site.trip is not None and config["unroll_factor"] > site.trip:
+        return f"unroll factor {config['unroll_factor']} exceeds the {site.trip} iterations of {site.var}"
+    return None
 
 
 def factor_within_trip(space: SearchSpace, config: dict) -> str | None:
@@ -348,7 +365,8 @@ def register_tile_needs_simdize(space: SearchSpace, config: dict) -> str | None:
 
 
 CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (
-    factor_within_trip, peel_needs_tail, optimizations_need_cache, tile_fits_nram, register_tile_needs_simdize)
+    factor_within_trip, peel_needs_tail, unroll_within_trip, optimizations_need_cache, tile_fits_nram,
+    register_tile_needs_simdize)
 
 
 def untuned_space(target: str) -> SearchSpace:

@@ -1615,7 +1615,8 @@ class _Sinker:
         part = Var(self.lane)
         first = self.fresh(f"{view.var}0")
         header = For((Decl(first, _INT, from_sympy(offset)),), BinOp("<", Var(first), view.stop),
-                     Assign(Var(first), Const(view.step, DType.int32), "+"), Block(()), kind=ForKind.serial)
+                     Assign(Var(first), Const(view.step, DType.int32), "+"), Block(()), kind=s.kind,
+                     pragmas=s.pragmas)  # an unroll request stays with the loop
         stmts = s.body.body
         lanes = self.lanes.value if isinstance(self.lanes, Const) and isinstance(self.lanes.value, int) else 0
         # the first lane's index c0 a multiple of the lane count, never negative: c = c0 + t keeps c0's quotient

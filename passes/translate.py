@@ -121,8 +121,9 @@ def _schedule_passes() -> dict:
     from passes.fuse import FuseOptions, fuse
     from passes.reorder import ReorderOptions, reorder
     from passes.split import SplitOptions, split
+    from passes.unroll import UnrollOptions, unroll
     return {"split": (split, SplitOptions), "reorder": (reorder, ReorderOptions), "fuse": (fuse, FuseOptions),
-            "contract": (contract, ContractOptions)}
+            "contract": (contract, ContractOptions), "unroll": (unroll, UnrollOptions)}
 
 
 def apply_schedule(module: Module, entry: str, schedule: tuple[ScheduleStep, ...]) -> Module:

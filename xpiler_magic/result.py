@@ -206,7 +206,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
               "recover_loops": lambda module, options: recover_loops(module, RecoverOptions(**options)),
               "normalize": lambda module, options: normalize(module, NormalizeOptions(**options)),
               "parallelize": lambda module, options: parallelize(module, ParallelizeOptions(**options)),
-              **dict.fromkeys(("split", "reorder", "fuse", "contract"), schedule_step),
+              **dict.fromkeys(("split", "reorder", "fuse", "contract", "unroll"), schedule_step),
               "simdize": lambda module, options: simdize(module, SimdizeOptions(**options)),
               "lane_tables": lambda module, _: lane_tables(module),
               "bind": bind_step,

@@ -20,10 +20,15 @@ def test_spaces_follow_the_loop_form():
     assert [s.label for s in form.sites] == ["r@0", "c@0"]
     assert [n.names for n in form.nests] == [("r", "c")]
     spaces = by_name(build_spaces(SCALE_ROWS, "cpp", "cpp"))
-    assert set(spaces) == {"no-schedule", "split", "reorder", "fuse", "reorder+split"}
+    assert set(spaces) == {"no-schedule", "split", "reorder", "fuse", "reorder+split", "unroll"}
     knobs = {k.name: k.values for k in spaces["reorder+split"].knobs}
     assert knobs["reorder"] == ("c,r@0",) and knobs["split_loop"] == ("r@0", "c@0")
     assert knobs["omp_schedule"] == ("static", "dynamic", "guided")
+    unrolled = {k.name: k.values for k in spaces["unroll"].knobs}
+    assert unrolled["unroll_loop"] == ("c@0",)  # r is parallel: its iterations go to threads
+    assert spaces["unroll"].options(spaces["unroll"].config({**{k: v[0] for k, v in unrolled.items()},
+                                                             "unroll_factor": 8})).schedule == (
+        ScheduleStep("unroll", (("loop", "c"), ("factor", 8), ("occurrence", 0))),)
 
 
 def test_target_knobs_differ_by_target():
@@ -125,6 +130,15 @@ def test_a_config_becomes_translate_options():
                   ScheduleStep("split", (("loop", "c"), ("factor", 8), ("tail", "guard"), ("occurrence", 0)))),
         omp_threads=1, omp_schedule="dynamic")
     assert untuned_space("cpp").options(untuned_space("cpp").config({})) == TranslateOptions()
+
+
+def test_an_unroll_factor_above_the_trip_count_is_pruned():
+    source = FIXED_TILE.replace("c < 16", "c < 6").replace("r * 16 + c", "r * 6 + c")
+    space = by_name(build_spaces(source, "cpp", "cpp", sequences=(("unroll",),)))["unroll"]
+    base = {"unroll_loop": "c@0", "omp_threads": 1, "omp_schedule": "static", "cpu_tune": "native",
+            "tensorize": True}
+    assert "exceeds the 6 iterations" in space.invalid(space.config({**base, "unroll_factor": 8}))
+    assert space.invalid(space.config({**base, "unroll_factor": 4})) is None
 
 
 def test_constraints_prune_before_building():

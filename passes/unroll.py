@@ -1,0 +1,56 @@
+"""unroll: ask the target's compiler to unroll one serial loop by `factor`.
+
+    for (int k = a; k < b; k += s) body(k)
+ -> #pragma unroll 4
+    for (int k = a; k < b; k += s) body(k)
+
+Each dialect's printer spells the request its compiler's way (`#pragma unroll 4` for nvcc, hipcc and cncc,
+`#pragma GCC unroll 4` for g++), as it does for a source's own `#pragma unroll`; the loop becomes
+ForKind.unrolled, as parsing such a source makes it, so the passes after it see what they would see in that
+source (simdize writes out a short unrolled k inside its lane loops). The iterations, their order and the body
+are unchanged, so the request is always legal; a tuning knob (how far to unroll which loop) with no result of
+its own to check. Only a serial loop takes it: a parallel loop's iterations go to threads or lanes, and bind
+gives the loop its own pragma, which an unroll pragma would displace.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from kernel_ir.ir import ForKind, Module
+from passes.base import PassRefused
+from passes.loops import BAD_OPTION, ILLEGAL, check_context, find_loop, function_of, replace_in_function, require_canonical
+
+_UNROLL_PRAGMA = re.compile(r"^\s*(GCC\s+|clang\s+loop\s+)?unroll")  # a request the new one replaces
+
+
+@dataclass(frozen=True)
+class UnrollOptions:
+    """function: the function holding the loop. loop: its variable name; occurrence: which loop over that name
+    (pre-order, from 0). factor: iterations per unrolled step (>= 2; a tuning parameter)."""
+
+    function: str
+    loop: str
+    factor: int
+    occurrence: int = 0
+
+
+def unroll(module: Module, options: UnrollOptions) -> Module:
+    """`options.loop` marked to be unrolled `options.factor` times. Refuses (XP53x) when the loop is missing, not
+    canonical, or not serial, or when the factor is below 2."""
+    if options.factor < 2:
+        raise PassRefused(BAD_OPTION, f"unroll factor must be >= 2, got {options.factor}")
+    fn = function_of(module, options.function)
+    match = find_loop(fn, options.loop, options.occurrence)
+    check_context(match)
+    view = require_canonical(match.loop)
+    if match.loop.kind not in (ForKind.serial, ForKind.unrolled):
+        raise PassRefused(ILLEGAL, f"loop over {view.var!r} is {match.loop.kind.value}: only a serial loop is "
+                          "unrolled (a parallel loop's iterations go to threads or lanes)")
+    pragmas = tuple(p for p in match.loop.pragmas if not _UNROLL_PRAGMA.match(p)) + (f"unroll {options.factor}",)
+    marked = dataclasses.replace(match.loop, kind=ForKind.unrolled, pragmas=pragmas)
+    return replace_in_function(module, fn, match.loop, (marked,))
+
+
+__all__ = ["UnrollOptions", "unroll"]
