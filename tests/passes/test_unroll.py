@@ -1,6 +1,8 @@
 """unroll: the loop carries one unroll request in each target's spelling, and the program computes the same."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from autotune.space import build_spaces
@@ -71,7 +73,7 @@ def test_every_target_spells_the_request_and_verifies(target: str, spelling: str
 
 
 def test_the_search_space_unrolls_serial_loops_only() -> None:
-    source = open("tests/corpus/cuda/conv2d_nchw.cu").read()
+    source = (Path(__file__).resolve().parents[1] / "corpus" / "cuda" / "conv2d_nchw.cu").read_text()
     space = next(s for s in build_spaces(source, "cpp", "cuda") if s.name == "unroll")
     loops = space.knob("unroll_loop").values
     assert loops and all(not site.parallel for site in space.form.sites if site.label in loops)
