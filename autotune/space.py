@@ -300,13 +300,13 @@ STEP_BUILDERS: dict[str, Callable[[dict], ScheduleStep]] = {"split": _split_step
 
 # ---------------------------------------------------------------------------------------------- constraints ---
 
-def _site(space: SearchSpace, config: dict) -> LoopSite | None:
-    return next((s for s in space.form.sites if s.label == config.get("split_loop")), None)
+def _site(space: SearchSpace, config: dict, knob: str = "split_loop") -> LoopSite | None:
+    return next((s for s in space.form.sites if s.label == config.get(knob)), None)
 
 
 def unroll_within_trip(space: SearchSpace, config: dict) -> str | None:
     """An unroll factor above a constant trip count asks for more copies than the loop has iterations."""
-    site = next((s for s in space.form.sites if s.label == config.get("unroll_loop")), None)
+    site = _site(space, config, "unroll_loop")
     if site and site.trip is not None and config["unroll_factor"] > site.trip:
         return f"unroll factor {config['unroll_factor']} exceeds the {site.trip} iterations of {site.var}"
     return None

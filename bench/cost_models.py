@@ -23,12 +23,11 @@ from passes.translate import CPU_TUNES, TranslateOptions, translate  # noqa: E40
 from tests.corpus.specs import SPECS, make_args  # noqa: E402
 
 
-def row(op: str, device: LocalCPU, rounds: int) -> str:
+def row(op: str, device: LocalCPU, preferred: dict, rounds: int) -> str:
     sizes, reference = CASES[op]
     args = make_args(SPECS[op], sizes)
     named = dict(args)
     source = (CORPUS / "cuda" / f"{op}.cu").read_text()
-    preferred = {name: value for name, value in device.preferred("cpp").items() if name != "cpu_tune"}
     codes = [translate(source, "cpp", "cuda", native_compile=False,
                        options=TranslateOptions(**preferred, cpu_tune=cpu)).code for cpu in CPU_TUNES]
 
@@ -56,7 +55,7 @@ def main() -> None:
     print("| operator | numpy ms | " + " | ".join(f"{cpu} ms | ratio" for cpu in CPU_TUNES) + " |")
     print("|---|---:|" + "---:|---:|" * len(CPU_TUNES))
     for op in options.ops:
-        print(row(op, device, options.rounds), flush=True)
+        print(row(op, device, preferred, options.rounds), flush=True)
     print(f"\nload average {load()} after")
 
 

@@ -7,9 +7,10 @@ import pytest
 
 from autotune.space import build_spaces
 from kernel_ir.dialects import print_module
-from kernel_ir.ir import For, ForKind, walk
+from kernel_ir.ir import For, ForKind
 from kernel_ir.parse import parse
 from passes.base import PassRefused
+from passes.loops import find_loop
 from passes.translate import ScheduleStep, TranslateOptions, translate_checked
 from passes.unroll import UnrollOptions, unroll
 from tests.passes.loop_programs import assert_same
@@ -31,7 +32,7 @@ extern "C" void scale_rows(const float* x, float* y, int rows, int cols) {
 
 
 def loop_over(module, var: str) -> For:
-    return next(n for n in walk(module) if isinstance(n, For) and n.init and getattr(n.init[0], "name", None) == var)
+    return find_loop(module.function("gemm"), var).loop
 
 
 def test_the_loop_is_marked_and_computes_the_same() -> None:
