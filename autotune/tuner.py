@@ -4,8 +4,8 @@
     result.best_config, result.best_code, result.best_time, result.trials
 
 The untuned translation (TranslateOptions()) is always the first trial, so the result is never slower than not
-tuning. The second is the device's preference (`Device.preferred`: the local CPU's cores, scheduling and vector
-width), where the spaces hold it, so that a small budget does not miss what the hardware is known to suit. Then,
+tuning. The second is the device's preference (`Device.preferred`: the local CPU's cores, scheduling, vector
+width and g++ cost model), where the spaces hold it, so that a small budget does not miss what the hardware is known to suit. Then,
 until `budget` trials exist for this problem and device (resumed trials count), the sequence search
 (autotune.sequences) picks a pass sequence and its strategy a config; each candidate is translated, verified and
 only then measured (autotune.evaluate), appended to the trial store, and reported to `progress`.

@@ -9,7 +9,6 @@ integer sums do not depend on the order), other innermost independent loops get 
 executor's emulation of the intrinsics and natively (gcc -O3 -march=native) when this CPU has AVX-512 VNNI."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
