@@ -201,6 +201,7 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 # ---------------------------------------------------------------------------------------------- knobs ---------
 
 ON_OFF = (True, False)
+JAM_FACTORS = (2, 4)  # block-loop iterations jammed together (passes/jam.py), when a block loop is named
 SUM_REGISTERS = (8, 16)  # vector registers a register tile's sums may take: half of AVX2's or of AVX-512's
 TASK_DIMS = (16, 64, 256, 1024, 4096)  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
 # target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
@@ -212,7 +213,7 @@ OPTIMIZATION_KNOBS = {
              Knob("pipeline", ON_OFF)),
 }
 TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "sum_registers",
-                  "cpu_tune", "task_dim", "cache", "tile", "tensorize", "pipeline")
+                  "cpu_tune", "jam_loop", "jam_factor", "task_dim", "cache", "tile", "tensorize", "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 
@@ -223,8 +224,11 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
         # simdize changes nothing elsewhere; the SIMD loops it makes are where a wider vector may pay
         simdize = (Knob("simdize", ON_OFF), Knob("vector_width", (256, 512), ordinal=True),
                    Knob("sum_registers", SUM_REGISTERS, ordinal=True)) if form.thread_blocks else ()
+        blocks = tuple(s.label for s in form.sites if s.parallel and (s.trip is None or s.trip > 1))
+        jam = (Knob("jam_loop", (None, *blocks)), Knob("jam_factor", JAM_FACTORS, ordinal=True)) \
+            if form.thread_blocks and blocks else ()
         launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize,
-                  Knob("cpu_tune", CPU_TUNES))
+                  Knob("cpu_tune", CPU_TUNES), *jam)
     elif target in ("cuda", "hip"):
         launch = (Knob("block_size", BLOCK_SIZES, ordinal=True),)
     else:
@@ -312,6 +316,13 @@ def unroll_within_trip(space: SearchSpace, config: dict) -> str | None:
     return None
 
 
+def jam_factor_needs_loop(space: SearchSpace, config: dict) -> str | None:
+    """Without a loop to jam, every jam factor is the same program: only the first is kept."""
+    if "jam_loop" in config and config["jam_loop"] is None and config["jam_factor"] != JAM_FACTORS[0]:
+        return "no loop is jammed: the jam factor changes nothing"
+    return None
+
+
 def factor_within_trip(space: SearchSpace, config: dict) -> str | None:
     """A factor above a constant trip count gives one partial block: the same as a smaller factor, slower."""
     site = _site(space, config)
@@ -365,7 +376,7 @@ def register_tile_needs_simdize(space: SearchSpace, config: dict) -> str | None:
 
 
 CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (
-    factor_within_trip, peel_needs_tail, unroll_within_trip, optimizations_need_cache, tile_fits_nram,
+    factor_within_trip, peel_needs_tail, unroll_within_trip, jam_factor_needs_loop, optimizations_need_cache, tile_fits_nram,
     register_tile_needs_simdize)
 
 

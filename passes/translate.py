@@ -92,7 +92,9 @@ class TranslateOptions:
     ports' limit), where its Skylake model keeps it in a register (bench/results/cpp_vs_numpy.md). lane_tables
     (cpp, after simdize): what its SIMD loops compute the same in every iteration of a
     serial loop is computed once, into tables (not a tuning knob: it does not make a loop slower; off, for
-    comparison). task_dim (BANG sources): the tasks (taskDim) the translation runs the kernel on, a multiple of
+    comparison). jam_loop (cpp): a parallel loop, "var" or "var@occurrence" (a CUDA block axis such as "xp_by"),
+    unrolled jam_factor times with its copies jammed (passes/jam.py: neighbouring blocks share what they compute
+    alike; conv2d's filters share each input load); None: no jam. task_dim (BANG sources): the tasks (taskDim) the translation runs the kernel on, a multiple of
     the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
     threads; verification runs the source on 16 and checks that the translation computes the same.
     """
@@ -112,6 +114,8 @@ class TranslateOptions:
     tile: int = 2048
     simdize: bool = True  # cpp: thread loops of block kernels innermost (passes/simdize.py)
     lane_tables: bool = True  # cpp: what simdize's loops compute the same in every step, once (passes/lane_tables.py)
+    jam_loop: str | None = None  # cpp: this parallel loop ("var" or "var@occurrence") unrolled and jammed
+    jam_factor: int = 2  # ... by this many iterations (passes/jam.py)
     tensorize: bool = True
     pipeline: bool = True
 
@@ -213,6 +217,12 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
             from passes.lane_tables import lane_tables_and_report
             module, tabulated = lane_tables_and_report(module)
             records.append(PassRecord("lane_tables", {}, "; ".join(tabulated) or "no SIMD loop computed once"))
+    if target == "cpp" and options.jam_loop is not None:
+        from passes.jam import JamOptions, jam
+        var, _, occurrence = options.jam_loop.partition("@")
+        jam_options = JamOptions(entry_name, var, options.jam_factor, int(occurrence or 0))
+        module = jam(module, jam_options)
+        records.append(PassRecord("jam", dataclasses.asdict(jam_options)))
 
     # 4. The loop form becomes the target's program model (kernels + launcher, tasks, OpenMP). It comes last
     #    because it is the only step that knows the target.

@@ -181,6 +181,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
     from passes.bind import BindOptions, bind
     from passes.cache import CacheOptions, cache
     from passes.detensorize import detensorize
+    from passes.jam import JamOptions, jam
     from passes.lane_tables import lane_tables
     from passes.normalize import NormalizeOptions, normalize
     from passes.parallelize import ParallelizeOptions, parallelize
@@ -209,6 +210,7 @@ def replay_passes(source: str, translation) -> tuple[Stage, ...]:
               **dict.fromkeys(("split", "reorder", "fuse", "contract", "unroll"), schedule_step),
               "simdize": lambda module, options: simdize(module, SimdizeOptions(**options)),
               "lane_tables": lambda module, _: lane_tables(module),
+              "jam": lambda module, options: jam(module, JamOptions(**options)),
               "bind": bind_step,
               "openmp_clauses": lambda module, options: openmp_clauses(module, options["num_threads"],
                                                                        options["schedule"]),

@@ -1,0 +1,201 @@
+"""jam: unroll a parallel loop by `factor` and jam the copies of its body together (cpp, after simdize).
+
+    for (int f = 0; f < F; f += 1) body(f)
+ -> for (int f = 0; f < F; f += 2)
+        if (f + 1 < F) jammed(body(f), body(f + 1))
+        else for (int f_1 = f; f_1 < F; f_1 += 1) body(f_1)
+
+Why: a CUDA block loop's iterations often share most of their work. conv2d's blocks along the filter axis read
+the same inputs, masks and tables and differ only in their filter taps and output row; jammed by 2, each input
+vector loaded feeds two filters' sums and the lane tables are built once for both: 1.3x on conv2d on an AVX2 EPYC
+(bench/results/cpp_vs_numpy.md, session 15). It is what CUDA programmers call thread-block coarsening.
+
+How the copies are jammed, statement by statement (every copy has the same shape; copy j reads the loop variable
+plus j steps and has its own copy of each local that depends on the iteration):
+- a statement that depends on no such name and writes only locals of the body runs once, for every copy;
+- loops and `if`s whose headers are the same in every copy run once, with their bodies jammed, except a SIMD
+  loop with a loop inside (a register tile: its sums fill the registers, and copies side by side would spill
+  them): its copies run one after the other;
+- anything else (stores to memory, statements on the iteration's own values) runs once per copy, in order.
+
+Legal because the loop is parallel: no iteration reads what another writes, so the order between the copies'
+statements does not matter, and a statement that is the same in every copy and writes only the body's locals
+computes the same in each. A body with an exit (`return`, `break`/`continue` of the loop, `goto`) or a barrier,
+or one that assigns a variable declared outside it, is refused (XP532); a tuning knob, verified like any other.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+
+from kernel_ir.ir import (Assign, Barrier, BinOp, Block, Break, Call, Const, Continue, Decl, DoWhile, DType, For,
+                          ForKind, If, KernelLaunch, MethodCall, Module, Node, RawExpr, RawStmt, Return, Stmt, Switch,
+                          Var, Verbatim, While, children, transform, walk)
+from passes.base import PassRefused
+from passes.loops import (BAD_OPTION, ILLEGAL, PURE_CALLS, check_context, declared_names, find_loop, fresh_name,
+                          function_of, names_in, names_taken, replace_in_function, require_canonical, root_name,
+                          store_targets, without_effects, written_names)
+
+
+@dataclass(frozen=True)
+class JamOptions:
+    """function: the function holding the loop. loop: its variable name; occurrence: which loop over that name
+    (pre-order, from 0). factor: iterations per jammed step (>= 2; a tuning parameter)."""
+
+    function: str
+    loop: str
+    factor: int
+    occurrence: int = 0
+
+
+def jam(module: Module, options: JamOptions) -> Module:
+    """`options.loop` unrolled `options.factor` times with the copies jammed. Refuses (XP53x) when the loop is
+    missing, not canonical or not parallel, when the factor is below 2, or when its body exits or writes an
+    outer variable."""
+    if options.factor < 2:
+        raise PassRefused(BAD_OPTION, f"jam factor must be >= 2, got {options.factor}")
+    fn = function_of(module, options.function)
+    match = find_loop(fn, options.loop, options.occurrence)
+    check_context(match)
+    view = require_canonical(match.loop)
+    loop = match.loop
+    if loop.kind != ForKind.parallel:
+        raise PassRefused(ILLEGAL, f"loop over {view.var!r} is {loop.kind.value}: only a parallel loop's "
+                          "iterations are independent enough to interleave")
+    local = declared_names(loop.body)
+    if any(isinstance(n, (Return, Barrier, KernelLaunch, RawStmt, Verbatim)) for n in walk(loop.body)) \
+            or _leaves(loop.body):
+        raise PassRefused(ILLEGAL, f"the body of the loop over {view.var!r} exits or synchronizes: its copies "
+                          "cannot run side by side")
+    if written_names(loop.body) - local - {view.var}:
+        raise PassRefused(ILLEGAL, f"the body of the loop over {view.var!r} assigns "
+                          f"{', '.join(sorted(written_names(loop.body) - local))}, declared outside it")
+    varying = _varying(loop.body, view.var)
+    taken = names_taken(module, fn)
+    copies = [_copy(loop.body, view.var, BinOp("+", Var(view.var), Const(j * view.step, DType.int32)),
+                    {name: fresh_name(f"{name}_{j}", taken) for name in sorted(varying & local)}, taken)
+              for j in range(options.factor)]
+    copies[0] = loop.body
+    last = BinOp("+", Var(view.var), Const((options.factor - 1) * view.step, DType.int32))
+    rest_var = fresh_name(f"{view.var}_1", taken)
+    rest = For((Decl(rest_var, _loop_type(loop), Var(view.var)),), BinOp("<", Var(rest_var), view.stop),
+               Assign(Var(rest_var), Const(view.step, DType.int32), "+"),
+               _copy(loop.body, view.var, Var(rest_var), {}, taken))
+    body = Block((If(BinOp("<", last, view.stop), Block(_jammed(copies, varying, local)), Block((rest,)),
+                     likely=True),))
+    jammed = dataclasses.replace(loop, step=Assign(Var(view.var), Const(view.step * options.factor, DType.int32), "+"),
+                                 body=body)
+    return replace_in_function(module, fn, loop, (jammed,))
+
+
+def _leaves(node: Node) -> bool:
+    """A `break` or `continue` under node that is not inside a loop or switch of its own."""
+    if isinstance(node, (Break, Continue)):
+        return True
+    if isinstance(node, (For, While, DoWhile, Switch)):
+        return False
+    return any(_leaves(child) for child in children(node))
+
+
+def _loop_type(loop: For):
+    decl = loop.init[0]
+    assert isinstance(decl, Decl)
+    return decl.type
+
+
+def _varying(body: Block, var: str) -> set[str]:
+    """The loop variable and every name whose value may differ between iterations: declared or stored to by a
+    statement that reads such a name, or stored to under a loop header or condition that reads one while declared
+    outside that loop or `if` (a name declared inside is the copy's own wherever the headers differ: those
+    statements run once per copy)."""
+    varying = {var}
+    changed = True
+
+    def mark(names: set[str]) -> None:
+        nonlocal changed
+        if names - varying:
+            varying.update(names)
+            changed = True
+
+    def stored(node: Node) -> set[str]:
+        return written_names(node) | {name for name in map(root_name, store_targets(node)) if name}
+
+    def visit(node: Node) -> None:
+        if isinstance(node, (Block, For, If)):
+            header = set() if isinstance(node, Block) else \
+                names_in(node.cond) if isinstance(node, If) else \
+                set().union(*map(names_in, node.init), *(names_in(n) for n in (node.cond, node.step) if n))
+            if header & varying:
+                mark(stored(node) - declared_names(node) | (set().union(*map(declared_names, node.init))
+                                                             if isinstance(node, For) else set()))
+            for child in children(node):
+                if isinstance(child, (Block, For, If)) or isinstance(node, Block):
+                    visit(child)
+                elif isinstance(node, For) and child in node.init:
+                    visit(child)
+        else:  # a simple statement, or one whose insides are taken as a whole (while, switch)
+            if (names_in(node) | declared_names(node)) & varying:
+                mark(declared_names(node) | stored(node))
+
+    while changed:
+        changed = False
+        visit(body)
+    return varying
+
+
+def _copy(body: Block, var: str, value, renames: dict[str, str], taken: set[str]) -> Block:
+    """The body with the loop variable read as `value` and each renamed local under its new name."""
+    taken.update(renames.values())
+
+    def rename(node: Node) -> Node | None:
+        if isinstance(node, Var):
+            if node.name == var:
+                return value
+            return Var(renames[node.name]) if node.name in renames else None
+        if isinstance(node, Decl) and node.name in renames:
+            return dataclasses.replace(node, name=renames[node.name])
+        return None
+
+    return transform(body, rename)
+
+
+def _jammed(copies: list[Block], varying: set[str], local: set[str]) -> tuple[Stmt, ...]:
+    out: list[Stmt] = []
+    for statements in zip(*(c.body for c in copies)):
+        first = statements[0]
+        if all(s == first for s in statements) and _runs_once(first, local):
+            out.append(first)
+        elif all(isinstance(s, Block) for s in statements):
+            out.append(Block(_jammed(list(statements), varying, local)))
+        elif all(isinstance(s, For) and _header(s) == _header(first) for s in statements) \
+                and not (first.kind == ForKind.vectorized and any(isinstance(n, For) for n in walk(first.body)
+                                                                  if n is not first)):
+            out.append(dataclasses.replace(first, body=Block(_jammed([s.body for s in statements], varying, local))))
+        elif all(isinstance(s, If) and s.cond == first.cond and (s.otherwise is None) == (first.otherwise is None)
+                 for s in statements):
+            otherwise = None if first.otherwise is None else \
+                Block(_jammed([s.otherwise for s in statements], varying, local))
+            out.append(dataclasses.replace(first, then=Block(_jammed([s.then for s in statements], varying, local)),
+                                           otherwise=otherwise))
+        elif all(isinstance(s, If) for s in statements) and all(without_effects(s.cond) for s in statements):
+            both = functools.reduce(lambda a, b: BinOp("&&", a, b), (s.cond for s in statements))
+            out.append(If(both, Block(_jammed([s.then for s in statements], varying, local)), Block(statements),
+                          likely=first.likely))
+        else:
+            out.extend(statements)
+    return tuple(out)
+
+
+def _header(loop: For) -> tuple:
+    return loop.init, loop.cond, loop.step, loop.kind, loop.axis, loop.pragmas
+
+
+def _runs_once(s: Stmt, local: set[str]) -> bool:
+    """A statement the same in every copy runs once when it stores only to the body's locals and calls nothing
+    with effects (a store to memory or such a call may be an update each iteration makes)."""
+    return all(root_name(t) in local for t in store_targets(s)) and not any(
+        isinstance(n, Call) and n.name not in PURE_CALLS or isinstance(n, (MethodCall, RawExpr)) for n in walk(s))
+
+
+__all__ = ["JamOptions", "jam"]
