@@ -4,7 +4,9 @@ Built from what the kernel's loop form (passes.translate.front_half of the sourc
 its name: canonical loops can be split (factor, tail handling), perfect nests reordered (every permutation but
 the identity), perfectly nested pairs fused, serial loops unrolled (factor); the target adds its own knobs (cpp: OpenMP threads and schedule,
 and for a thread-block kernel (CUDA/HIP) whether passes/simdize.py moves its thread loops innermost, which
-usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers for it, 256 or 512 bits;
+usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers for it, 256 or 512 bits, and
+which block loop passes/jam.py jams and by how much, among the loops whose jam shares vector loads between the
+copies by the pass's own estimate;
 cuda/hip: threads per block; from a BANG source, how many tasks the program runs on).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
@@ -28,6 +30,7 @@ from kernel_ir.detect import detect_dialect
 from kernel_ir.entry import find_entry
 from kernel_ir.ir import Const, For, ForKind, Function, PointerType, ScalarType
 from kernel_ir.parse import parse
+from passes.jam import JamOptions, shared_lane_reads
 from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
 from passes.translate import CPU_TUNES, OMP_SCHEDULES, ScheduleStep, TranslateOptions
 
@@ -85,6 +88,7 @@ class LoopForm:
     element_bytes: tuple[int, ...] = ()  # bytes per element of each pointer parameter (what on-chip tiles hold)
     thread_blocks: bool = False  # it has thread loops of a SIMT block (what simdize reorders)
     tasks: bool = False  # it has the task loop of a BANG program (how many tasks is the caller's choice)
+    jam_sites: tuple[str, ...] = ()  # parallel loops whose jam shares vector loads between copies, most first
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,13 @@ def loop_form(source: str, source_dialect: str | None = None, entry: str | None 
     module = parse(source, source_dialect or detect_dialect(source))
     name = find_entry(module, entry).name
     module, _ = front_half(module)
-    return analyze_loops(module.function(name)), name
+    form = analyze_loops(module.function(name))
+    if not form.thread_blocks:
+        return form, name
+    shares = {site.label: shared_lane_reads(module, JamOptions(name, site.var, 2, site.occurrence))
+              for site in form.sites if site.parallel}
+    return replace(form, jam_sites=tuple(sorted((label for label in shares if shares[label] > 0),
+                                                key=lambda label: -shares[label]))), name
 
 
 def analyze_loops(fn: Function) -> LoopForm:
@@ -224,9 +234,8 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
         # simdize changes nothing elsewhere; the SIMD loops it makes are where a wider vector may pay
         simdize = (Knob("simdize", ON_OFF), Knob("vector_width", (256, 512), ordinal=True),
                    Knob("sum_registers", SUM_REGISTERS, ordinal=True)) if form.thread_blocks else ()
-        blocks = tuple(s.label for s in form.sites if s.parallel and (s.trip is None or s.trip > 1))
-        jam = (Knob("jam_loop", (None, *blocks)), Knob("jam_factor", JAM_FACTORS, ordinal=True)) \
-            if form.thread_blocks and blocks else ()
+        jam = (Knob("jam_loop", (None, *form.jam_sites)), Knob("jam_factor", JAM_FACTORS, ordinal=True)) \
+            if form.jam_sites else ()
         launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize,
                   Knob("cpu_tune", CPU_TUNES), *jam)
     elif target in ("cuda", "hip"):

@@ -5,7 +5,9 @@
 
 The untuned translation (TranslateOptions()) is always the first trial, so the result is never slower than not
 tuning. The second is the device's preference (`Device.preferred`: the local CPU's cores, scheduling, vector
-width and g++ cost model), where the spaces hold it, so that a small budget does not miss what the hardware is known to suit. Then,
+width and g++ cost model), where the spaces hold it, so that a small budget does not miss what the hardware is known to suit. The
+third adds what the passes' estimates suggest (`suggested`: the block loop whose jam shares the most vector loads),
+where there is such a loop. Then,
 until `budget` trials exist for this problem and device (resumed trials count), the sequence search
 (autotune.sequences) picks a pass sequence and its strategy a config; each candidate is translated, verified and
 only then measured (autotune.evaluate), appended to the trial store, and reported to `progress`.
@@ -133,9 +135,10 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
             if not any(t.config == untuned_point.config({}) for t in trials):
                 _run(problem, untuned_point, untuned_point.config({}), measuring, trials, store, search, progress,
                      ctrl_c)
-            preferred = preferred_point(spaces, measuring.preferred(target))
-            if preferred is not None and len(trials) < budget and not any(t.config == preferred[1] for t in trials):
-                _run(problem, *preferred, measuring, trials, store, search, progress, ctrl_c)
+            for wanted in (measuring.preferred(target), {**measuring.preferred(target), **suggested(spaces)}):
+                point = preferred_point(spaces, wanted)
+                if point is not None and len(trials) < budget and not any(t.config == point[1] for t in trials):
+                    _run(problem, *point, measuring, trials, store, search, progress, ctrl_c)
             while len(trials) < budget:
                 proposal = search.ask()
                 if proposal is None:
@@ -146,6 +149,12 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
         # a trial stored but not yet listed when the interrupt came is still finished work: the store is the truth
         trials = store.load()
     return _result(problem, spaces, untuned_point, trials, measuring, interrupted)
+
+
+def suggested(spaces: list[SearchSpace]) -> dict:
+    """What the passes' own estimates suggest: the block loop whose jam shares the most vector loads (none: {})."""
+    space = next((s for s in spaces if not s.sequence), None)
+    return {"jam_loop": space.form.jam_sites[0]} if space is not None and space.form.jam_sites else {}
 
 
 def preferred_point(spaces: list[SearchSpace], preferred: dict) -> tuple[SearchSpace, dict] | None:

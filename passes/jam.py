@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kernel_ir.ir import (Assign, Barrier, BinOp, Block, Break, Call, Const, Continue, Decl, DoWhile, DType, For,
-                          ForKind, If, KernelLaunch, MethodCall, Module, Node, RawExpr, RawStmt, Return, Stmt, Switch,
-                          Var, Verbatim, While, children, transform, walk)
+                          ExprStmt, ForKind, If, Index, KernelLaunch, MethodCall, Module, Node, PointerType, RawExpr, RawStmt,
+                          Return, ScalarType, Stmt, Switch, Var, Verbatim, While, children, transform, walk)
 from passes.base import PassRefused
 from passes.loops import (BAD_OPTION, ILLEGAL, PURE_CALLS, check_context, declared_names, find_loop, fresh_name,
-                          function_of, names_in, names_taken, replace_in_function, require_canonical, root_name,
+                          function_of, loop_var, names_in, names_taken, replace_in_function, require_canonical, root_name,
                           store_targets, without_effects, written_names)
 
 
@@ -71,7 +72,15 @@ def jam(module: Module, options: JamOptions) -> Module:
     if written_names(loop.body) - local - {view.var}:
         raise PassRefused(ILLEGAL, f"the body of the loop over {view.var!r} assigns "
                           f"{', '.join(sorted(written_names(loop.body) - local))}, declared outside it")
-    varying = _varying(loop.body, view.var)
+    pure = PURE_CALLS | _pure_functions(module)
+
+    def once(s: Stmt) -> bool:
+        return _runs_once(s, local, pure)
+
+    # what a statement that runs per copy declares or stores to is the copy's own
+    per_copy = set().union(*(declared_names(s) | _stored(s) for s in walk(loop.body)
+                             if isinstance(s, (Decl, Assign, ExprStmt)) and not once(s))) & local
+    varying = _varying(loop.body, {view.var} | per_copy)
     taken = names_taken(module, fn)
     copies = [_copy(loop.body, view.var, BinOp("+", Var(view.var), Const(j * view.step, DType.int32)),
                     {name: fresh_name(f"{name}_{j}", taken) for name in sorted(varying & local)}, taken)
@@ -82,11 +91,56 @@ def jam(module: Module, options: JamOptions) -> Module:
     rest = For((Decl(rest_var, _loop_type(loop), Var(view.var)),), BinOp("<", Var(rest_var), view.stop),
                Assign(Var(rest_var), Const(view.step, DType.int32), "+"),
                _copy(loop.body, view.var, Var(rest_var), {}, taken))
-    body = Block((If(BinOp("<", last, view.stop), Block(_jammed(copies, varying, local)), Block((rest,)),
+    body = Block((If(BinOp("<", last, view.stop), Block(_jammed(copies, once)), Block((rest,)),
                      likely=True),))
     jammed = dataclasses.replace(loop, step=Assign(Var(view.var), Const(view.step * options.factor, DType.int32), "+"),
                                  body=body)
     return replace_in_function(module, fn, loop, (jammed,))
+
+
+def shared_lane_reads(module: Module, options: JamOptions) -> int:
+    """How many of the memory reads that differ between a thread loop's lanes (vector loads) one jammed step no
+    longer repeats: read once for all copies by what runs once, or alike by several copies' statements side by
+    side. 0 when the loop does not jam. A static estimate of what a jam gains, which the tuner tries first."""
+    try:
+        jammed = jam(module, options)
+    except PassRefused:
+        return 0
+    fn = function_of(module, options.function)
+    original = find_loop(fn, options.loop, options.occurrence).loop.body
+    step = find_loop(function_of(jammed, options.function), options.loop, options.occurrence).loop.body.body[0]
+    assert isinstance(step, If)
+    pointers = {p.name for p in fn.params if isinstance(p.type, PointerType)} | {
+        d.name for d in walk(fn) if isinstance(d, Decl) and isinstance(d.type, PointerType)}
+    return options.factor * _lane_reads(original, pointers) - _lane_reads(step.then, pointers)
+
+
+def _lane_reads(body: Block, pointers: set[str]) -> int:
+    """Reads through a pointer whose index varies with the lanes of a thread (or SIMD) loop, each read that
+    statements side by side in one list make alike counted once."""
+    def lane_loop(n: Node) -> bool:
+        return isinstance(n, For) and n.kind in (ForKind.parallel, ForKind.vectorized) and loop_var(n) is not None
+
+    innermost = [n for n in walk(body) if lane_loop(n) and not any(lane_loop(m) for m in walk(n.body))]
+    lanes = set().union(*(_varying(n.body, {loop_var(n)}) for n in innermost))
+
+    pointers = pointers | {d.name for d in walk(body) if isinstance(d, Decl) and isinstance(d.type, PointerType)}
+
+    def count(block: Block) -> int:
+        alike: set[Node] = set()
+        total = 0
+        for s in block.body:
+            if isinstance(s, If):  # the branch a jam makes cheaper (a versioned `if`'s other one repeats the copies)
+                total += min(count(b) for b in (s.then, s.otherwise or Block()))
+            elif isinstance(s, (Block, For)):
+                total += count(s if isinstance(s, Block) else s.body)
+            else:
+                stores = {id(t) for t in store_targets(s)}
+                alike.update(n for n in walk(s) if isinstance(n, Index) and id(n) not in stores
+                             and root_name(n) in pointers and names_in(n.index) & lanes)
+        return total + len(alike)
+
+    return count(body)
 
 
 def _leaves(node: Node) -> bool:
@@ -104,12 +158,12 @@ def _loop_type(loop: For):
     return decl.type
 
 
-def _varying(body: Block, var: str) -> set[str]:
-    """The loop variable and every name whose value may differ between iterations: declared or stored to by a
+def _varying(body: Block, seeds: set[str]) -> set[str]:
+    """The seeds (the loop variable) and every name whose value may differ between iterations: declared or stored to by a
     statement that reads such a name, or stored to under a loop header or condition that reads one while declared
     outside that loop or `if` (a name declared inside is the copy's own wherever the headers differ: those
     statements run once per copy)."""
-    varying = {var}
+    varying = set(seeds)
     changed = True
 
     def mark(names: set[str]) -> None:
@@ -118,16 +172,13 @@ def _varying(body: Block, var: str) -> set[str]:
             varying.update(names)
             changed = True
 
-    def stored(node: Node) -> set[str]:
-        return written_names(node) | {name for name in map(root_name, store_targets(node)) if name}
-
     def visit(node: Node) -> None:
         if isinstance(node, (Block, For, If)):
             header = set() if isinstance(node, Block) else \
                 names_in(node.cond) if isinstance(node, If) else \
                 set().union(*map(names_in, node.init), *(names_in(n) for n in (node.cond, node.step) if n))
             if header & varying:
-                mark(stored(node) - declared_names(node) | (set().union(*map(declared_names, node.init))
+                mark(_stored(node) - declared_names(node) | (set().union(*map(declared_names, node.init))
                                                              if isinstance(node, For) else set()))
             for child in children(node):
                 if isinstance(child, (Block, For, If)) or isinstance(node, Block):
@@ -136,7 +187,7 @@ def _varying(body: Block, var: str) -> set[str]:
                     visit(child)
         else:  # a simple statement, or one whose insides are taken as a whole (while, switch)
             if (names_in(node) | declared_names(node)) & varying:
-                mark(declared_names(node) | stored(node))
+                mark(declared_names(node) | _stored(node))
 
     while changed:
         changed = False
@@ -160,27 +211,27 @@ def _copy(body: Block, var: str, value, renames: dict[str, str], taken: set[str]
     return transform(body, rename)
 
 
-def _jammed(copies: list[Block], varying: set[str], local: set[str]) -> tuple[Stmt, ...]:
+def _jammed(copies: list[Block], once: Callable[[Stmt], bool]) -> tuple[Stmt, ...]:
     out: list[Stmt] = []
     for statements in zip(*(c.body for c in copies)):
         first = statements[0]
-        if all(s == first for s in statements) and _runs_once(first, local):
+        if all(s == first for s in statements) and once(first):
             out.append(first)
         elif all(isinstance(s, Block) for s in statements):
-            out.append(Block(_jammed(list(statements), varying, local)))
+            out.append(Block(_jammed(list(statements), once)))
         elif all(isinstance(s, For) and _header(s) == _header(first) for s in statements) \
                 and not (first.kind == ForKind.vectorized and any(isinstance(n, For) for n in walk(first.body)
                                                                   if n is not first)):
-            out.append(dataclasses.replace(first, body=Block(_jammed([s.body for s in statements], varying, local))))
+            out.append(dataclasses.replace(first, body=Block(_jammed([s.body for s in statements], once))))
         elif all(isinstance(s, If) and s.cond == first.cond and (s.otherwise is None) == (first.otherwise is None)
                  for s in statements):
             otherwise = None if first.otherwise is None else \
-                Block(_jammed([s.otherwise for s in statements], varying, local))
-            out.append(dataclasses.replace(first, then=Block(_jammed([s.then for s in statements], varying, local)),
+                Block(_jammed([s.otherwise for s in statements], once))
+            out.append(dataclasses.replace(first, then=Block(_jammed([s.then for s in statements], once)),
                                            otherwise=otherwise))
         elif all(isinstance(s, If) for s in statements) and all(without_effects(s.cond) for s in statements):
             both = functools.reduce(lambda a, b: BinOp("&&", a, b), (s.cond for s in statements))
-            out.append(If(both, Block(_jammed([s.then for s in statements], varying, local)), Block(statements),
+            out.append(If(both, Block(_jammed([s.then for s in statements], once)), Block(statements),
                           likely=first.likely))
         else:
             out.extend(statements)
@@ -191,11 +242,31 @@ def _header(loop: For) -> tuple:
     return loop.init, loop.cond, loop.step, loop.kind, loop.axis, loop.pragmas
 
 
-def _runs_once(s: Stmt, local: set[str]) -> bool:
-    """A statement the same in every copy runs once when it stores only to the body's locals and calls nothing
-    with effects (a store to memory or such a call may be an update each iteration makes)."""
+def _runs_once(s: Stmt, local: set[str], pure: frozenset[str] | set[str]) -> bool:
+    """A statement the same in every copy runs once when it stores only to the body's locals and calls only pure
+    functions (a store to memory or another call may be an update each iteration makes)."""
     return all(root_name(t) in local for t in store_targets(s)) and not any(
-        isinstance(n, Call) and n.name not in PURE_CALLS or isinstance(n, (MethodCall, RawExpr)) for n in walk(s))
+        isinstance(n, Call) and n.name not in pure or isinstance(n, (MethodCall, RawExpr, RawStmt, Verbatim))
+        for n in walk(s))
 
 
-__all__ = ["JamOptions", "jam"]
+def _pure_functions(module: Module) -> set[str]:
+    """The module's functions that store only to their own locals and call only pure functions (helpers such as
+    `out_dim(in, k, stride, pad)`): a call of one gives the same value for the same arguments."""
+    pure = {f.name for f in module.functions if f.body is not None}
+    changed = True
+    while changed:
+        changed = False
+        for f in module.functions:
+            if f.name in pure and not _runs_once(f.body, declared_names(f.body) | {
+                    p.name for p in f.params if isinstance(p.type, ScalarType)}, PURE_CALLS | pure):
+                pure.discard(f.name)
+                changed = True
+    return pure
+
+
+def _stored(node: Node) -> set[str]:
+    return written_names(node) | {name for name in map(root_name, store_targets(node)) if name}
+
+
+__all__ = ["JamOptions", "jam", "shared_lane_reads"]

@@ -196,6 +196,17 @@ def test_the_devices_preference_is_the_second_trial_within_the_budget_and_never_
     assert len((tmp_path / "measured.log").read_text().split()) == 3
 
 
+def test_the_jam_the_passes_suggest_is_the_third_trial(tmp_path):
+    """Blocks along y read the same inputs: the third trial is the preference with that block loop jammed."""
+    from tests.passes.test_jam import SCALED_ROWS
+    result = tune(SCALED_ROWS, target="cpp", source="cuda", budget=3, strategy="grid", sequences=((),),
+                  device=PreferringDevice(tmp_path / "m.log"), trials_path=tmp_path / "t.jsonl",
+                  sizes={"n_rows": 4, "cols": 64})
+    third = result.trials[2].config
+    assert third["jam_loop"] == "xp_by@0" and third["jam_factor"] == 2 and third["omp_schedule"] == "guided"
+    assert result.trials[2].status == "ok", result.trials[2]
+
+
 def test_a_preference_the_spaces_do_not_hold_adds_no_trial(tmp_path):
     class Unheld(FakeDevice):
         def preferred(self, target: str) -> dict:

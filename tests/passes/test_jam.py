@@ -9,7 +9,7 @@ import pytest
 from autotune.space import build_spaces
 from kernel_ir.parse import parse
 from passes.base import PassRefused
-from passes.jam import JamOptions, jam
+from passes.jam import JamOptions, jam, shared_lane_reads
 from passes.translate import TranslateOptions, front_half, translate_checked
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "cuda"
@@ -81,9 +81,41 @@ def test_a_serial_loop_is_refused() -> None:
 def test_the_search_space_jams_block_loops() -> None:
     source = (CORPUS / "conv2d_nchw.cu").read_text()
     space = build_spaces(source, "cpp", "cuda")[0]
-    loops = space.knob("jam_loop").values
-    assert loops[0] is None and "xp_by@0" in loops
+    assert space.knob("jam_loop").values == (None, "xp_by@0")  # the filters share inputs; pixels and images do not
     config = space.config({**{k.name: k.values[0] for k in space.knobs}, "jam_loop": "xp_by@0", "jam_factor": 2})
     assert space.options(config).jam_loop == "xp_by@0"
     off = {**config, "jam_loop": None, "jam_factor": 4}
     assert space.invalid(off) is not None
+
+
+# a helper that stores through a pointer: its call runs once per copy, and what it returns is the copy's own
+MARKED_ROWS = """
+__device__ int mark_row(int* seen, int row) {
+    seen[row] += 1;
+    return row * 2;
+}
+
+__global__ void marked_rows(const float* x, float* y, int* seen, int cols) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    const int twice = mark_row(seen, blockIdx.y * cols + c);
+    if (c < cols) y[blockIdx.y * cols + c] = x[c] + twice;
+}
+
+extern "C" void rows(const float* x, float* y, int* seen, int n_rows, int cols) {
+    marked_rows<<<dim3((cols + 31) / 32, n_rows), 32>>>(x, y, seen, cols);
+}
+"""
+
+
+def test_an_impure_helper_runs_once_per_copy() -> None:
+    checked = translate_checked(MARKED_ROWS, "cpp", "cuda", sizes={"n_rows": 5, "cols": 32},
+                                options=TranslateOptions(jam_loop="xp_by", simdize=False))
+    assert checked.status == "verified", checked.verification.reason
+    assert checked.translation.code.count("mark_row(") == 1 + 3  # the helper, two copies, the remainder
+
+
+@pytest.mark.parametrize("kernel,loop,shared", [("conv2d_nchw", "xp_by", 1), ("conv2d_nchw", "xp_bx", 0),
+                                                ("conv2d_nchw", "xp_bz", 0), ("gemv", "xp_bx", 2)])
+def test_shared_lane_reads_estimates_what_a_jam_saves(kernel: str, loop: str, shared: int) -> None:
+    module, _ = front_half(parse((CORPUS / f"{kernel}.cu").read_text(), "cuda"))
+    assert shared_lane_reads(module, JamOptions(kernel, loop, 2)) == shared  # each entry is named as its file
