@@ -141,6 +141,7 @@ class SearchSpace:
 
 def loop_form(source: str, source_dialect: str | None = None, entry: str | None = None) -> tuple[LoopForm, str]:
     """The candidates of the entry's loop form, and the entry's name."""
+    from passes.simdize import simdize
     from passes.translate import front_half
 
     module = parse(source, source_dialect or detect_dialect(source))
@@ -149,7 +150,8 @@ def loop_form(source: str, source_dialect: str | None = None, entry: str | None 
     form = analyze_loops(module.function(name))
     if not form.thread_blocks:
         return form, name
-    shares = {site.label: shared_lane_reads(module, JamOptions(name, site.var, 2, site.occurrence))
+    simdized = simdize(module)  # the form jam works on in a cpp translation, early exits turned into masks
+    shares = {site.label: shared_lane_reads(simdized, JamOptions(name, site.var, 2, site.occurrence))
               for site in form.sites if site.parallel}
     return replace(form, jam_sites=tuple(sorted((label for label in shares if shares[label] > 0),
                                                 key=lambda label: -shares[label]))), name
@@ -385,8 +387,8 @@ def register_tile_needs_simdize(space: SearchSpace, config: dict) -> str | None:
 
 
 CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (
-    factor_within_trip, peel_needs_tail, unroll_within_trip, jam_factor_needs_loop, optimizations_need_cache, tile_fits_nram,
-    register_tile_needs_simdize)
+    factor_within_trip, peel_needs_tail, unroll_within_trip, jam_factor_needs_loop, optimizations_need_cache,
+    tile_fits_nram, register_tile_needs_simdize)
 
 
 def untuned_space(target: str) -> SearchSpace:

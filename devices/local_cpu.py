@@ -47,7 +47,7 @@ def vector_preference(flags: frozenset[str]) -> dict:
 def cost_model_preference(vendor: str | None) -> dict:
     """The g++ cost model for a CPU's vendor (TranslateOptions.cpu_tune): on AMD Zen, g++'s own model folds an
     operand load into every FMA that reads it, one load per FMA; its Skylake model keeps the operand in a register
-    (bench/cost_models.py on an AVX2 EPYC: gemm and conv2d 13-20 % faster). It also leaves guarded SIMD loops
+    (bench/side_by_side.py on an AVX2 EPYC: gemm and conv2d 13-20 % faster). It also leaves guarded SIMD loops
     scalar, pricing AVX2's masked loads high (softmax 3-4x slower, layernorm up to 1.5x), which is why the tuner's
     untuned first trial and its search keep the choice open. Elsewhere g++'s own."""
     return {"cpu_tune": "skylake"} if vendor == "AuthenticAMD" else {}

@@ -11,11 +11,17 @@ vector loaded feeds two filters' sums and the lane tables are built once for bot
 (bench/results/cpp_vs_numpy.md, session 15). It is what CUDA programmers call thread-block coarsening.
 
 How the copies are jammed, statement by statement (every copy has the same shape; copy j reads the loop variable
-plus j steps and has its own copy of each local that depends on the iteration):
-- a statement that depends on no such name and writes only locals of the body runs once, for every copy;
+plus j steps and has its own copy of each local that depends on the iteration, or that a statement run per copy
+declares or stores to):
+- a statement the same in every copy that stores only to the body's local values (not through its pointers or
+  references) and calls only pure functions (the math library's, and the module's helpers that store only to
+  their own locals) runs once, for every copy; a local array a pointer or reference may reach is per copy;
 - loops and `if`s whose headers are the same in every copy run once, with their bodies jammed, except a SIMD
   loop with a loop inside (a register tile: its sums fill the registers, and copies side by side would spill
-  them): its copies run one after the other;
+  them), or a loop left by a `break` or `continue` of its own (one copy's exit would skip the others' work): its
+  copies run one after the other;
+- `if`s whose conditions differ (simdize's full-tile versions, on each block's own bounds) run their `then`
+  branches jammed under the conjunction of the conditions, and one copy after another otherwise;
 - anything else (stores to memory, statements on the iteration's own values) runs once per copy, in order.
 
 Legal because the loop is parallel: no iteration reads what another writes, so the order between the copies'
@@ -27,16 +33,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kernel_ir.ir import (Assign, Barrier, BinOp, Block, Break, Call, Const, Continue, Decl, DoWhile, DType, For,
-                          ExprStmt, ForKind, If, Index, KernelLaunch, MethodCall, Module, Node, PointerType, RawExpr, RawStmt,
-                          Return, ScalarType, Stmt, Switch, Var, Verbatim, While, children, transform, walk)
+from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call, Const, Continue, Decl, DoWhile, DType,
+                          ExprStmt, For, ForKind, If, Index, KernelLaunch, MethodCall, Module, Node, PointerType,
+                          RawExpr, RawStmt, ReferenceType, Return, ScalarType, Stmt, Switch, Var, Verbatim, While, children,
+                          transform, walk)
 from passes.base import PassRefused
 from passes.loops import (BAD_OPTION, ILLEGAL, PURE_CALLS, check_context, declared_names, find_loop, fresh_name,
-                          function_of, loop_var, names_in, names_taken, replace_in_function, require_canonical, root_name,
-                          store_targets, without_effects, written_names)
+                          function_of, loop_var, names_in, names_taken, replace_in_function, require_canonical,
+                          root_name, store_targets, types_and_private_arrays, without_effects, written_names)
 
 
 @dataclass(frozen=True)
@@ -73,19 +81,23 @@ def jam(module: Module, options: JamOptions) -> Module:
         raise PassRefused(ILLEGAL, f"the body of the loop over {view.var!r} assigns "
                           f"{', '.join(sorted(written_names(loop.body) - local))}, declared outside it")
     pure = PURE_CALLS | _pure_functions(module)
+    decls = [d for d in walk(loop.body) if isinstance(d, Decl)]
+    # memory a pointer or reference declared in the body may reach: each copy has its own
+    handles = {d.name for d in decls if isinstance(d.type, (PointerType, ReferenceType))}
+    reached = {d.name for d in decls if isinstance(d.type, ArrayType)} - types_and_private_arrays(fn)[1] \
+        | {root_name(d.init) for d in decls if isinstance(d.type, ReferenceType) and d.init is not None}
 
     def once(s: Stmt) -> bool:
-        return _runs_once(s, local, pure)
+        return _runs_once(s, local - handles, pure)
 
     # what a statement that runs per copy declares or stores to is the copy's own
     per_copy = set().union(*(declared_names(s) | _stored(s) for s in walk(loop.body)
                              if isinstance(s, (Decl, Assign, ExprStmt)) and not once(s))) & local
-    varying = _varying(loop.body, {view.var} | per_copy)
+    varying = _varying(loop.body, {view.var} | per_copy | (reached & local))
     taken = names_taken(module, fn)
-    copies = [_copy(loop.body, view.var, BinOp("+", Var(view.var), Const(j * view.step, DType.int32)),
-                    {name: fresh_name(f"{name}_{j}", taken) for name in sorted(varying & local)}, taken)
-              for j in range(options.factor)]
-    copies[0] = loop.body
+    copies = [loop.body, *(_copy(loop.body, view.var, BinOp("+", Var(view.var), Const(j * view.step, DType.int32)),
+                                 {name: fresh_name(f"{name}_{j}", taken) for name in sorted(varying & local)}, taken)
+                           for j in range(1, options.factor))]
     last = BinOp("+", Var(view.var), Const((options.factor - 1) * view.step, DType.int32))
     rest_var = fresh_name(f"{view.var}_1", taken)
     rest = For((Decl(rest_var, _loop_type(loop), Var(view.var)),), BinOp("<", Var(rest_var), view.stop),
@@ -130,8 +142,10 @@ def _lane_reads(body: Block, pointers: set[str]) -> int:
         alike: set[Node] = set()
         total = 0
         for s in block.body:
-            if isinstance(s, If):  # the branch a jam makes cheaper (a versioned `if`'s other one repeats the copies)
-                total += min(count(b) for b in (s.then, s.otherwise or Block()))
+            if isinstance(s, If) and _versioned(s):  # the jammed branch, and each copy's own other branch
+                total += count(s.then) + sum(count(t.otherwise) for t in s.otherwise.body if t.otherwise)
+            elif isinstance(s, If):
+                total += count(s.then) + (count(s.otherwise) if s.otherwise else 0)
             elif isinstance(s, (Block, For)):
                 total += count(s if isinstance(s, Block) else s.body)
             else:
@@ -141,6 +155,14 @@ def _lane_reads(body: Block, pointers: set[str]) -> int:
         return total + len(alike)
 
     return count(body)
+
+
+def _versioned(s: If) -> bool:
+    """An `if` the jam made of copies' `if`s whose conditions differ: their conjunction, the copies otherwise."""
+    if s.otherwise is None or not all(isinstance(t, If) for t in s.otherwise.body):
+        return False
+    conditions = [t.cond for t in s.otherwise.body]
+    return len(conditions) > 1 and s.cond == functools.reduce(lambda a, b: BinOp("&&", a, b), conditions)
 
 
 def _leaves(node: Node) -> bool:
@@ -159,10 +181,10 @@ def _loop_type(loop: For):
 
 
 def _varying(body: Block, seeds: set[str]) -> set[str]:
-    """The seeds (the loop variable) and every name whose value may differ between iterations: declared or stored to by a
-    statement that reads such a name, or stored to under a loop header or condition that reads one while declared
-    outside that loop or `if` (a name declared inside is the copy's own wherever the headers differ: those
-    statements run once per copy)."""
+    """The seeds (the loop variable...) and every name whose value may differ between iterations: declared or
+    stored to by a statement that reads such a name, or stored to under a loop header or condition that reads one
+    while declared outside that loop or `if` (a name declared inside is the copy's own wherever the headers
+    differ: those statements run once per copy)."""
     varying = set(seeds)
     changed = True
 
@@ -198,6 +220,7 @@ def _varying(body: Block, seeds: set[str]) -> set[str]:
 def _copy(body: Block, var: str, value, renames: dict[str, str], taken: set[str]) -> Block:
     """The body with the loop variable read as `value` and each renamed local under its new name."""
     taken.update(renames.values())
+    word = re.compile(r"\b[A-Za-z_]\w*\b")
 
     def rename(node: Node) -> Node | None:
         if isinstance(node, Var):
@@ -206,6 +229,9 @@ def _copy(body: Block, var: str, value, renames: dict[str, str], taken: set[str]
             return Var(renames[node.name]) if node.name in renames else None
         if isinstance(node, Decl) and node.name in renames:
             return dataclasses.replace(node, name=renames[node.name])
+        if isinstance(node, For) and renames and node.pragmas:  # `reduction(+:sum)` names a variable too
+            return dataclasses.replace(node, pragmas=tuple(word.sub(lambda m: renames.get(m[0], m[0]), text)
+                                                           for text in node.pragmas))
         return None
 
     return transform(body, rename)
@@ -219,9 +245,8 @@ def _jammed(copies: list[Block], once: Callable[[Stmt], bool]) -> tuple[Stmt, ..
             out.append(first)
         elif all(isinstance(s, Block) for s in statements):
             out.append(Block(_jammed(list(statements), once)))
-        elif all(isinstance(s, For) and _header(s) == _header(first) for s in statements) \
-                and not (first.kind == ForKind.vectorized and any(isinstance(n, For) for n in walk(first.body)
-                                                                  if n is not first)):
+        elif all(isinstance(s, For) and _header(s) == _header(first) for s in statements) and not _leaves(first.body) \
+                and not (first.kind == ForKind.vectorized and any(isinstance(n, For) for n in walk(first.body))):
             out.append(dataclasses.replace(first, body=Block(_jammed([s.body for s in statements], once))))
         elif all(isinstance(s, If) and s.cond == first.cond and (s.otherwise is None) == (first.otherwise is None)
                  for s in statements):

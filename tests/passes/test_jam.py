@@ -9,6 +9,7 @@ import pytest
 from autotune.space import build_spaces
 from kernel_ir.parse import parse
 from passes.base import PassRefused
+from passes.simdize import simdize
 from passes.jam import JamOptions, jam, shared_lane_reads
 from passes.translate import TranslateOptions, front_half, translate_checked
 
@@ -114,8 +115,22 @@ def test_an_impure_helper_runs_once_per_copy() -> None:
     assert checked.translation.code.count("mark_row(") == 1 + 3  # the helper, two copies, the remainder
 
 
-@pytest.mark.parametrize("kernel,loop,shared", [("conv2d_nchw", "xp_by", 1), ("conv2d_nchw", "xp_bx", 0),
-                                                ("conv2d_nchw", "xp_bz", 0), ("gemv", "xp_bx", 2)])
+@pytest.mark.parametrize("kernel,loop,shared", [("conv2d_nchw", "xp_by", 2), ("conv2d_nchw", "xp_bx", 0),
+                                                ("conv2d_nchw", "xp_bz", 0), ("gemv_int8", "xp_bx", 2)])
 def test_shared_lane_reads_estimates_what_a_jam_saves(kernel: str, loop: str, shared: int) -> None:
-    module, _ = front_half(parse((CORPUS / f"{kernel}.cu").read_text(), "cuda"))
+    """On the form jam works on: conv2d's filters share the input's loads (both versions of the update); its
+    pixel blocks and images share none (the filter taps they share are one broadcast per step, not lane loads);
+    gemv's rows share the vector's."""
+    module = simdize(front_half(parse((CORPUS / f"{kernel}.cu").read_text(), "cuda"))[0])
     assert shared_lane_reads(module, JamOptions(kernel, loop, 2)) == shared  # each entry is named as its file
+
+
+@pytest.mark.parametrize("style,loop", [
+    ("cuda/conv1d_four_filters.cu", "xp_bx"),  # inner loops left by `continue`: their copies run one after another
+    ("cuda/conv2d_same_tile.cu", "xp_by"),  # `reduction(|:xp_any)` names a per-copy variable: renamed there too
+    ("hip/rmsnorm_dynamic.hip", "xp_bx"),  # dynamic shared memory, reached through a pointer: one buffer per copy
+])
+def test_styles_that_broke_an_earlier_jam_verify(style: str, loop: str) -> None:
+    source = (CORPUS.parents[1] / "styles" / style).read_text()
+    checked = translate_checked(source, "cpp", options=TranslateOptions(jam_loop=loop))
+    assert checked.status == "verified", checked.verification.reason
