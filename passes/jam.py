@@ -37,37 +37,26 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call, Const, Continue, Decl, DoWhile, DType,
-                          ExprStmt, For, ForKind, If, Index, KernelLaunch, MethodCall, Module, Node, PointerType,
-                          RawExpr, RawStmt, ReferenceType, Return, ScalarType, Stmt, Switch, Var, Verbatim, While, children,
-                          transform, walk)
+from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call, Const, Continue, Decl, DoWhile,
+                          DType, ExprStmt, For, ForKind, If, Index, KernelLaunch, MethodCall, Module, Node,
+                          PointerType, RawExpr, RawStmt, ReferenceType, Return, ScalarType, Stmt, Switch, Var,
+                          Verbatim, While, children, transform, walk)
 from passes.base import PassRefused
-from passes.loops import (BAD_OPTION, ILLEGAL, PURE_CALLS, check_context, declared_names, find_loop, fresh_name,
-                          function_of, loop_var, names_in, names_taken, replace_in_function, require_canonical,
-                          root_name, store_targets, types_and_private_arrays, without_effects, written_names)
+from passes.loops import (ILLEGAL, PURE_CALLS, LoopFactor, declared_names, factor_loop, find_loop, fresh_name,
+                          function_of, loop_var, names_in, names_taken, replace_in_function, root_name,
+                          store_targets, types_and_private_arrays, without_effects, written_names)
 
 
 @dataclass(frozen=True)
-class JamOptions:
-    """function: the function holding the loop. loop: its variable name; occurrence: which loop over that name
-    (pre-order, from 0). factor: iterations per jammed step (>= 2; a tuning parameter)."""
-
-    function: str
-    loop: str
-    factor: int
-    occurrence: int = 0
+class JamOptions(LoopFactor):
+    """The parallel loop to jam, and how many of its iterations each jammed step runs."""
 
 
 def jam(module: Module, options: JamOptions) -> Module:
     """`options.loop` unrolled `options.factor` times with the copies jammed. Refuses (XP53x) when the loop is
     missing, not canonical or not parallel, when the factor is below 2, or when its body exits or writes an
     outer variable."""
-    if options.factor < 2:
-        raise PassRefused(BAD_OPTION, f"jam factor must be >= 2, got {options.factor}")
-    fn = function_of(module, options.function)
-    match = find_loop(fn, options.loop, options.occurrence)
-    check_context(match)
-    view = require_canonical(match.loop)
+    fn, match, view = factor_loop(module, options, "jam")
     loop = match.loop
     if loop.kind != ForKind.parallel:
         raise PassRefused(ILLEGAL, f"loop over {view.var!r} is {loop.kind.value}: only a parallel loop's "

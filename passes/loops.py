@@ -252,6 +252,29 @@ def check_context(match: LoopMatch) -> None:
                                       f"`#pragma {text}`, which binds the shape of the nest")
 
 
+@dataclass(frozen=True)
+class LoopFactor:
+    """The options of a pass that takes one loop by a factor (unroll, jam). function: the function holding the
+    loop. loop: its variable name; occurrence: which loop over that name (pre-order, from 0). factor: iterations
+    per step (>= 2; a tuning parameter)."""
+
+    function: str
+    loop: str
+    factor: int
+    occurrence: int = 0
+
+
+def factor_loop(module: Module, options: LoopFactor, pass_name: str) -> tuple[Function, LoopMatch, CanonicalLoop]:
+    """The function, the loop and its canonical view that `options` names; refuses (XP53x) a factor below 2, a
+    missing loop, one under a nest-binding pragma, and one that is not canonical."""
+    if options.factor < 2:
+        raise PassRefused(BAD_OPTION, f"{pass_name} factor must be >= 2, got {options.factor}")
+    fn = function_of(module, options.function)
+    match = find_loop(fn, options.loop, options.occurrence)
+    check_context(match)
+    return fn, match, require_canonical(match.loop)
+
+
 def single_for(body: Block) -> For | None:
     """The loop a block consists of, if it holds exactly one statement that is a loop."""
     if len(body.body) == 1 and isinstance(body.body[0], For):

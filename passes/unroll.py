@@ -20,31 +20,20 @@ from dataclasses import dataclass
 
 from kernel_ir.ir import ForKind, Module
 from passes.base import PassRefused
-from passes.loops import BAD_OPTION, ILLEGAL, check_context, find_loop, function_of, replace_in_function, require_canonical
+from passes.loops import ILLEGAL, LoopFactor, factor_loop, replace_in_function
 
 _UNROLL_PRAGMA = re.compile(r"^\s*(GCC\s+|clang\s+loop\s+)?unroll")  # a request the new one replaces
 
 
 @dataclass(frozen=True)
-class UnrollOptions:
-    """function: the function holding the loop. loop: its variable name; occurrence: which loop over that name
-    (pre-order, from 0). factor: iterations per unrolled step (>= 2; a tuning parameter)."""
-
-    function: str
-    loop: str
-    factor: int
-    occurrence: int = 0
+class UnrollOptions(LoopFactor):
+    """The loop to unroll, and by how many iterations per step."""
 
 
 def unroll(module: Module, options: UnrollOptions) -> Module:
     """`options.loop` marked to be unrolled `options.factor` times. Refuses (XP53x) when the loop is missing, not
     canonical, or not serial, or when the factor is below 2."""
-    if options.factor < 2:
-        raise PassRefused(BAD_OPTION, f"unroll factor must be >= 2, got {options.factor}")
-    fn = function_of(module, options.function)
-    match = find_loop(fn, options.loop, options.occurrence)
-    check_context(match)
-    view = require_canonical(match.loop)
+    fn, match, view = factor_loop(module, options, "unroll")
     if match.loop.kind not in (ForKind.serial, ForKind.unrolled):
         raise PassRefused(ILLEGAL, f"loop over {view.var!r} is {match.loop.kind.value}: only a serial loop is "
                           "unrolled (a parallel loop's iterations go to threads or lanes)")
