@@ -213,7 +213,7 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 # ---------------------------------------------------------------------------------------------- knobs ---------
 
 ON_OFF = (True, False)
-JAM_FACTORS = (2, 4)  # block-loop iterations jammed together (passes/jam.py), when a block loop is named
+JAM_FACTORS = (2, 3, 4)  # block-loop iterations jammed together (passes/jam.py), when a block loop is named
 SUM_REGISTERS = (8, 16)  # vector registers a register tile's sums may take: half of AVX2's or of AVX-512's
 TASK_DIMS = (16, 64, 256, 1024, 4096)  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
 # target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
