@@ -139,8 +139,10 @@ class SearchSpace:
 
 # ---------------------------------------------------------------------------------------------- loop form ---
 
-def loop_form(source: str, source_dialect: str | None = None, entry: str | None = None) -> tuple[LoopForm, str]:
-    """The candidates of the entry's loop form, and the entry's name."""
+def loop_form(source: str, source_dialect: str | None = None, entry: str | None = None,
+              jams: bool = True) -> tuple[LoopForm, str]:
+    """The candidates of the entry's loop form, and the entry's name; jams: also the block loops worth jamming (a
+    cpp target's knob: they are counted on the simdized form, which takes a simdize run)."""
     from passes.simdize import simdize
     from passes.translate import front_half
 
@@ -148,7 +150,7 @@ def loop_form(source: str, source_dialect: str | None = None, entry: str | None 
     name = find_entry(module, entry).name
     module, _ = front_half(module)
     form = analyze_loops(module.function(name))
-    if not form.thread_blocks:
+    if not (jams and form.thread_blocks):
         return form, name
     simdized = simdize(module)  # the form jam works on in a cpp translation, early exits turned into masks
     shares = {site.label: shared_lane_reads(simdized, JamOptions(name, site.var, 2, site.occurrence))
@@ -270,7 +272,7 @@ def step_knobs(step: str, form: LoopForm) -> tuple[Knob, ...]:
 def build_spaces(source: str, target: str, source_dialect: str | None = None, entry: str | None = None,
                  sequences: tuple[tuple[str, ...], ...] = SEQUENCES) -> list[SearchSpace]:
     """One space per pass sequence the loop form supports (the default sequence () always)."""
-    form, _ = loop_form(source, source_dialect, entry)
+    form, _ = loop_form(source, source_dialect, entry, jams=target == "cpp")
     spaces = []
     for sequence in sequences:
         knobs = [step_knobs(step, form) for step in sequence]
