@@ -135,7 +135,8 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
             if not any(t.config == untuned_point.config({}) for t in trials):
                 _run(problem, untuned_point, untuned_point.config({}), measuring, trials, store, search, progress,
                      ctrl_c)
-            for wanted in (measuring.preferred(target), {**measuring.preferred(target), **suggested(spaces)}):
+            preference = measuring.preferred(target)
+            for wanted in (preference, {**preference, **suggested(spaces)}):
                 point = preferred_point(spaces, wanted)
                 if point is not None and len(trials) < budget and not any(t.config == point[1] for t in trials):
                     _run(problem, *point, measuring, trials, store, search, progress, ctrl_c)

@@ -94,8 +94,8 @@ class TranslateOptions:
     serial loop is computed once, into tables (not a tuning knob: it does not make a loop slower; off, for
     comparison). jam_loop (cpp): a parallel loop, "var" or "var@occurrence" (a CUDA block axis such as "xp_by"),
     unrolled jam_factor times with its copies jammed (passes/jam.py: neighbouring blocks share what they compute
-    alike; conv2d's filters share each input load); None: no jam. task_dim (BANG sources): the tasks (taskDim) the translation runs the kernel on, a multiple of
-    the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
+    alike; conv2d's filters share each input load); None: no jam. task_dim (BANG sources): the tasks (taskDim)
+    the translation runs the kernel on, a multiple of the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
     threads; verification runs the source on 16 and checks that the translation computes the same.
     """
 
