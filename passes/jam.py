@@ -44,7 +44,7 @@ from kernel_ir.ir import (ArrayType, Assign, Barrier, BinOp, Block, Break, Call,
 from passes.base import PassRefused
 from passes.loops import (ILLEGAL, PURE_CALLS, LoopFactor, declared_names, factor_loop, find_loop, fresh_name,
                           function_of, loop_var, names_in, names_taken, replace_in_function, root_name,
-                          store_targets, types_and_private_arrays, without_effects, written_names)
+                          store_targets, stored_names, types_and_private_arrays, without_effects, written_names)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def jam(module: Module, options: JamOptions) -> Module:
         return _runs_once(s, local - handles, pure)
 
     # what a statement that runs per copy declares or stores to is the copy's own
-    per_copy = set().union(*(declared_names(s) | _stored(s) for s in walk(loop.body)
+    per_copy = set().union(*(declared_names(s) | stored_names(s) for s in walk(loop.body)
                              if isinstance(s, (Decl, Assign, ExprStmt)) and not once(s))) & local
     varying = _varying(loop.body, {view.var} | per_copy | (reached & local))
     taken = names_taken(module, fn)
@@ -189,7 +189,7 @@ def _varying(body: Block, seeds: set[str]) -> set[str]:
                 names_in(node.cond) if isinstance(node, If) else \
                 set().union(*map(names_in, node.init), *(names_in(n) for n in (node.cond, node.step) if n))
             if header & varying:
-                mark(_stored(node) - declared_names(node) | (set().union(*map(declared_names, node.init))
+                mark(stored_names(node) - declared_names(node) | (set().union(*map(declared_names, node.init))
                                                              if isinstance(node, For) else set()))
             for child in children(node):
                 if isinstance(child, (Block, For, If)) or isinstance(node, Block):
@@ -198,7 +198,7 @@ def _varying(body: Block, seeds: set[str]) -> set[str]:
                     visit(child)
         else:  # a simple statement, or one whose insides are taken as a whole (while, switch)
             if (names_in(node) | declared_names(node)) & varying:
-                mark(declared_names(node) | _stored(node))
+                mark(declared_names(node) | stored_names(node))
 
     while changed:
         changed = False
@@ -277,10 +277,6 @@ def _pure_functions(module: Module) -> set[str]:
                 pure.discard(f.name)
                 changed = True
     return pure
-
-
-def _stored(node: Node) -> set[str]:
-    return written_names(node) | {name for name in map(root_name, store_targets(node)) if name}
 
 
 __all__ = ["JamOptions", "jam", "shared_lane_reads"]
