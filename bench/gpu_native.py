@@ -12,8 +12,8 @@ Three parts, each printed as a Markdown table:
             translation time (> 1: the translation is faster).
   tasks     BANG sources translated to CUDA on each of autotune's task counts (TranslateOptions.task_dim): a BANG
             program leaves the number of tasks to its caller, and each task becomes one GPU thread.
-  tune      autotune.tune of a plain C gemm (three loops, as a port starts) to CUDA on the GPU (LocalGPU),
-            `--budget` trials: untuned vs best.
+  tune      autotune.tune to CUDA on the GPU (LocalGPU), `--budget` trials each, untuned vs best: a plain C gemm
+            (three loops, as a port starts) and the corpus BANG softmax (whose task count is a knob).
 
     python bench/gpu_native.py [--parts fidelity,speed,tasks,tune] [--jobs 12] [--budget 8] [--out results.md]
 """
@@ -146,21 +146,33 @@ def tasks(jobs: int) -> str:
             + "\n" + "\n".join(rows))
 
 
-def tuning(budget: int) -> str:
+def tuning_one(label: str, source: str, dialect: str, budget: int, **inputs) -> list[str]:
+    """Report lines of one `tune(...)` run to CUDA on the GPU (LocalGPU): untuned vs best, every trial.
+    inputs: tune's `sizes` or `args`."""
     from autotune import tune
     from devices import LocalGPU
 
     start = time.perf_counter()
-    result = tune(PLAIN_GEMM.read_text(), "cuda", "cpp", device=LocalGPU("cuda"), budget=budget, strategy="bayes",
-                  sizes={"M": 512, "N": 512, "K": 512}, trials_path=Path("/tmp/xpiler-gpu-trials.jsonl"))
-    lines = [f"plain C gemm -> cuda, M=N=K=512, {budget} trials (bayes) in {time.perf_counter() - start:.0f} s on "
+    result = tune(source, "cuda", dialect, device=LocalGPU("cuda"), budget=budget, strategy="bayes", **inputs,
+                  trials_path=Path(f"/tmp/xpiler-gpu-trials-{dialect}.jsonl"))
+    lines = [f"{label} -> cuda, {budget} trials (bayes) in {time.perf_counter() - start:.0f} s on "
              f"{result.device} ({result.kind}):",
              f"- untuned translation: {result.untuned_time}",
              f"- best ({result.best_config}): {result.best_time}",
              f"- trials: {len(result.trials)}, not verified or failed: {sum(not t.ok for t in result.trials)}"]
-    lines += [f"  - {t.number}: {t.status} {t.config} {t.time_s * 1e3 if t.ok else t.reason[:80]}"
-              for t in result.trials]
-    return "\n".join(lines)
+    return lines + [f"  - {t.number}: {t.status} {t.config} {t.time_s * 1e3 if t.ok else t.reason[:80]}"
+                    for t in result.trials]
+
+
+def tuning(budget: int) -> str:
+    """The plain C gemm (M=N=K=512) and the corpus BANG softmax (bench sizes), each tuned to CUDA."""
+    [bang_softmax] = [path.read_text() for _, name, path in corpus_files("bang") if name == "softmax"]
+    sizes = CASES["softmax"][0]
+    runs = [tuning_one("plain C gemm, M=N=K=512", PLAIN_GEMM.read_text(), "cpp", budget,
+                       sizes={"M": 512, "N": 512, "K": 512}),
+            tuning_one("corpus BANG softmax, " + ", ".join(f"{k}={v}" for k, v in sizes.items()), bang_softmax,
+                       "bang", budget, args=make_args(SPECS["softmax"], sizes))]
+    return "\n\n".join("\n".join(lines) for lines in runs)
 
 
 def main() -> None:
