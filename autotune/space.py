@@ -6,7 +6,8 @@ the identity), perfectly nested pairs fused, serial loops unrolled (factor); the
 and for a thread-block kernel (CUDA/HIP) whether passes/simdize.py moves its thread loops innermost, which
 usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers for it, 256 or 512 bits, and
 which block loop passes/jam.py jams and by how much, among the loops whose jam shares vector loads between the
-copies by the pass's own estimate;
+copies by the pass's own estimate, and which serial loop around SIMD loops it jams, among those whose jam keeps
+the SIMD loops' sums in registers;
 cuda/hip: threads per block; from a BANG source, how many tasks the program runs on).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
@@ -30,7 +31,7 @@ from kernel_ir.detect import detect_dialect
 from kernel_ir.entry import find_entry
 from kernel_ir.ir import Const, For, ForKind, Function, PointerType, ScalarType
 from kernel_ir.parse import parse
-from passes.jam import JamOptions, shared_lane_reads
+from passes.jam import JamOptions, lane_updates_saved, shared_lane_reads
 from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
 from passes.translate import CPU_TUNES, OMP_SCHEDULES, ScheduleStep, TranslateOptions
 
@@ -89,6 +90,9 @@ class LoopForm:
     thread_blocks: bool = False  # it has thread loops of a SIMT block (what simdize reorders)
     tasks: bool = False  # it has the task loop of a BANG program (how many tasks is the caller's choice)
     jam_sites: tuple[str, ...] = ()  # parallel loops whose jam shares vector loads between copies, most first
+    # serial loops (labels on the form simdize and lane_tables print) whose jam keeps SIMD loops' sums in
+    # registers, most saved accesses first
+    serial_jam_sites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,9 +145,12 @@ class SearchSpace:
 
 def loop_form(source: str, source_dialect: str | None = None, entry: str | None = None,
               jams: bool = True) -> tuple[LoopForm, str]:
-    """The candidates of the entry's loop form, and the entry's name; jams: also the block loops worth jamming (a
-    cpp target's knob: they are counted on the simdized form, which takes a simdize run)."""
-    from passes.simdize import simdize
+    """The candidates of the entry's loop form, and the entry's name; jams: also the loops worth jamming (a cpp
+    target's knob: they are counted on the form simdize and lane_tables print with their default options, which
+    takes a run of each; a register tile sized otherwise may print other serial loops, and a site that is not
+    there is refused like any other)."""
+    from passes.lane_tables import lane_tables
+    from passes.simdize import simdize_and_report
     from passes.translate import front_half
 
     module = parse(source, source_dialect or detect_dialect(source))
@@ -152,11 +159,31 @@ def loop_form(source: str, source_dialect: str | None = None, entry: str | None 
     form = analyze_loops(module.function(name))
     if not (jams and form.thread_blocks):
         return form, name
-    simdized = simdize(module)  # the form jam works on in a cpp translation, early exits turned into masks
+    simdized, moved = simdize_and_report(module)  # the form jam works on in a cpp translation
+    if moved:
+        simdized = lane_tables(simdized)
     shares = {site.label: shared_lane_reads(simdized, JamOptions(name, site.var, 2, site.occurrence))
               for site in form.sites if site.parallel}
-    return replace(form, jam_sites=tuple(sorted((label for label in shares if shares[label] > 0),
-                                                key=lambda label: -shares[label]))), name
+    saved = {label: lane_updates_saved(simdized, JamOptions(name, var, 2, occurrence))
+             for label, var, occurrence in _serial_loops(simdized.function(name))}
+    return replace(form, jam_sites=_most_first(shares), serial_jam_sites=_most_first(saved)), name
+
+
+def _serial_loops(fn: Function) -> Iterator[tuple[str, str, int]]:
+    """(label "var@occurrence", var, occurrence) of each serial loop of fn, occurrences counted as find_loop does."""
+    seen: dict[str, int] = {}
+    for match in loops_with_ancestors(fn.body, ()):
+        var = loop_var(match.loop)
+        if var is None:
+            continue
+        occurrence = seen[var] = seen.get(var, -1) + 1
+        if match.loop.kind == ForKind.serial:
+            yield f"{var}@{occurrence}", var, occurrence
+
+
+def _most_first(gains: dict[str, int]) -> tuple[str, ...]:
+    """The labels with a positive gain, the largest first."""
+    return tuple(sorted((label for label in gains if gains[label] > 0), key=lambda label: -gains[label]))
 
 
 def analyze_loops(fn: Function) -> LoopForm:
@@ -215,7 +242,7 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 # ---------------------------------------------------------------------------------------------- knobs ---------
 
 ON_OFF = (True, False)
-JAM_FACTORS = (2, 3, 4)  # block-loop iterations jammed together (passes/jam.py), when a block loop is named
+JAM_FACTORS = (2, 3, 4)  # loop iterations jammed together (passes/jam.py), when a loop is named
 SUM_REGISTERS = (8, 16)  # vector registers a register tile's sums may take: half of AVX2's or of AVX-512's
 TASK_DIMS = (16, 64, 256, 1024, 4096)  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
 # target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
@@ -227,7 +254,7 @@ OPTIMIZATION_KNOBS = {
              Knob("pipeline", ON_OFF)),
 }
 TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "sum_registers",
-                  "cpu_tune", "jam_loop", "jam_factor", "task_dim", "cache", "tile", "tensorize", "pipeline")
+                  "cpu_tune", "jam_loop", "jam_factor", "serial_jam_loop", "serial_jam_factor", "task_dim", "cache", "tile", "tensorize", "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 
@@ -240,6 +267,8 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
                    Knob("sum_registers", SUM_REGISTERS, ordinal=True)) if form.thread_blocks else ()
         jam = (Knob("jam_loop", (None, *form.jam_sites)), Knob("jam_factor", JAM_FACTORS, ordinal=True)) \
             if form.jam_sites else ()
+        jam += (Knob("serial_jam_loop", (None, *form.serial_jam_sites)),
+                Knob("serial_jam_factor", JAM_FACTORS, ordinal=True)) if form.serial_jam_sites else ()
         launch = (Knob("omp_threads", threads, ordinal=True), Knob("omp_schedule", OMP_SCHEDULES), *simdize,
                   Knob("cpu_tune", CPU_TUNES), *jam)
     elif target in ("cuda", "hip"):
@@ -331,8 +360,9 @@ def unroll_within_trip(space: SearchSpace, config: dict) -> str | None:
 
 def jam_factor_needs_loop(space: SearchSpace, config: dict) -> str | None:
     """Without a loop to jam, every jam factor is the same program: only the first is kept."""
-    if "jam_loop" in config and config["jam_loop"] is None and config["jam_factor"] != JAM_FACTORS[0]:
-        return "no loop is jammed: the jam factor changes nothing"
+    for loop, factor in (("jam_loop", "jam_factor"), ("serial_jam_loop", "serial_jam_factor")):
+        if loop in config and config[loop] is None and config[factor] != JAM_FACTORS[0]:
+            return f"no loop is jammed: {factor} changes nothing"
     return None
 
 

@@ -7,7 +7,7 @@ The untuned translation (TranslateOptions()) is always the first trial, so the r
 tuning. The second is the device's preference (`Device.preferred`: the local CPU's cores, scheduling, vector
 width and g++ cost model), where the spaces hold it, so that a small budget does not miss what the hardware is
 known to suit. The third adds what the passes' estimates suggest (`suggested`: the block loop whose jam shares the
-most vector loads), where there is such a loop. Then, until `budget` trials exist for this problem and device
+most vector loads, the serial loop whose jam keeps the most sums in registers), where there is such a loop. Then, until `budget` trials exist for this problem and device
 (resumed trials count), the sequence search (autotune.sequences) picks a pass sequence and its strategy a config;
 each candidate is translated, verified and only then measured (autotune.evaluate), appended to the trial store, and
 reported to `progress`.
@@ -153,9 +153,13 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
 
 
 def suggested(spaces: list[SearchSpace]) -> dict:
-    """What the passes' own estimates suggest: the block loop whose jam shares the most vector loads (none: {})."""
+    """What the passes' own estimates suggest: the block loop whose jam shares the most vector loads, the serial
+    loop whose jam keeps the most sums in registers (none: {})."""
     space = next((s for s in spaces if not s.sequence), None)
-    return {"jam_loop": space.form.jam_sites[0]} if space is not None and space.form.jam_sites else {}
+    if space is None:
+        return {}
+    return {knob: sites[0] for knob, sites in (("jam_loop", space.form.jam_sites),
+                                               ("serial_jam_loop", space.form.serial_jam_sites)) if sites}
 
 
 def preferred_point(spaces: list[SearchSpace], preferred: dict) -> tuple[SearchSpace, dict] | None:

@@ -94,7 +94,10 @@ class TranslateOptions:
     serial loop is computed once, into tables (not a tuning knob: it does not make a loop slower; off, for
     comparison). jam_loop (cpp): a parallel loop, "var" or "var@occurrence" (a CUDA block axis such as "xp_by"),
     unrolled jam_factor times with its copies jammed (passes/jam.py: neighbouring blocks share what they compute
-    alike; conv2d's filters share each input load); None: no jam. task_dim (BANG sources): the tasks (taskDim)
+    alike; conv2d's filters share each input load); None: no jam. serial_jam_loop (cpp): a serial loop around
+    SIMD loops, named the same way on the form simdize and lane_tables print, unrolled serial_jam_factor times with
+    its copies jammed, so the SIMD loops' sums stay in registers across its iterations (conv2d's filter taps `kw`);
+    applied before jam_loop. task_dim (BANG sources): the tasks (taskDim)
     the translation runs the kernel on, a multiple of the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
     threads; verification runs the source on 16 and checks that the translation computes the same.
     """
@@ -116,6 +119,8 @@ class TranslateOptions:
     lane_tables: bool = True  # cpp: what simdize's loops compute the same in every step, once (passes/lane_tables.py)
     jam_loop: str | None = None  # cpp: this parallel loop ("var" or "var@occurrence") unrolled and jammed
     jam_factor: int = 2  # ... by this many iterations (passes/jam.py)
+    serial_jam_loop: str | None = None  # cpp: this serial loop around SIMD loops unrolled and jammed (before jam_loop)
+    serial_jam_factor: int = 3  # ... by this many iterations
     tensorize: bool = True
     pipeline: bool = True
 
@@ -217,12 +222,13 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
             from passes.lane_tables import lane_tables_and_report
             module, tabulated = lane_tables_and_report(module)
             records.append(PassRecord("lane_tables", {}, "; ".join(tabulated) or "no SIMD loop computed once"))
-    if target == "cpp" and options.jam_loop is not None:
-        from passes.jam import JamOptions, jam
-        var, _, occurrence = options.jam_loop.partition("@")
-        jam_options = JamOptions(entry_name, var, options.jam_factor, int(occurrence or 0))
-        module = jam(module, jam_options)
-        records.append(PassRecord("jam", dataclasses.asdict(jam_options)))
+    for loop, factor in ((options.serial_jam_loop, options.serial_jam_factor), (options.jam_loop, options.jam_factor)):
+        if target == "cpp" and loop is not None:
+            from passes.jam import JamOptions, jam
+            var, _, occurrence = loop.partition("@")
+            jam_options = JamOptions(entry_name, var, factor, int(occurrence or 0))
+            module = jam(module, jam_options)
+            records.append(PassRecord("jam", dataclasses.asdict(jam_options)))
 
     # 4. The loop form becomes the target's program model (kernels + launcher, tasks, OpenMP). It comes last
     #    because it is the only step that knows the target.
