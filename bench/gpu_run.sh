@@ -34,6 +34,10 @@ timeout "$seconds" python3 bench/accuracy.py --kernels styles --directions "$dir
 timeout "$seconds" python3 bench/accuracy.py --directions "$directions" --jobs "${JOBS:-8}" --timeout 200 \
     --json "$OUT/accuracy.json" --markdown "$OUT/accuracy.md" > "$OUT/accuracy.log" 2>&1
 wait
+for sweep in accuracy styles; do  # a sweep cut off by its timeout left its rows in JSON, not its table
+    [ -f "$OUT/$sweep.md" ] || [ ! -f "$OUT/$sweep.json" ] || python3 bench/accuracy.py --resume "$OUT/$sweep.json" \
+        --no-run --directions "$directions" $([ $sweep = styles ] && echo --kernels styles) --markdown "$OUT/$sweep.md" > /dev/null
+done
 tail -4 "$OUT/gpu_tests.log"
 for report in accuracy styles gpu_fidelity gpu_timed; do echo "== $report"; tail -25 "$OUT/$report.md"; done
 # At most 8 files come back from a device call: the logs and JSON travel as one archive.
