@@ -5,8 +5,10 @@ round median, default threads). Ratio = numpy time / kernel time.
 
 - `--vary cpu_tune` (the default): under each g++ cost model (TranslateOptions.cpu_tune).
 - `--vary jam`: without a jam, then with the block loop the passes suggest (autotune LoopForm.jam_sites, the one
-  whose copies share the most vector loads) jammed by each factor (TranslateOptions.jam_loop, jam_factor); an
-  operator without such a loop shows only the first.
+  whose copies share the most vector loads) jammed by each factor (TranslateOptions.jam_loop, jam_factor), then
+  the serial loop they suggest (LoopForm.serial_jam_sites, the one whose jam keeps the most sums in registers)
+  jammed by each factor alone and, by 3, with the block loop jammed by each factor (serial_jam_loop,
+  serial_jam_factor); an operator without such loops shows only the first.
 
     python bench/side_by_side.py [--vary cpu_tune|jam] [--ops gemm conv2d_nchw] [--rounds 5]
 """
@@ -33,10 +35,14 @@ def variants(knob: str, source: str, preferred: dict) -> dict[str, TranslateOpti
     """Column label -> the options of that column."""
     if knob == "cpu_tune":
         return {cpu: TranslateOptions(**preferred, cpu_tune=cpu) for cpu in CPU_TUNES}
-    sites = loop_form(source, "cuda")[0].jam_sites
+    form = loop_form(source, "cuda")[0]
+    blocks = {f"jam {site} x{factor}": {"jam_loop": site, "jam_factor": factor}
+              for site in form.jam_sites[:1] for factor in JAM_FACTORS}
+    serial = {f"jam {site} x{factor}": {"serial_jam_loop": site, "serial_jam_factor": factor}
+              for site in form.serial_jam_sites[:1] for factor in JAM_FACTORS}
+    both = {f"{s} + {b}": {**serial[s], **blocks[b]} for s in serial if s.endswith("x3") for b in blocks}
     return {"no jam": TranslateOptions(**preferred),
-            **{f"jam {sites[0]} x{factor}": TranslateOptions(**preferred, jam_loop=sites[0], jam_factor=factor)
-               for factor in JAM_FACTORS if sites}}
+            **{label: TranslateOptions(**preferred, **jams) for label, jams in {**blocks, **serial, **both}.items()}}
 
 
 def row(op: str, device: LocalCPU, knob: str, preferred: dict, rounds: int) -> str:
