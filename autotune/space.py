@@ -7,7 +7,7 @@ and for a thread-block kernel (CUDA/HIP) whether passes/simdize.py moves its thr
 usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers for it, 256 or 512 bits, and
 which block loop passes/jam.py jams and by how much, among the loops whose jam shares vector loads between the
 copies by the pass's own estimate, and which serial loop around SIMD loops it jams, among those whose jam keeps
-the SIMD loops' sums in registers;
+the SIMD loops' sums in registers (the jams in the space without a schedule only: they are named on that form);
 cuda/hip: threads per block; from a BANG source, how many tasks the program runs on).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
@@ -306,7 +306,9 @@ def build_spaces(source: str, target: str, source_dialect: str | None = None, en
     for sequence in sequences:
         knobs = [step_knobs(step, form) for step in sequence]
         if all(knobs):
-            all_knobs = (*itertools.chain(*knobs), *target_knobs(target, form))
+            # the jam sites are named on the unscheduled form: a schedule moves or renames them
+            all_knobs = (*itertools.chain(*knobs), *target_knobs(target, form if not sequence else
+                                                                  replace(form, jam_sites=(), serial_jam_sites=())))
             spaces.append(SearchSpace(tuple(sequence), all_knobs, target, form))
     return spaces
 
