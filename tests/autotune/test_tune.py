@@ -207,6 +207,17 @@ def test_the_jam_the_passes_suggest_is_the_third_trial(tmp_path):
     assert result.trials[2].status == "ok", result.trials[2]
 
 
+def test_the_serial_jam_the_passes_suggest_is_in_the_third_trial(tmp_path):
+    """A tap loop whose jam keeps the block's sums in registers: the third trial jams it, by 3."""
+    from tests.passes.test_jam import TILE_TAPS
+    result = tune(TILE_TAPS, target="cpp", source="cuda", budget=3, strategy="grid", sequences=((),),
+                  device=PreferringDevice(tmp_path / "m.log"), trials_path=tmp_path / "t.jsonl",
+                  sizes={"n": 130, "taps": 5})
+    third = result.trials[2].config
+    assert third["serial_jam_loop"] == "k@0" and third["serial_jam_factor"] == 3, third
+    assert result.trials[2].status == "ok", result.trials[2]
+
+
 def test_a_preference_the_spaces_do_not_hold_adds_no_trial(tmp_path):
     class Unheld(FakeDevice):
         def preferred(self, target: str) -> dict:
