@@ -31,7 +31,7 @@ from kernel_ir.detect import detect_dialect
 from kernel_ir.entry import find_entry
 from kernel_ir.ir import Const, For, ForKind, Function, PointerType, ScalarType
 from kernel_ir.parse import parse
-from passes.jam import JamOptions, lane_updates_saved, shared_lane_reads
+from passes.jam import JamOptions, lane_updated, lane_updates_saved, shared_lane_reads
 from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
 from passes.translate import CPU_TUNES, OMP_SCHEDULES, ScheduleStep, TranslateOptions
 
@@ -93,6 +93,7 @@ class LoopForm:
     # serial loops (labels on the form simdize and lane_tables print) whose jam keeps SIMD loops' sums in
     # registers, most saved accesses first
     serial_jam_sites: tuple[str, ...] = ()
+    serial_jam_sums: int = 0  # the arrays of sums the first serial site updates lane by lane (each a register jammed)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,10 @@ def loop_form(source: str, source_dialect: str | None = None, entry: str | None 
               for site in form.sites if site.parallel}
     saved = {label: lane_updates_saved(simdized, JamOptions(name, var, 2, occurrence))
              for label, var, occurrence in _serial_loops(simdized.function(name))}
-    return replace(form, jam_sites=_most_first(shares), serial_jam_sites=_most_first(saved)), name
+    serial = _most_first(saved)
+    var, occurrence = _at(serial[0]) if serial else ("", 0)
+    sums = len(lane_updated(simdized, JamOptions(name, var, 2, occurrence))) if serial else 0
+    return replace(form, jam_sites=_most_first(shares), serial_jam_sites=serial, serial_jam_sums=sums), name
 
 
 def _serial_loops(fn: Function) -> Iterator[tuple[str, str, int]]:

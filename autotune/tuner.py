@@ -7,7 +7,8 @@ The untuned translation (TranslateOptions()) is always the first trial, so the r
 tuning. The second is the device's preference (`Device.preferred`: the local CPU's cores, scheduling, vector
 width and g++ cost model), where the spaces hold it, so that a small budget does not miss what the hardware is
 known to suit. The third adds what the passes' estimates suggest (`suggested`: the block loop whose jam shares the
-most vector loads, the serial loop whose jam keeps the most sums in registers), where there is such a loop. Then, until `budget` trials exist for this problem and device
+most vector loads, the serial loop whose jam keeps the most sums in registers, with both the block loop jammed as
+far as its copies' sums fit in half the register budget), where there is such a loop. Then, until `budget` trials exist for this problem and device
 (resumed trials count), the sequence search (autotune.sequences) picks a pass sequence and its strategy a config;
 each candidate is translated, verified and only then measured (autotune.evaluate), appended to the trial store, and
 reported to `progress`.
@@ -28,7 +29,7 @@ import numpy as np
 
 from autotune.evaluate import Problem, evaluate
 from autotune.sequences import SequenceSearch
-from autotune.space import SEQUENCES, SearchSpace, build_spaces, untuned_space
+from autotune.space import JAM_FACTORS, SEQUENCES, SearchSpace, build_spaces, untuned_space
 from autotune.strategies import load_strategy
 from autotune.trials import Trial, TrialStore
 from devices import ESTIMATE, Device, Measurement, Repeats, as_device
@@ -136,7 +137,7 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
                 _run(problem, untuned_point, untuned_point.config({}), measuring, trials, store, search, progress,
                      ctrl_c)
             preference = measuring.preferred(target)
-            for wanted in (preference, {**preference, **suggested(spaces)}):
+            for wanted in (preference, {**preference, **suggested(spaces, preference)}):
                 point = preferred_point(spaces, wanted)
                 if point is not None and len(trials) < budget and not any(t.config == point[1] for t in trials):
                     _run(problem, *point, measuring, trials, store, search, progress, ctrl_c)
@@ -152,14 +153,22 @@ def tune(kernel: str, target: str, source: str | None = None, device: str | Devi
     return _result(problem, spaces, untuned_point, trials, measuring, interrupted)
 
 
-def suggested(spaces: list[SearchSpace]) -> dict:
+def suggested(spaces: list[SearchSpace], preference: dict) -> dict:
     """What the passes' own estimates suggest: the block loop whose jam shares the most vector loads, the serial
-    loop whose jam keeps the most sums in registers (none: {})."""
+    loop whose jam keeps the most sums in registers (none: {}). With both, the block loop is jammed as far as its
+    copies' sums fit in half the register tile's budget (the preference's `sum_registers`; the other half holds
+    the loads they share): jammed, each copy keeps its own sums in registers."""
     space = next((s for s in spaces if not s.sequence), None)
     if space is None:
         return {}
-    return {knob: sites[0] for knob, sites in (("jam_loop", space.form.jam_sites),
-                                               ("serial_jam_loop", space.form.serial_jam_sites)) if sites}
+    form = space.form
+    wanted = {knob: sites[0] for knob, sites in (("jam_loop", form.jam_sites),
+                                                 ("serial_jam_loop", form.serial_jam_sites)) if sites}
+    if len(wanted) == 2:
+        budget = preference.get("sum_registers", TranslateOptions.sum_registers) // 2
+        wanted["jam_factor"] = max((f for f in JAM_FACTORS if f * form.serial_jam_sums <= budget),
+                                   default=JAM_FACTORS[0])
+    return wanted
 
 
 def preferred_point(spaces: list[SearchSpace], preferred: dict) -> tuple[SearchSpace, dict] | None:

@@ -151,9 +151,20 @@ def lane_updates_saved(module: Module, options: JamOptions) -> int:
     updated = stored_names(original.body) - declared_names(original.body)
     step = find_loop(function_of(jammed, options.function), options.loop, options.occurrence).loop.body.body[0]
     assert isinstance(step, If)
-    count = _counter(lambda s: sum(1 for n in walk(s) if isinstance(n, Index) and root_name(n) in updated
-                                   and _outermost(n, s)))
+    count = _counter(lambda simple: sum(1 for s in simple for n in walk(s)
+                                        if isinstance(n, Index) and root_name(n) in updated and _outermost(n, s)))
     return options.factor * count(original.body) - count(step.then)
+
+
+def lane_updated(module: Module, options: JamOptions) -> frozenset[str]:
+    """The arrays of sums a serial loop's iterations update lane by lane (empty when it does not jam)."""
+    fn = function_of(module, options.function)
+    loop = find_loop(fn, options.loop, options.occurrence).loop
+    try:
+        return _lane_updates(fn, loop.body, options.loop, declared_names(loop.body)) \
+            if loop.kind == ForKind.serial else frozenset()
+    except PassRefused:
+        return frozenset()
 
 
 def _outermost(index: Index, statement: Stmt) -> bool:
@@ -161,9 +172,10 @@ def _outermost(index: Index, statement: Stmt) -> bool:
     return not any(isinstance(n, Index) and n.base is index for n in walk(statement))
 
 
-def _counter(simple: Callable[[Stmt], int]) -> Callable[[Block], int]:
-    """Counts `simple` over a block's statements, a jammed versioned `if` as its jammed branch and each copy's
-    other branch (what runs when the copies' conditions agree)."""
+def _counter(simple: Callable[[list[Stmt]], int]) -> Callable[[Block], int]:
+    """A count over a block: `simple` of each statement list's simple statements, plus the count of each block,
+    loop body and `if` branch in it; a jammed versioned `if` counts its jammed branch and each copy's other branch
+    (what runs when the copies' conditions agree)."""
     def count(block: Block) -> int:
         total = 0
         for s in block.body:
@@ -173,9 +185,7 @@ def _counter(simple: Callable[[Stmt], int]) -> Callable[[Block], int]:
                 total += count(s.then) + (count(s.otherwise) if s.otherwise else 0)
             elif isinstance(s, (Block, For)):
                 total += count(s if isinstance(s, Block) else s.body)
-            else:
-                total += simple(s)
-        return total
+        return total + simple([s for s in block.body if not isinstance(s, (If, Block, For))])
     return count
 
 
@@ -190,23 +200,15 @@ def _lane_reads(body: Block, pointers: set[str]) -> int:
 
     pointers = pointers | {d.name for d in walk(body) if isinstance(d, Decl) and isinstance(d.type, PointerType)}
 
-    def count(block: Block) -> int:
-        alike: set[Node] = set()
-        total = 0
-        for s in block.body:
-            if isinstance(s, If) and _versioned(s):  # the jammed branch, and each copy's own other branch
-                total += count(s.then) + sum(count(t.otherwise) for t in s.otherwise.body if t.otherwise)
-            elif isinstance(s, If):
-                total += count(s.then) + (count(s.otherwise) if s.otherwise else 0)
-            elif isinstance(s, (Block, For)):
-                total += count(s if isinstance(s, Block) else s.body)
-            else:
-                stores = {id(t) for t in store_targets(s)}
-                alike.update(n for n in walk(s) if isinstance(n, Index) and id(n) not in stores
-                             and root_name(n) in pointers and names_in(n.index) & lanes)
-        return total + len(alike)
+    def alike(simple: list[Stmt]) -> int:
+        reads: set[Node] = set()
+        for s in simple:
+            stores = {id(t) for t in store_targets(s)}
+            reads.update(n for n in walk(s) if isinstance(n, Index) and id(n) not in stores
+                         and root_name(n) in pointers and names_in(n.index) & lanes)
+        return len(reads)
 
-    return count(body)
+    return _counter(alike)(body)
 
 
 def _versioned(s: If) -> bool:
@@ -437,4 +439,4 @@ def _pure_functions(module: Module) -> set[str]:
     return pure
 
 
-__all__ = ["JamOptions", "jam", "lane_updates_saved", "shared_lane_reads"]
+__all__ = ["JamOptions", "jam", "lane_updated", "lane_updates_saved", "shared_lane_reads"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import passes.verify
-from autotune import tune
+from autotune import build_spaces, tune
 from autotune.trials import TrialStore
 from devices import Repeats
 from tests.autotune.fake_device import FakeDevice
@@ -216,6 +216,18 @@ def test_the_serial_jam_the_passes_suggest_is_in_the_third_trial(tmp_path):
     third = result.trials[2].config
     assert third["serial_jam_loop"] == "k@0" and third["serial_jam_factor"] == 3, third
     assert result.trials[2].status == "ok", result.trials[2]
+
+
+def test_with_both_jams_the_block_loop_is_jammed_as_far_as_its_sums_fit_half_the_registers():
+    """conv2d: one array of sums per filter, kept in registers by the tap jam: 4 filters fit half of AVX2's 8-register
+    tile budget, 2 fit half of 4."""
+    from autotune.tuner import suggested
+    source = (Path(__file__).resolve().parents[1] / "corpus" / "cuda" / "conv2d_nchw.cu").read_text()
+    spaces = build_spaces(source, "cpp", "cuda", sequences=((),))
+    assert spaces[0].form.serial_jam_sums == 1
+    assert suggested(spaces, {"sum_registers": 8}) == {"jam_loop": "xp_by@0", "serial_jam_loop": "kw@1",
+                                                       "jam_factor": 4}
+    assert suggested(spaces, {"sum_registers": 4})["jam_factor"] == 2
 
 
 def test_a_preference_the_spaces_do_not_hold_adds_no_trial(tmp_path):
