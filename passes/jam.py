@@ -83,9 +83,9 @@ def jam(module: Module, options: JamOptions) -> Module:
     if written_names(loop.body) - local - {view.var}:
         raise PassRefused(ILLEGAL, f"the body of the loop over {view.var!r} assigns "
                           f"{', '.join(sorted(written_names(loop.body) - local))}, declared outside it")
-    # the arrays a serial loop's iterations update lane by lane (a parallel loop's copies conflict nowhere)
-    updated = frozenset() if loop.kind == ForKind.parallel else _lane_updates(fn, loop.body, view.var, local)
     pure = PURE_CALLS | _pure_functions(module)
+    # the arrays a serial loop's iterations update lane by lane (a parallel loop's copies conflict nowhere)
+    updated = frozenset() if loop.kind == ForKind.parallel else _lane_updates(fn, loop.body, view.var, local, pure)
     decls = [d for d in walk(loop.body) if isinstance(d, Decl)]
     # memory a pointer or reference declared in the body may reach: each copy has its own
     handles = {d.name for d in decls if isinstance(d.type, (PointerType, ReferenceType))}
@@ -161,8 +161,8 @@ def lane_updated(module: Module, options: JamOptions) -> frozenset[str]:
     fn = function_of(module, options.function)
     loop = find_loop(fn, options.loop, options.occurrence).loop
     try:
-        return _lane_updates(fn, loop.body, options.loop, declared_names(loop.body)) \
-            if loop.kind == ForKind.serial else frozenset()
+        return _lane_updates(fn, loop.body, options.loop, declared_names(loop.body),
+                             PURE_CALLS | _pure_functions(module)) if loop.kind == ForKind.serial else frozenset()
     except PassRefused:
         return frozenset()
 
@@ -376,17 +376,23 @@ def _keep_order(statements: tuple[Stmt, ...], updated: frozenset[str]) -> None:
                                   "would run before those of the iteration before it")
 
 
-def _lane_updates(fn: Function, body: Block, var: str, local: set[str]) -> frozenset[str]:
+def _lane_updates(fn: Function, body: Block, var: str, local: set[str], pure: set[str] | frozenset[str]
+                  ) -> frozenset[str]:
     """The arrays a serial loop's body updates, when they are updated lane by lane: local arrays only ever
     indexed (nothing else reaches them), declared outside the body, read and written only inside SIMD loops, at
-    `[lane]` of the innermost one behind subscripts the iteration does not choose. Refuses (XP532) otherwise:
-    jammed, the iterations' updates could then reach one element in another order."""
+    `[lane]` of the innermost one behind subscripts the iteration does not choose; and nothing else has an effect
+    (no store through a pointer expression, no call of an impure function). Refuses (XP532) otherwise: jammed,
+    the iterations' effects could then happen in another order."""
     def refuse(why: str) -> PassRefused:
         return PassRefused(ILLEGAL, f"the loop over {var!r} is serial and {why}: its iterations' copies cannot "
                            "be jammed")
 
     if any(isinstance(d.type, (ArrayType, PointerType, ReferenceType)) for d in walk(body) if isinstance(d, Decl)):
         raise refuse("its body declares arrays, pointers or references")
+    if any(root_name(t) is None for t in store_targets(body)):
+        raise refuse("stores through a pointer expression")
+    if any(isinstance(n, Call) and n.name not in pure or isinstance(n, (MethodCall, RawExpr)) for n in walk(body)):
+        raise refuse("calls a function that may have effects")
     updated = frozenset(stored_names(body) - local)
     private = types_and_private_arrays(fn)[1]
     if updated - private:

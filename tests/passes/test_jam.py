@@ -130,6 +130,13 @@ def test_jammed_taps_add_each_lanes_terms_in_order(factor: int) -> None:
     # a lane reads its neighbour's sum
     ("""#pragma omp simd
         for (int t = 1; t < 64; ++t) acc[t] += acc[t - 1] * wk;""", "one element per SIMD lane"),
+    # a sum reached through its address: what stores through it is not seen as a store to the sums
+    ("""#pragma omp simd
+        for (int t = 0; t < 64; ++t) *(&acc[t]) += wk;""", "pointer expression"),
+    # an effect the pass cannot see into, which the jam would reorder between taps
+    ("""printf("%f", wk);
+        #pragma omp simd
+        for (int t = 0; t < 64; ++t) acc[t] += wk;""", "may have effects"),
 ])
 def test_a_serial_jam_that_could_reorder_a_sums_updates_is_refused(update: str, why: str) -> None:
     with pytest.raises(PassRefused) as refused:
