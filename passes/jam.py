@@ -36,7 +36,8 @@ it in a register (1.4x on conv2d, session 16). Each lane's sum still adds its te
 result is bit for bit the same. What makes it legal, checked (else XP532):
 - every array the body stores to is a local array only ever indexed (no pointer reaches it), declared outside
   the body, and read or written only inside SIMD loops, at `[lane]` of the innermost one, behind subscripts the
-  iteration does not choose: one element per lane;
+  iteration does not choose: one element per lane; nothing else has an effect (no store through a pointer
+  expression, no call of a function that may have one);
 - the copies' SIMD loops with the same header are fused (each lane's element is touched by that lane alone);
   any other loop or `if` that touches those arrays, or whose header reads them, keeps its copies apart, and
   statements that touch one array are never moved past each other (the jammed order keeps each array's
