@@ -258,7 +258,8 @@ OPTIMIZATION_KNOBS = {
              Knob("pipeline", ON_OFF)),
 }
 TARGET_OPTIONS = ("block_size", "omp_threads", "omp_schedule", "simdize", "vector_width", "sum_registers",
-                  "cpu_tune", "jam_loop", "jam_factor", "serial_jam_loop", "serial_jam_factor", "task_dim", "cache", "tile", "tensorize", "pipeline")
+                  "cpu_tune", "jam_loop", "jam_factor", "serial_jam_loop", "serial_jam_factor", "task_dim", "cache",
+                  "tile", "tensorize", "pipeline")
 NEEDS_CACHE_TILES = ("bang", "cuda", "hip")  # targets whose tensorize and pipeline work on the tiles cache makes
 
 

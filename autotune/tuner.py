@@ -8,10 +8,10 @@ tuning. The second is the device's preference (`Device.preferred`: the local CPU
 width and g++ cost model), where the spaces hold it, so that a small budget does not miss what the hardware is
 known to suit. The third adds what the passes' estimates suggest (`suggested`: the block loop whose jam shares the
 most vector loads, the serial loop whose jam keeps the most sums in registers, with both the block loop jammed as
-far as its copies' sums fit in half the register budget), where there is such a loop. Then, until `budget` trials exist for this problem and device
-(resumed trials count), the sequence search (autotune.sequences) picks a pass sequence and its strategy a config;
-each candidate is translated, verified and only then measured (autotune.evaluate), appended to the trial store, and
-reported to `progress`.
+far as its copies' sums fit in half the register budget), where there is such a loop. Then, until `budget` trials
+exist for this problem and device (resumed trials count), the sequence search (autotune.sequences) picks a pass
+sequence and its strategy a config; each candidate is translated, verified and only then measured
+(autotune.evaluate), appended to the trial store, and reported to `progress`.
 Ctrl-C (KeyboardInterrupt) stops after the finished trials: the result holds them and the store kept them; the
 trial in flight is dropped, never stored half-done.
 """

@@ -149,7 +149,7 @@ def lane_updates_saved(module: Module, options: JamOptions) -> int:
         jammed = jam(module, options)
     except PassRefused:
         return 0
-    updated = stored_names(original.body) - declared_names(original.body)
+    updated = lane_updated(module, options)
     step = find_loop(function_of(jammed, options.function), options.loop, options.occurrence).loop.body.body[0]
     assert isinstance(step, If)
     count = _counter(lambda simple: sum(1 for s in simple for n in walk(s)
