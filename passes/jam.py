@@ -349,8 +349,10 @@ def _sums_in_registers(loop: For, updated: frozenset[str], types: dict[str, Node
         users = [s for s in statements if name in names_in(s)]
         first = users[0]
         element_type = types.get(name)
-        for _ in range(sum(1 for n in walk(element) if isinstance(n, Index))):
+        chain = element
+        while isinstance(chain, Index):  # one array dimension per subscript of the element's own chain
             element_type = element_type.element if isinstance(element_type, ArrayType) else None
+            chain = chain.base
         if len(users) < 2 or not (isinstance(first, Assign) and first.target == element) \
                 or not isinstance(element_type, ScalarType):
             continue
@@ -392,7 +394,7 @@ def _lane_updates(fn: Function, body: Block, var: str, local: set[str], pure: se
         raise refuse("its body declares arrays, pointers or references")
     if any(root_name(t) is None for t in store_targets(body)):
         raise refuse("stores through a pointer expression")
-    if any(isinstance(n, Call) and n.name not in pure or isinstance(n, (MethodCall, RawExpr)) for n in walk(body)):
+    if _calls_impure(body, pure):
         raise refuse("calls a function that may have effects")
     updated = frozenset(stored_names(body) - local)
     private = types_and_private_arrays(fn)[1]
@@ -426,9 +428,13 @@ def _header(loop: For) -> tuple:
 def _runs_once(s: Stmt, local: set[str], pure: frozenset[str] | set[str]) -> bool:
     """A statement the same in every copy runs once when it stores only to the body's locals and calls only pure
     functions (a store to memory or another call may be an update each iteration makes)."""
-    return all(root_name(t) in local for t in store_targets(s)) and not any(
-        isinstance(n, Call) and n.name not in pure or isinstance(n, (MethodCall, RawExpr, RawStmt, Verbatim))
-        for n in walk(s))
+    return all(root_name(t) in local for t in store_targets(s)) and not _calls_impure(s, pure)
+
+
+def _calls_impure(node: Node, pure: frozenset[str] | set[str]) -> bool:
+    """node calls a function outside `pure`, a method, or code kept as text (any of which may have effects)."""
+    return any(isinstance(n, Call) and n.name not in pure or isinstance(n, (MethodCall, RawExpr, RawStmt, Verbatim))
+               for n in walk(node))
 
 
 def _pure_functions(module: Module) -> set[str]:
