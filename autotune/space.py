@@ -33,6 +33,7 @@ from kernel_ir.ir import Const, For, ForKind, Function, PointerType, ScalarType
 from kernel_ir.parse import parse
 from passes.jam import JamOptions, lane_updated, lane_updates_saved, shared_lane_reads
 from passes.loops import canonical, int_variables, loop_var, loops_with_ancestors, single_for
+from passes.retile import TileConstants, tile_constants
 from passes.translate import CPU_TUNES, OMP_SCHEDULES, ScheduleStep, TranslateOptions
 
 SPLIT_FACTORS = (4, 8, 16, 32, 64)
@@ -47,11 +48,13 @@ UNTUNED = "untuned"  # the name of the space holding only TranslateOptions() (al
 
 @dataclass(frozen=True)
 class Knob:
-    """One discrete parameter. ordinal: values are ordered numbers (the Bayesian surrogate may interpolate)."""
+    """One discrete parameter. ordinal: values are ordered numbers (the Bayesian surrogate may interpolate).
+    default: the value the untuned translation has, where TranslateOptions has no field of the knob's name."""
 
     name: str
     values: tuple
     ordinal: bool = False
+    default: object = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class LoopForm:
     # registers, most saved accesses first
     serial_jam_sites: tuple[str, ...] = ()
     serial_jam_sums: int = 0  # the arrays of sums the first serial site updates lane by lane (each a register jammed)
+    tiles: TileConstants = TileConstants((), ())  # the source's tile-size constants (passes/retile.py)
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,9 @@ class SearchSpace:
     def options(self, config: dict) -> TranslateOptions:
         steps = tuple(STEP_BUILDERS[name](config) for name in self.sequence)
         target_knobs = {k: config[k] for k in TARGET_OPTIONS if k in config}
-        return TranslateOptions(schedule=steps, **target_knobs)
+        constants = tuple((c.name, value) for c in self.form.tiles.constants
+                          if (value := config.get(CONSTANT + c.name, c.value)) != c.value)
+        return TranslateOptions(schedule=steps, constants=constants, **target_knobs)
 
 
 # ---------------------------------------------------------------------------------------------- loop form ---
@@ -154,10 +160,11 @@ def loop_form(source: str, source_dialect: str | None = None, entry: str | None 
     from passes.simdize import simdize_and_report
     from passes.translate import front_half
 
-    module = parse(source, source_dialect or detect_dialect(source))
+    dialect = source_dialect or detect_dialect(source)
+    module = parse(source, dialect)
     name = find_entry(module, entry).name
     module, _ = front_half(module)
-    form = analyze_loops(module.function(name))
+    form = replace(analyze_loops(module.function(name)), tiles=tile_constants(source, dialect))
     if not (jams and form.thread_blocks):
         return form, name
     simdized, moved = simdize_and_report(module)  # the form jam works on in a cpp translation
@@ -248,7 +255,9 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 ON_OFF = (True, False)
 JAM_FACTORS = (2, 3, 4)  # loop iterations jammed together (passes/jam.py), when a loop is named
 SUM_REGISTERS = (8, 16)  # vector registers a register tile's sums may take: half of AVX2's or of AVX-512's
-TASK_DIMS = (16, 64, 256, 1024, 4096)  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
+TASK_DIMS = (16, 64, 256, 1024, 4096)
+CONSTANT = "constant:"  # knob name prefix of a tile constant: "constant:BK" (values: half, same, 2x, 4x)
+TILE_BYTES = 64 * 1024  # what retiled arrays may take in all (tiles_fit_on_chip), unless the source's take more  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
 # target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
 OPTIMIZATION_KNOBS = {
     "cpp": (Knob("tensorize", ON_OFF),),
@@ -281,7 +290,9 @@ def target_knobs(target: str, form: LoopForm) -> tuple[Knob, ...]:
     else:
         launch = ()
     tasks = (Knob("task_dim", TASK_DIMS, ordinal=True),) if form.tasks else ()
-    return launch + tasks + OPTIMIZATION_KNOBS.get(target, ())
+    tiles = tuple(Knob(CONSTANT + c.name, tuple(sorted({max(c.value // 2, 1), c.value, 2 * c.value, 4 * c.value})),
+                       ordinal=True, default=c.value) for c in form.tiles.constants)
+    return launch + tasks + tiles + OPTIMIZATION_KNOBS.get(target, ())
 
 
 def step_knobs(step: str, form: LoopForm) -> tuple[Knob, ...]:
@@ -312,8 +323,8 @@ def build_spaces(source: str, target: str, source_dialect: str | None = None, en
         knobs = [step_knobs(step, form) for step in sequence]
         if all(knobs):
             # the jam sites are named on the unscheduled form: a schedule moves or renames them
-            all_knobs = (*itertools.chain(*knobs), *target_knobs(target, form if not sequence else
-                                                                  replace(form, jam_sites=(), serial_jam_sites=())))
+            all_knobs = (*itertools.chain(*knobs), *target_knobs(target, form if not sequence else replace(
+                form, jam_sites=(), serial_jam_sites=(), tiles=TileConstants((), ()))))
             spaces.append(SearchSpace(tuple(sequence), all_knobs, target, form))
     return spaces
 
@@ -425,9 +436,23 @@ def register_tile_needs_simdize(space: SearchSpace, config: dict) -> str | None:
     return f"sum_registers {registers} without simdize: no register tile to size"
 
 
+def tiles_fit_on_chip(space: SearchSpace, config: dict) -> str | None:
+    """Retiled arrays must fit where the source's own did: a GPU block's shared memory or an NRAM buffer holds
+    at most tens of KiB, and on a CPU the block's tiles are meant for the L1/L2 caches. The bound is
+    TILE_BYTES or the source's own bytes, whichever is larger."""
+    tiles = space.form.tiles
+    values = {c.name: config[CONSTANT + c.name] for c in tiles.constants if CONSTANT + c.name in config}
+    if not values:
+        return None
+    limit = max(TILE_BYTES, tiles.bytes_at({}))
+    if (size := tiles.bytes_at(values)) > limit:
+        return f"tiles of {size} bytes with {values} exceed the {limit} bytes the source's tiles may grow to"
+    return None
+
+
 CONSTRAINTS: tuple[Callable[[SearchSpace, dict], str | None], ...] = (
     factor_within_trip, peel_needs_tail, unroll_within_trip, jam_factor_needs_loop, optimizations_need_cache,
-    tile_fits_nram, register_tile_needs_simdize)
+    tile_fits_nram, register_tile_needs_simdize, tiles_fit_on_chip)
 
 
 def untuned_space(target: str) -> SearchSpace:

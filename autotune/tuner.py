@@ -29,7 +29,7 @@ import numpy as np
 
 from autotune.evaluate import Problem, evaluate
 from autotune.sequences import SequenceSearch
-from autotune.space import JAM_FACTORS, SEQUENCES, SearchSpace, build_spaces, untuned_space
+from autotune.space import CONSTANT, JAM_FACTORS, SEQUENCES, SearchSpace, build_spaces, untuned_space
 from autotune.strategies import load_strategy
 from autotune.trials import Trial, TrialStore
 from devices import ESTIMATE, Device, Measurement, Repeats, as_device
@@ -157,7 +157,10 @@ def suggested(spaces: list[SearchSpace], preference: dict) -> dict:
     """What the passes' own estimates suggest: the block loop whose jam shares the most vector loads, the serial
     loop whose jam keeps the most sums in registers (none: {}). With both, the block loop is jammed as far as its
     copies' sums fit in half the register tile's budget (the preference's `sum_registers`; the other half holds
-    the loads they share): jammed, each copy keeps its own sums in registers."""
+    the loads they share): jammed, each copy keeps its own sums in registers. And the source's slab constants
+    (the tile sizes that size only a block's staged tiles, gemm's BK) as deep as those tiles fit the
+    preference's `l1d_bytes`: on a CPU one core runs a block's steps one after another, so a deeper slab does
+    the same work in fewer steps, each reloading the register tile's sums once (gemm: BK 16 -> 64)."""
     space = next((s for s in spaces if not s.sequence), None)
     if space is None:
         return {}
@@ -168,7 +171,18 @@ def suggested(spaces: list[SearchSpace], preference: dict) -> dict:
         budget = preference.get("sum_registers", TranslateOptions.sum_registers) // 2
         wanted["jam_factor"] = max((f for f in JAM_FACTORS if f * form.serial_jam_sums <= budget),
                                    default=JAM_FACTORS[0])
-    return wanted
+    return {**wanted, **_deeper_slabs(space, preference.get("l1d_bytes"))}
+
+
+def _deeper_slabs(space: SearchSpace, cache_bytes: int | None) -> dict:
+    """The slab constants scaled by the largest factor their knobs offer whose staged tiles fit `cache_bytes`."""
+    slabs = space.form.tiles.slabs()
+    if not slabs or not cache_bytes:
+        return {}
+    fitting = [values for scale in (4, 2) if all(space.knob(CONSTANT + c.name) is not None and c.value * scale
+                                                   in space.knob(CONSTANT + c.name).values for c in slabs)
+               and space.form.tiles.bytes_at(values := {c.name: c.value * scale for c in slabs}, True) <= cache_bytes]
+    return {CONSTANT + name: value for name, value in fitting[0].items()} if fitting else {}
 
 
 def preferred_point(spaces: list[SearchSpace], preferred: dict) -> tuple[SearchSpace, dict] | None:
@@ -181,7 +195,7 @@ def preferred_point(spaces: list[SearchSpace], preferred: dict) -> tuple[SearchS
               if (knob := space.knob(name)) is not None and value in knob.values}
     if not wanted:
         return None
-    untuned = asdict(TranslateOptions())
+    untuned = {**{k.name: k.default for k in space.knobs if k.default is not None}, **asdict(TranslateOptions())}
     points = [p for p in space.points() if all(p[name] == value for name, value in wanted.items())]
     if not points:
         return None

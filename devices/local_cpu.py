@@ -53,6 +53,24 @@ def cost_model_preference(vendor: str | None) -> dict:
     return {"cpu_tune": "skylake"} if vendor == "AuthenticAMD" else {}
 
 
+@functools.cache
+def l1d_bytes() -> int | None:
+    """The level-1 data cache of one core, as sysfs describes cpu0's caches (None where it does not)."""
+    root = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for index in sorted(os.listdir(root)):
+            def read(name: str) -> str:
+                with open(os.path.join(root, index, name)) as f:
+                    return f.read().strip()
+            if read("level") == "1" and read("type") in ("Data", "Unified"):
+                size = read("size")
+                scale = {"K": 1024, "M": 1024 * 1024}.get(size[-1:], 1)
+                return int(size.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def cpu_name() -> str:
     """'<model> x<cores>': trials measured on another CPU model or core count are another device's."""
     return f"{_cpuinfo('model name') or platform.processor() or platform.machine()} x{os.cpu_count()}"
@@ -71,11 +89,13 @@ class LocalCPU(Device):
         holds the others up less: the tuner chose it for 3 of the 5 multi-threaded operators of
         bench/cpp_vs_numpy.py on a 2-core EPYC VM, and gemm ran 2.5-2.9 ms with it against 3.1-3.5 static), and
         simdize's sizes for its vector registers (vector_preference) and g++'s cost model for its vendor's cores
-        (cost_model_preference)."""
+        (cost_model_preference). Not a knob: `l1d_bytes`, one core's data cache, which a block's staged tiles
+        may fill (autotune.tuner.suggested deepens a slab that far)."""
         if target != "cpp":
             return {}
+        cache = {"l1d_bytes": size} if (size := l1d_bytes()) else {}
         return {"omp_threads": os.cpu_count() or 1, "omp_schedule": "guided", **vector_preference(cpu_flags()),
-                **cost_model_preference(cpu_vendor())}
+                **cost_model_preference(cpu_vendor()), **cache}
 
     def measure(self, job: MeasureJob) -> Measurement:
         if job.dialect != "cpp":

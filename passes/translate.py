@@ -97,7 +97,9 @@ class TranslateOptions:
     alike; conv2d's filters share each input load); None: no jam. serial_jam_loop (cpp): a serial loop around
     SIMD loops, named the same way on the form simdize and lane_tables print, unrolled serial_jam_factor times with
     its copies jammed, so the SIMD loops' sums stay in registers across its iterations (conv2d's filter taps `kw`);
-    applied before jam_loop. task_dim (BANG sources): the tasks (taskDim)
+    applied before jam_loop. constants: the source's tile-size constants (`#define BK 16`, `constexpr int BM = 64;`)
+    set to these values before anything else (passes/retile.py: a deeper k slab keeps a register tile's sums in
+    registers longer); the translation is still verified against the source as written. task_dim (BANG sources): the tasks (taskDim)
     the translation runs the kernel on, a multiple of the 4 cores of a cluster. A BANG program leaves that number to its caller, and 16 tasks become 16 GPU
     threads; verification runs the source on 16 and checks that the translation computes the same.
     """
@@ -110,6 +112,7 @@ class TranslateOptions:
     sum_registers: int = 16
     cpu_tune: str = "native"
     task_dim: int = 16
+    constants: tuple[tuple[str, int], ...] = ()
     # target optimizations after bind (each skipped, with its reason recorded, when it does not apply):
     # cache: stage tiles of `tile` iterations on chip; tensorize: vector/matrix intrinsics on them;
     # pipeline: double-buffer the tiles' loads
@@ -197,9 +200,14 @@ def translate(source: str, target: str, source_dialect: str | None = None, entry
     dialect = source_dialect or detect_dialect(source)
     if dialect not in DIALECTS:
         raise XpilerError("XP001", f"unknown source dialect {dialect!r}", hint=f"use one of {', '.join(DIALECTS)}")
+    records: list[PassRecord] = []
+    if options.constants:
+        from passes.retile import retile
+        source = retile(source, dict(options.constants))
+        records.append(PassRecord("retile", dict(options.constants)))
     module = parse(source, dialect)
     entry_name = find_entry(module, entry).name
-    records: list[PassRecord] = [PassRecord("parse", {"dialect": dialect}, f"entry {entry_name}")]
+    records.append(PassRecord("parse", {"dialect": dialect}, f"entry {entry_name}"))
 
     module, front_records = front_half(module, options.task_dim)
     records.extend(front_records)

@@ -218,6 +218,43 @@ def test_the_serial_jam_the_passes_suggest_is_in_the_third_trial(tmp_path):
     assert result.trials[2].status == "ok", result.trials[2]
 
 
+# each block stages a slab of x in shared memory; SLAB sizes only that staged tile
+SLAB_GEMV = """
+#define SLAB 32
+__global__ void gemv_slabs(const float* A, const float* x, float* y, int rows, int cols) {
+    __shared__ float xs[SLAB];
+    const int r = blockIdx.x * blockDim.x + threadIdx.x;
+    float sum = 0.0f;
+    for (int c0 = 0; c0 < cols; c0 += SLAB) {
+        for (int c = threadIdx.x; c < SLAB; c += blockDim.x) xs[c] = c0 + c < cols ? x[c0 + c] : 0.0f;
+        __syncthreads();
+        if (r < rows)
+            for (int c = 0; c < SLAB && c0 + c < cols; ++c) sum += A[r * cols + c0 + c] * xs[c];
+        __syncthreads();
+    }
+    if (r < rows) y[r] = sum;
+}
+
+extern "C" void gemv(const float* A, const float* x, float* y, int rows, int cols) {
+    gemv_slabs<<<(rows + 63) / 64, 64>>>(A, x, y, rows, cols);
+}
+"""
+
+
+def test_the_slab_the_cache_holds_is_in_the_third_trial(tmp_path):
+    """A device whose data cache holds 512 bytes: the third trial stages x in slabs of 128 floats, verified."""
+    class SmallCache(PreferringDevice):
+        def preferred(self, target: str) -> dict:
+            return {**super().preferred(target), "l1d_bytes": 512}
+
+    result = tune(SLAB_GEMV, target="cpp", source="cuda", budget=3, strategy="grid", sequences=((),),
+                  device=SmallCache(tmp_path / "m.log"), trials_path=tmp_path / "t.jsonl",
+                  sizes={"rows": 70, "cols": 300})
+    third = result.trials[2]
+    assert third.config["constant:SLAB"] == 128 and third.status == "ok", third
+    assert result.trials[1].config["constant:SLAB"] == 32  # the preference keeps the source's own
+
+
 def test_with_both_jams_the_block_loop_is_jammed_as_far_as_its_sums_fit_half_the_registers():
     """conv2d: one array of sums per filter, kept in registers by the tap jam: 4 filters fit half of AVX2's 8-register
     tile budget, 2 fit half of 4."""
