@@ -8,7 +8,9 @@ usually vectorizes it and sometimes does not pay, and the SIMD width g++ prefers
 which block loop passes/jam.py jams and by how much, among the loops whose jam shares vector loads between the
 copies by the pass's own estimate, and which serial loop around SIMD loops it jams, among those whose jam keeps
 the SIMD loops' sums in registers (the jams in the space without a schedule only: they are named on that form);
-cuda/hip: threads per block; from a BANG source, how many tasks the program runs on).
+cuda/hip: threads per block; from a BANG source, how many tasks the program runs on). For every target, in the
+space without a schedule: the source's tile-size constants (passes/retile.py, at most 3: half, the same, 2x, 4x),
+constrained to arrays of at most TILE_BYTES in all (or the source's own, if larger).
 
 One space per pass sequence ("untuned" = TranslateOptions() untouched, "no-schedule" = target knobs only, then
 split, reorder, fuse, reorder+split, unroll),

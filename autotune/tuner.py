@@ -8,7 +8,8 @@ tuning. The second is the device's preference (`Device.preferred`: the local CPU
 width and g++ cost model), where the spaces hold it, so that a small budget does not miss what the hardware is
 known to suit. The third adds what the passes' estimates suggest (`suggested`: the block loop whose jam shares the
 most vector loads, the serial loop whose jam keeps the most sums in registers, with both the block loop jammed as
-far as its copies' sums fit in half the register budget), where there is such a loop. Then, until `budget` trials
+far as its copies' sums fit in half the register budget, and the source's slab constants as deep as their staged
+tiles fit the device's L1 data cache), where there is such a loop or constant. Then, until `budget` trials
 exist for this problem and device (resumed trials count), the sequence search (autotune.sequences) picks a pass
 sequence and its strategy a config; each candidate is translated, verified and only then measured
 (autotune.evaluate), appended to the trial store, and reported to `progress`.

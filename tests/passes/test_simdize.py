@@ -808,6 +808,38 @@ def test_tile_loads_run_without_bounds_tests_where_the_whole_tile_is_inside():
         assert_same(print_cuda_loop_form(before), after, "gemm", gemm_args(*sizes))
 
 
+# a 16 x 4 block stages 256 floats shared out over its threads, then each row of threads scales by its own row
+STAGED_ROWS = """
+#include <cuda_runtime.h>
+__global__ void staged_rows_kernel(const float* x, float* y) {
+    __shared__ float tile[256];
+    const float* block = x + blockIdx.x * 256;
+    for (int e = threadIdx.y * 16; e < 256; e += 64) tile[e + threadIdx.x] = block[e + threadIdx.x] * 2.0f;
+    __syncthreads();
+    for (int e = threadIdx.y * 16; e < 256; e += 64)
+        y[blockIdx.x * 256 + e + threadIdx.x] = tile[255 - e - threadIdx.x] * (threadIdx.y + 1);
+}
+extern "C" void staged_rows(const float* x, float* y, int blocks) {
+    staged_rows_kernel<<<blocks, dim3(16, 4)>>>(x, y);
+}
+"""
+
+
+def test_a_tile_load_shared_out_over_the_threads_runs_as_one_loop_over_the_tile():
+    """`for (e = ty * 16; e < 256; e += 64)` in each of 4 thread rows of 16 lanes: one loop over the tile in steps
+    of the lanes, each thread's own steps still in order; the loop whose body reads the thread row stays."""
+    before = loop_form(STAGED_ROWS)
+    after = simdize(before)
+    code = print_cuda_loop_form(after)
+    assert "for (int e = 0; e < 256; e += 16) {" in code
+    assert "e_1 = xp_ty * 16; e_1 < 256; e_1 += 64" in code
+    x = np.random.default_rng(5).uniform(-1, 1, 3 * 256).astype(np.float32)
+    assert_same(print_cuda_loop_form(before), after, "staged_rows",
+                [("x", x), ("y", np.zeros_like(x)), ("blocks", np.int32(3))])
+    gemm = print_cuda_loop_form(simdize(loop_form(_corpus("gemm"))))
+    assert "for (int e_10 = 0; e_10 < 1024; e_10 += 16) {" in gemm and "xp_ty * 16;" not in gemm
+
+
 def test_a_tile_read_only_as_a_broadcast_is_read_where_it_was_filled_from():
     """As (A's slab, transposed) is read by the lanes at As[k][ty + 16 * i], the same element for all lanes: where
     it is filled without a bounds test (the interior versions), its fill, a scatter, goes and the lanes read A;
