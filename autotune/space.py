@@ -257,9 +257,9 @@ def _split_sites(sites: list[LoopSite], in_nests: set[str]) -> list[LoopSite]:
 ON_OFF = (True, False)
 JAM_FACTORS = (2, 3, 4)  # loop iterations jammed together (passes/jam.py), when a loop is named
 SUM_REGISTERS = (8, 16)  # vector registers a register tile's sums may take: half of AVX2's or of AVX-512's
-TASK_DIMS = (16, 64, 256, 1024, 4096)
+TASK_DIMS = (16, 64, 256, 1024, 4096)  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
 CONSTANT = "constant:"  # knob name prefix of a tile constant: "constant:BK" (values: half, same, 2x, 4x)
-TILE_BYTES = 64 * 1024  # what retiled arrays may take in all (tiles_fit_on_chip), unless the source's take more  # tasks a BANG source runs on (multiples of a cluster's 4 cores)
+TILE_BYTES = 64 * 1024  # what retiled arrays may take in all (tiles_fit_on_chip), unless the source's take more
 # target -> the optimizations after bind that it has (passes/translate.py `optimize`), as knobs
 OPTIMIZATION_KNOBS = {
     "cpp": (Knob("tensorize", ON_OFF),),

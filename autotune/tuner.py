@@ -180,10 +180,13 @@ def _deeper_slabs(space: SearchSpace, cache_bytes: int | None) -> dict:
     slabs = space.form.tiles.slabs()
     if not slabs or not cache_bytes:
         return {}
-    fitting = [values for scale in (4, 2) if all(space.knob(CONSTANT + c.name) is not None and c.value * scale
-                                                   in space.knob(CONSTANT + c.name).values for c in slabs)
-               and space.form.tiles.bytes_at(values := {c.name: c.value * scale for c in slabs}, True) <= cache_bytes]
-    return {CONSTANT + name: value for name, value in fitting[0].items()} if fitting else {}
+    for scale in (4, 2):
+        values = {c.name: c.value * scale for c in slabs}
+        offered = all((knob := space.knob(CONSTANT + name)) is not None and value in knob.values
+                      for name, value in values.items())
+        if offered and space.form.tiles.bytes_at(values, on_chip_only=True) <= cache_bytes:
+            return {CONSTANT + name: value for name, value in values.items()}
+    return {}
 
 
 def preferred_point(spaces: list[SearchSpace], preferred: dict) -> tuple[SearchSpace, dict] | None:

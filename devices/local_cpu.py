@@ -57,15 +57,16 @@ def cost_model_preference(vendor: str | None) -> dict:
 def l1d_bytes() -> int | None:
     """The level-1 data cache of one core, as sysfs describes cpu0's caches (None where it does not)."""
     root = "/sys/devices/system/cpu/cpu0/cache"
+
+    def read(index: str, name: str) -> str:
+        with open(os.path.join(root, index, name)) as f:
+            return f.read().strip()
+
     try:
         for index in sorted(os.listdir(root)):
-            def read(name: str) -> str:
-                with open(os.path.join(root, index, name)) as f:
-                    return f.read().strip()
-            if read("level") == "1" and read("type") in ("Data", "Unified"):
-                size = read("size")
-                scale = {"K": 1024, "M": 1024 * 1024}.get(size[-1:], 1)
-                return int(size.rstrip("KM")) * scale
+            if read(index, "level") == "1" and read(index, "type") in ("Data", "Unified"):
+                size = read(index, "size")
+                return int(size.rstrip("KM")) * {"K": 1024, "M": 1024 * 1024}.get(size[-1:], 1)
     except (OSError, ValueError):
         return None
     return None

@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from kernel_ir.diagnostics import XpilerError
 from kernel_ir.ir import ArrayType, Decl, DType, MemScope, Module, ScalarType, walk
 from kernel_ir.parse import parse
-from kernel_ir.diagnostics import XpilerError
 from passes.base import PassRefused
 from passes.loops import BAD_OPTION, NOT_FOUND, int_value
 
@@ -141,13 +141,14 @@ def tile_constants(source: str, dialect: str, most: int = 3) -> TileConstants:
     found = []
     for name, value in _candidates(source):
         try:
-            doubled = {n: size for n, size, _ in _arrays(parse(retile(source, {name: 2 * value}), dialect))}
+            doubled = _arrays(parse(retile(source, {name: 2 * value}), dialect))
         except XpilerError:  # a value the source cannot take: not a tile constant
             continue
-        if set(doubled) != set(names):
+        if [n for n, *_ in doubled] != names:
             continue  # the arrays themselves changed (a constant an #if tests): not a size
-        growth = tuple(math.log2(doubled[n] / size) if size and doubled[n] else 0.0 for n, size, _ in arrays)
-        grown = sum(doubled[n] - size for n, size, _ in arrays)
+        pairs = [(size, twice) for (_, size, _), (_, twice, _) in zip(arrays, doubled)]
+        growth = tuple(math.log2(twice / size) if size and twice else 0.0 for size, twice in pairs)
+        grown = sum(twice - size for size, twice in pairs)
         if grown > 0:
             found.append((grown, TileConstant(name, value, growth)))
     chosen = sorted(found, key=lambda item: -item[0])[:most]
