@@ -18,7 +18,8 @@ way round, and so does this pass, phase by phase:
   lanes' `c / d` and `c % d` (d a multiple of L) become `c0 / d` and `c0 % d + t` (a tile load is contiguous,
   not a gather), and where n is a multiple of L too the guard goes; a thread-dependent `if (..) { ..; continue; }`
   or an `if` around loops becomes a per-thread predicate (`bool xp_active = ...`; kept per lane as an int array)
-  guarding what follows, so the loops inside still sink;
+  guarding what follows, so the loops inside still sink; a declaration under it whose value is arithmetic that
+  cannot trap, on values every lane has, is computed on every lane (on_every_lane);
 - a variable declared in the body and used by two of the new thread loops gets one element per thread (scalar
   expansion) with the thread dimension LAST, declared before the nest; so do the block's per-thread arrays
   (`acc[thread][i][j]` -> `acc[i][j][thread]`), so the innermost thread loop walks contiguous memory; a
@@ -1468,6 +1469,7 @@ class _Sinker:
                                 for s in n.body if isinstance(s, Decl)}
         self.uniform: set[str] = set()
         self.guards: set[str] = set()  # the per-thread conditions this pass makes (`xp_active`)
+        self.maybe_unset: set[str] = set()  # declared without a value on every lane (under a condition, or none)
         self.written = written_names(transform(self.body, lambda n: dataclasses.replace(n, step=None)
                                                if isinstance(n, For) else None))
         self._check(block_body, loop)
@@ -1719,12 +1721,14 @@ class _Sinker:
     def leaf(self, item: _Leaf, expand: frozenset[str]) -> list[Stmt]:
         s, guard = item.stmt, item.guard
         if isinstance(s, Decl):
+            if s.init is None or guard is not None and (s.name in expand or not self.on_every_lane(s)):
+                self.maybe_unset.add(s.name)
             if s.name in expand:
                 if s.init is None:
                     return []
                 s = Assign(Var(s.name), s.init)
             elif guard is not None:
-                if s.init is None:
+                if s.init is None or self.on_every_lane(s):
                     return [s]
                 if not isinstance(s.type, _VALUE_TYPES):
                     raise _CannotSink(f"{s.name}: declared with a value under a per-thread condition")
@@ -1732,6 +1736,13 @@ class _Sinker:
             else:
                 return [s]
         return [s] if guard is None else [If(guard, Block((s,)))]
+
+    def on_every_lane(self, d: Decl) -> bool:
+        """A declaration under a per-thread condition computed on every lane all the same: arithmetic that cannot
+        trap, on values every lane has. Its value is then a plain local, so a bounds test of it can be settled
+        for a whole tile (_bounds_versioned): gemm's `if (c < N)` on its stores was a masked store per lane."""
+        return d.init is not None and isinstance(d.type, _VALUE_TYPES) and _is_safe(d.init) \
+            and not names_in(d.init) & self.maybe_unset
 
     def expanded_decl(self, d: Decl) -> Decl:
         if d.qualifiers or not isinstance(d.type, (*_VALUE_TYPES, ArrayType)) \
