@@ -81,6 +81,7 @@ def test_a_retiled_transpose_verifies_against_the_source_as_written(tile: int) -
                                 options=TranslateOptions(constants=(("TILE", tile),)))
     assert checked.status == "verified", checked.verification.reason
     assert checked.translation.passes[0].name == "retile"
+    assert f"float tile[{tile}][{tile + 1}];" in checked.translation.code  # the tile the translation runs with
 
 
 def test_gemm_with_a_deeper_slab_verifies_with_a_partial_slab() -> None:
